@@ -1,0 +1,278 @@
+"""The transport every HTTP adapter shares: one keep-alive session, auth, timeouts, retries, a
+client-side rate limiter, and vendor errors mapped onto staffbridge's exceptions.
+
+Retries: 429, 502, 503, 504 and connection failures are retried with capped exponential backoff and
+full jitter, honouring Retry-After when the vendor sends it. A request the server may already have
+acted on (a POST that got no answer) is *not* retried here: `Transport.request(..., idempotent=False)`
+raises instead, and the adapter decides (a create looks the record up before trying again).
+"""
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import __version__
+from .errors import (AuthenticationError, NotFound, RateLimited, RequestInfo, ResponseError,
+                     ServerError, Timeout, TransportError, VendorAPIError, VendorMessage,
+                     VendorValidationError)
+from .redaction import scrub, scrub_headers, scrub_text
+
+log = logging.getLogger("staffbridge.http")
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class RateLimiter:
+    """At most `limit` requests in any `per` seconds, shared by every thread using one adapter.
+
+    A sliding log, not a token bucket: a bucket lets a full burst plus its refill through in the
+    first window, which is exactly what a vendor counting a sliding window answers with 429.
+    `margin` absorbs the gap between our clock and the moment the vendor counts the request.
+    """
+
+    def __init__(self, limit: int | None, per: float, margin: float = 0.25,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        self.limit, self.per, self.margin = limit, per, margin
+        self._stamps: deque[float] = deque()
+        self._lock = threading.Lock()
+        self._clock, self._sleep = clock, sleep
+        self.waited = 0.0  # seconds spent waiting, for benchmarks and progress reports
+
+    def acquire(self) -> None:
+        if not self.limit:
+            return
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._stamps and now - self._stamps[0] >= self.per + self.margin:
+                    self._stamps.popleft()
+                if len(self._stamps) < self.limit:
+                    self._stamps.append(now)
+                    return
+                wait = self.per + self.margin - (now - self._stamps[0])
+            self.waited += wait
+            self._sleep(wait)
+
+    def penalise(self, seconds: float) -> None:
+        """After a 429 nobody may send for `seconds`: fill the window so every thread waits."""
+        if not self.limit:
+            return
+        with self._lock:
+            until = self._clock() + seconds - self.per - self.margin
+            self._stamps = deque([until] * self.limit)
+
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 4
+    backoff: float = 0.5  # first wait; doubles each time
+    max_backoff: float = 30.0
+    max_retry_after: float = 300.0  # never sleep longer than this on a vendor's say-so
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        # full jitter: clients that failed together do not come back together
+        return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** attempt))
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or garbled."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+ErrorParser = Callable[[requests.Response], list[VendorMessage]]
+
+
+def default_error_parser(response: requests.Response) -> list[VendorMessage]:
+    """JSON `message`/`error`/`errors` when there is one, else the text (cut short)."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return [VendorMessage(_shorten(text))] if text else []
+    if isinstance(body, Mapping):
+        for key in ("message", "error", "errors", "Message"):
+            value = body.get(key)
+            if isinstance(value, str):
+                return [VendorMessage(value)]
+            if isinstance(value, list):
+                return [VendorMessage(str(v)) for v in value]
+            if isinstance(value, Mapping):
+                return [VendorMessage(f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}")
+                        for k, v in value.items()]
+    return [VendorMessage(_shorten(json.dumps(body, ensure_ascii=False)))]
+
+
+class Transport:
+    """HTTP for one adapter: `transport.request("GET", "/users", params=...)` -> requests.Response.
+
+    `auth` is called with the headers of every request to add credentials (so a token can be
+    refreshed in between); `secrets` are values masked wherever a request is described.
+    """
+
+    def __init__(self, base_url: str, *, vendor: str, auth: Callable[[dict[str, str]], None] | None = None,
+                 timeout: float | tuple[float, float] = 30.0, rate_limit: int | None = None,
+                 rate_period: float = 1.0, retry: RetryPolicy | None = None,
+                 error_parser: ErrorParser = default_error_parser, secrets: Iterable[str] = (),
+                 pool_size: int = 16, headers: Mapping[str, str] | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self.vendor = vendor
+        self.auth = auth
+        self.timeout = timeout
+        self.limiter = RateLimiter(rate_limit, rate_period)
+        self.retry = retry or RetryPolicy()
+        self.error_parser = error_parser
+        self.secrets = set(s for s in secrets if s)
+        self.sleep = sleep
+        self.session = requests.Session()
+        # pool as large as the number of threads a migration may run, so keep-alive survives
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"Accept": "application/json",
+                                     "User-Agent": f"staffbridge/{__version__}", **(headers or {})})
+        self.requests_sent = 0
+        self.retries = 0
+
+    def add_secret(self, value: str | None) -> None:
+        if value:
+            self.secrets.add(value)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+
+    def describe(self, method: str, url: str, headers: Mapping[str, str] | None = None,
+                 body: Any = None) -> RequestInfo:
+        """The request as it may be shown: every secret masked."""
+        return RequestInfo(method, scrub_text(url, self.secrets), scrub_headers(headers or {}, self.secrets),
+                           scrub(body, self.secrets))
+
+    # ------------------------------------------------------------------ the one entry point
+    def request(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
+                idempotent: bool | None = None, headers: Mapping[str, str] | None = None,
+                stream: bool = False, ok: Iterable[int] = ()) -> requests.Response:
+        method = method.upper()
+        idempotent = method in IDEMPOTENT if idempotent is None else idempotent
+        url = self.url(path)
+        attempt = 0
+        while True:
+            call_headers = dict(headers or {})
+            if json_body is not None:
+                call_headers["Content-Type"] = "application/json"
+            if self.auth:
+                self.auth(call_headers)
+            self.limiter.acquire()
+            started = time.perf_counter()
+            try:
+                self.requests_sent += 1
+                response = self.session.request(method, url, params=params, json=json_body,
+                                                headers=call_headers, timeout=self.timeout, stream=stream)
+            except requests.RequestException as exc:
+                info = self.describe(method, url, call_headers, json_body)
+                sent = not never_sent(exc)
+                error = self._transport_error(exc, info)
+                if attempt < self.retry.max_retries and (idempotent or not sent):
+                    self._wait(attempt, None, f"{info} failed ({type(exc).__name__})")
+                    attempt += 1
+                    continue
+                raise error from None
+            log.debug("%s %s -> %s in %.0f ms", method, scrub_text(response.url, self.secrets),
+                      response.status_code, (time.perf_counter() - started) * 1000)
+            if response.status_code < 400 or response.status_code in ok:
+                return response
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            # 429 means the server refused without acting, so even a create may be sent again
+            retryable = response.status_code in RETRY_STATUSES and (idempotent or response.status_code == 429)
+            if retryable and attempt < self.retry.max_retries:
+                if response.status_code == 429:
+                    self.limiter.penalise(retry_after or 0.0)
+                response.close()
+                self._wait(attempt, retry_after, f"{method} {response.status_code}")
+                attempt += 1
+                continue
+            raise self.error_for(response, self.describe(method, url, call_headers, json_body), retry_after)
+
+    def _wait(self, attempt: int, retry_after: float | None, why: str) -> None:
+        delay = self.retry.delay(attempt, retry_after)
+        self.retries += 1
+        log.info("%s: retry %d in %.2f s", scrub_text(why, self.secrets), attempt + 1, delay)
+        self.sleep(delay)
+
+    def _transport_error(self, exc: requests.RequestException, info: RequestInfo) -> TransportError:
+        if isinstance(exc, requests.Timeout):
+            return Timeout(f"{self.vendor}: no answer within {self.timeout} s on {info}", info)
+        return TransportError(f"{self.vendor}: connection failed on {info} ({type(exc).__name__})", info)
+
+    def error_for(self, response: requests.Response, info: RequestInfo,
+                  retry_after: float | None = None) -> VendorAPIError:
+        """The typed error for a failed response."""
+        status = response.status_code
+        try:
+            messages = self.error_parser(response)
+        except Exception:  # a vendor's garbled error body must not hide the error itself
+            messages = [VendorMessage(_shorten(response.text))]
+        messages = [VendorMessage(scrub_text(m.message, self.secrets), m.code) for m in messages]
+        kwargs: dict[str, Any] = dict(status=status, request=info, messages=messages, vendor=self.vendor,
+                                      body=scrub_text(_shorten(response.text, 2000), self.secrets))
+        label = f"{self.vendor} error"
+        if status in (401, 403):
+            return AuthenticationError(f"{self.vendor} refused the credentials", **kwargs)
+        if status == 404:
+            return NotFound(f"{self.vendor}: not found", **kwargs)
+        if status in (400, 409, 422):
+            return VendorValidationError(f"{self.vendor} rejected the data", **kwargs)
+        if status == 429:
+            return RateLimited(f"{self.vendor}: rate limit exceeded", retry_after=retry_after, **kwargs)
+        if status >= 500:
+            return ServerError(f"{self.vendor} server error", **kwargs)
+        return VendorAPIError(label, **kwargs)
+
+    # ------------------------------------------------------------------ reading bodies
+    def json(self, response: requests.Response) -> Any:
+        """The body as JSON, or ResponseError saying what came instead (HTML, truncated, empty)."""
+        try:
+            return response.json()
+        except (ValueError, requests.RequestException) as exc:
+            info = self.describe(response.request.method or "GET", response.url)
+            kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+            raise ResponseError(f"{self.vendor}: expected JSON, got {kind} ({type(exc).__name__})",
+                                status=response.status_code, request=info, vendor=self.vendor,
+                                body=scrub_text(_shorten(response.text), self.secrets)) from None
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when the request cannot have reached the server (refused, DNS, connect timeout)."""
+    text = repr(exc)
+    return isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in text or \
+        "Failed to resolve" in text or "Connection refused" in text
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -1,0 +1,262 @@
+"""Mappings are data: `mappings/<vendor>.toml` says where each canonical field lives in a vendor record.
+
+One file drives both directions. Per canonical field:
+
+    first_name = "firstname"                                        # same path both ways
+    external   = { read = "extern", write = "external", converter = "bool" }
+    birthday   = { read = "birthday", write = "bday", converter = "date:%Y-%m-%d" }
+    department = { read = "unit", write = "unit_id", converter = "ref:int" }
+    created_at = { read = "created_at", write = false, converter = "datetime" }   # read-only
+    language   = { read = false, write = "language" }                             # write-only
+    department = { read = { id = "department_id", name = "department_name" }, ... }  # gathered
+    address    = { read = "address", write = { street = "address.street", ... } }  # spread
+
+Paths are dotted (`general.firstName`). `values` is a value map (vendor value -> canonical name),
+`clear` what to send when a field is emptied. `custom_fields.<Name>` maps one custom field on its
+own. Other tables: `[record] id = "id"`, `secret = [...]` (paths dropped from `raw`), `read_only =
+[...]` (never sent), `[create] required = [...]`, `[defaults]` (vendor path -> value sent on create
+when nothing maps there). A user's own file is laid over the shipped one table by table.
+"""
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping as MappingABC
+
+from .converters import Converter, get_converter
+from .errors import MappingError
+from .person import CANONICAL_FIELDS, Person
+
+_MISSING = object()
+Path_ = str | dict[str, str] | None
+
+
+def get_path(record: Any, path: str, default: Any = _MISSING) -> Any:
+    """`get_path({"a": {"b": 1}}, "a.b") == 1`; a missing step gives `default`."""
+    node = record
+    for step in path.split("."):
+        if isinstance(node, MappingABC) and step in node:
+            node = node[step]
+        else:
+            return default
+    return node
+
+
+def set_path(record: dict[str, Any], path: str, value: Any) -> None:
+    """Sets `a.b` in a nested dict, creating the objects on the way."""
+    *parents, last = path.split(".")
+    node = record
+    for step in parents:
+        node = node.setdefault(step, {})
+    node[last] = value
+
+
+def delete_path(record: dict[str, Any], path: str) -> None:
+    *parents, last = path.split(".")
+    node = get_path(record, ".".join(parents)) if parents else record
+    if isinstance(node, dict):
+        node.pop(last, None)
+
+
+def deep_merge(base: dict[str, Any], overlay: MappingABC[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, MappingABC) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+@dataclass
+class FieldSpec:
+    name: str  # a canonical field, or "custom_fields.<Name>"
+    read: Path_
+    write: Path_
+    converter: Converter
+    clear: Any = None
+
+    @property
+    def custom_key(self) -> str | None:
+        return self.name.split(".", 1)[1] if self.name.startswith("custom_fields.") else None
+
+
+@dataclass
+class Mapping:
+    vendor: str
+    fields: list[FieldSpec]
+    id_path: str = "id"
+    secret: list[str] = field(default_factory=list)
+    read_only: list[str] = field(default_factory=list)
+    required: list[str] = field(default_factory=list)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # ----------------------------------------------------------------- loading
+    @classmethod
+    def load(cls, vendor: str, overlay: str | Path | MappingABC[str, Any] | None = None) -> "Mapping":
+        """The shipped mapping for `vendor`, with a user's file (or dict) laid over it."""
+        try:
+            text = resources.files("staffbridge.mappings").joinpath(f"{vendor}.toml").read_text("utf-8")
+        except FileNotFoundError:
+            raise MappingError(f"no mapping shipped for {vendor!r}") from None
+        data = _parse(text, f"mappings/{vendor}.toml")
+        if overlay is not None:
+            data = deep_merge(data, overlay if isinstance(overlay, MappingABC) else read_toml(overlay))
+        return cls.from_dict(vendor, data)
+
+    @classmethod
+    def from_dict(cls, vendor: str, data: MappingABC[str, Any]) -> "Mapping":
+        specs = []
+        for name, spec in (data.get("fields") or {}).items():
+            if spec is False:  # an overlay removes a shipped field this way
+                continue
+            base = name.split(".", 1)[0]
+            if base not in CANONICAL_FIELDS:
+                raise MappingError(f"{vendor} mapping: {name!r} is not a canonical Person field", field=name)
+            if isinstance(spec, str):
+                spec = {"read": spec, "write": spec}
+            if not isinstance(spec, MappingABC):
+                raise MappingError(f"{vendor} mapping: field {name!r} must be a path or a table", field=name)
+            unknown = set(spec) - {"read", "write", "path", "converter", "values", "clear"}
+            if unknown:
+                raise MappingError(f"{vendor} mapping: field {name!r} has unknown keys {sorted(unknown)}",
+                                   field=name)
+            path = spec.get("path")
+            read, write = spec.get("read", path), spec.get("write", path)
+            specs.append(FieldSpec(name, read or None, write or None,
+                                   get_converter(spec.get("converter"), spec.get("values")),
+                                   spec.get("clear")))
+        record = data.get("record") or {}
+        return cls(vendor, specs, id_path=record.get("id", "id"), secret=list(record.get("secret", [])),
+                   read_only=list(record.get("read_only", [])),
+                   required=list((data.get("create") or {}).get("required", [])),
+                   defaults=dict(data.get("defaults") or {}), source=dict(data))
+
+    def spec(self, name: str) -> FieldSpec | None:
+        return next((s for s in self.fields if s.name == name), None)
+
+    @property
+    def readable(self) -> list[str]:
+        return [s.name for s in self.fields if s.read]
+
+    @property
+    def writable(self) -> list[str]:
+        return [s.name for s in self.fields if s.write]
+
+    # ----------------------------------------------------------------- vendor -> Person
+    def to_person(self, record: Any, system: str | None = None) -> Person:
+        """Everything that can be read; what cannot is noted in `person.problems`, never raised."""
+        if not isinstance(record, MappingABC):
+            return Person(system=system, raw={"value": record},
+                          problems=[f"record: expected an object, got {type(record).__name__}"])
+        values: dict[str, Any] = {}
+        custom: dict[str, Any] = {}
+        problems: list[str] = []
+        for spec in self.fields:
+            if not spec.read:
+                continue
+            if isinstance(spec.read, MappingABC):
+                raw_value = {part: get_path(record, path, None) for part, path in spec.read.items()}
+                where = ", ".join(spec.read.values())
+            else:
+                raw_value = get_path(record, spec.read)
+                where = spec.read
+                if raw_value is _MISSING:
+                    continue
+            try:
+                value = spec.converter.read(raw_value)
+            except (ValueError, TypeError, AttributeError) as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            if spec.custom_key:
+                if value is not None:
+                    custom[spec.custom_key] = value
+            else:
+                values[spec.name] = value
+        if custom:
+            values["custom_fields"] = {**(values.get("custom_fields") or {}), **custom}
+        ident = get_path(record, self.id_path, None)
+        raw = self._without_secrets(record)
+        try:
+            return Person(id=None if ident is None else str(ident), system=system, raw=raw,
+                          problems=problems, **values)
+        except TypeError as exc:  # cannot happen with a checked mapping; kept as a typed error
+            raise MappingError(f"{self.vendor} mapping produced an invalid Person: {exc}") from exc
+
+    def _without_secrets(self, record: MappingABC[str, Any]) -> dict[str, Any]:
+        if not self.secret or not any(get_path(record, p) is not _MISSING for p in self.secret):
+            return dict(record)
+        clean = copy.deepcopy(dict(record))
+        for path in self.secret:
+            delete_path(clean, path)
+        return clean
+
+    # ----------------------------------------------------------------- Person -> vendor
+    def from_person(self, person: Person, create: bool = True) -> dict[str, Any]:
+        """The vendor body for `person`: every mapped field that has a value (plus create defaults)."""
+        values = {spec.name: self._canonical_value(person, spec) for spec in self.fields if spec.write}
+        body = self.to_vendor({k: v for k, v in values.items() if v not in (None, [], {})},
+                              record=person.label)
+        if create:
+            for path, default in self.defaults.items():
+                if get_path(body, path) is _MISSING:
+                    set_path(body, path, default)
+        return body
+
+    def to_vendor(self, changes: MappingABC[str, Any], record: str | None = None) -> dict[str, Any]:
+        """The vendor body for canonical `changes` (field -> value; None empties the field)."""
+        body: dict[str, Any] = {}
+        claimed = {s.custom_key for s in self.fields if s.custom_key and s.write}
+        for spec in self.fields:
+            if not spec.write or spec.name.split(".", 1)[0] not in changes:
+                continue
+            value = changes[spec.name.split(".", 1)[0]]
+            if spec.custom_key:
+                value = (value or {}).get(spec.custom_key)
+                if value is None:
+                    continue
+            elif spec.name == "custom_fields" and value:
+                value = {k: v for k, v in value.items() if k not in claimed}
+            try:
+                wire = spec.converter.write(value) if value is not None else spec.clear
+            except (ValueError, TypeError) as exc:
+                raise MappingError(f"{record or 'person'}: {spec.name}: {exc}", field=spec.name,
+                                   path=str(spec.write), record=record) from None
+            if isinstance(spec.write, MappingABC):
+                for part, path in spec.write.items():
+                    part_value = wire.get(part) if isinstance(wire, MappingABC) else None
+                    if part_value is not None or value is None:
+                        set_path(body, path, part_value)
+            else:
+                set_path(body, spec.write, wire)
+        for path in self.read_only:
+            delete_path(body, path)
+        return body
+
+    @staticmethod
+    def _canonical_value(person: Person, spec: FieldSpec) -> Any:
+        return getattr(person, spec.name.split(".", 1)[0])
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise MappingError(f"cannot read mapping file {path}: {exc.strerror}") from None
+    return _parse(text, str(path))
+
+
+def _parse(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"{where}: not valid TOML: {exc}") from None
+
+
+def fields_named(mapping: Mapping, names: Iterable[str]) -> list[FieldSpec]:
+    wanted = set(names)
+    return [s for s in mapping.fields if s.name.split(".", 1)[0] in wanted]
