@@ -251,8 +251,9 @@ class Sandbox:
         self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.sandbox = self
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"{self.name}-sandbox",
-                                        daemon=True)
+        # a short poll interval: stop() waits for the next poll, and tests start many sandboxes
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name=f"{self.name}-sandbox", daemon=True)
         self._thread.start()
         return self
 
