@@ -71,7 +71,8 @@ class FieldServiceSettings(HTTPSettings):
     api_key = secret_setting(required=True, validate=validate.Length(min=1))
     routes = fields.Dict(keys=fields.String(validate=validate.OneOf(ROUTES)),
                          values=fields.String(validate=validate.Length(min=1)), load_default=None)
-    update_verb = fields.String(load_default="PATCH", validate=lambda verb: verb.upper() in ("PATCH", "PUT"))
+    update_verb = fields.String(load_default="PATCH", validate=validate.OneOf(
+        ("PATCH", "PUT", "patch", "put"), error="Must be PATCH or PUT."))
     patch_objects = fields.Boolean(load_default=False)
     pagination = fields.String(load_default="none", validate=validate.OneOf(PAGINATIONS))
     page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=10_000))
