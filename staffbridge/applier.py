@@ -1,0 +1,223 @@
+"""Applying a migration plan: the writes, in parallel, journalled, one report row per record.
+
+Each write is journalled before it is sent and after it is answered (see journal.py). A create whose
+journal entry is still "creating" from a run that was killed is looked up in the target first: by
+`adapter.find_existing`, else by the match keys over a fresh listing. Failures never stop the run:
+each becomes a failed row with its reason.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any, Callable
+
+from .adapter import Adapter
+from .errors import (AuthenticationError, MappingError, NotFound, PersonValidationError, RateLimited,
+                     StaffbridgeError, UnsupportedOperation, VendorValidationError)
+from .matching import Matcher
+from .passwords import create_options, new_password
+from .person import Person
+from .planner import list_everyone
+from .redaction import scrub_text
+from .report import Report, Row
+
+if TYPE_CHECKING:
+    from .migrate import Plan, Step
+
+log = logging.getLogger("staffbridge.migrate")
+
+# the vendor certainly did not act on these: a create that failed so is not "in flight"
+NOT_WRITTEN = (PersonValidationError, MappingError, VendorValidationError, UnsupportedOperation,
+               AuthenticationError, NotFound, RateLimited)
+
+
+class Applier:
+    def __init__(self, plan: "Plan") -> None:
+        self.plan = plan
+        self.target: Adapter = plan.target
+        self.journal = plan.journal()
+        self.options = create_options(self.target)
+        self._fresh: Matcher[Person] | None = None
+        self._fresh_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ the run
+    def run(self) -> Report:
+        plan = self.plan
+        started = time.perf_counter()
+        sent_before = self._requests_sent()
+        steps = plan.steps()
+        rows: list[Row | None] = [None] * len(steps)
+        notes = list(plan.notes)
+        if "welcome_email" not in self.options and plan.welcome_email:
+            notes.append(f"{self.target.name} cannot send a welcome email; none was asked for")
+        if self.options.get("password") == "required" and plan.creates:
+            notes.append(f"{self.target.name} needs a password on create: each new person got a random one, "
+                         "stored nowhere; they set their own with the vendor's password reset")
+
+        writes, deletes, settled = [], [], []
+        for index, step in enumerate(steps):
+            if step.action in ("create", "update"):
+                writes.append(index)
+            elif step.action == "delete":
+                deletes.append(index)
+            elif step.action == "unchanged":
+                rows[index] = step.row("ok")
+                settled.append((step.key, "done", step.source_id, step.target_id, "unchanged", None))
+            else:  # conflict, cannot_migrate: nothing is written for them
+                rows[index] = step.row("failed")
+        self.journal.mark_many(settled)
+        done = len(steps) - len(writes) - len(deletes)
+        plan.progress(done, len(steps), "writing")
+        done = self._run_all(steps, writes, rows, done, len(steps), "writing")
+        self._run_all(steps, deletes, rows, done, len(steps), "deleting")
+
+        result = [row for row in rows if row is not None]
+        if plan.read_error:
+            result.insert(0, Row(None, None, "read", "failed",
+                                 f"the source could not be read completely ({plan.read_error}); "
+                                 "what was read is migrated, nothing is deleted"))
+        stats = {"seconds": round(time.perf_counter() - started, 3),
+                 "target_requests": self._requests_sent() - sent_before, "workers": plan.workers}
+        report = Report(result, source_complete=plan.source_complete, notes=notes, stats=stats)
+        log.info("migration %s finished: %s", plan.pair, report.totals)
+        return report
+
+    def _run_all(self, steps: list["Step"], indexes: list[int], rows: list[Row | None], done: int, total: int,
+                 label: str) -> int:
+        if not indexes:
+            return done
+        work: Callable[[Step], Row] = self.delete if label == "deleting" else self.write
+        with ThreadPoolExecutor(max_workers=self.plan.workers, thread_name_prefix="staffbridge-migrate") as pool:
+            pending: dict[Future[Row], int] = {}
+            queue = iter(indexes)
+            try:
+                # keep a few more tasks queued than workers, not 10,000 futures at once
+                for index in queue:
+                    pending[pool.submit(self._guarded, work, steps[index])] = index
+                    if len(pending) >= self.plan.workers * 4:
+                        break
+                while pending:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        rows[pending.pop(future)] = future.result()
+                        done += 1
+                        self.plan.progress(done, total, label)
+                        following = next(queue, None)
+                        if following is not None:
+                            pending[pool.submit(self._guarded, work, steps[following])] = following
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        return done
+
+    def _guarded(self, work: Callable[["Step"], Row], step: "Step") -> Row:
+        try:
+            return work(step)
+        except Exception as exc:  # an adapter's bug must not take the rest of the run down with it
+            log.warning("%s of %s failed unexpectedly: %s", step.action, step.label, type(exc).__name__)
+            return step.row("failed", f"{type(exc).__name__}: {exc}")
+
+    # ------------------------------------------------------------------ one record
+    def write(self, step: "Step") -> Row:
+        if step.action == "update":
+            return self.update(step, step.target_id or "")
+        return self.create(step)
+
+    def create(self, step: "Step") -> Row:
+        assert step.wanted is not None and step.key is not None
+        entry = self.journal.get(step.key)
+        if entry is not None and entry.in_flight:
+            try:
+                existing = self.existing(step.wanted)
+            except StaffbridgeError as exc:
+                return self._failed(step, "failed", f"could not check whether an interrupted run created "
+                                                    f"this person already: {exc}")
+            if existing is not None:
+                log.info("%s: an interrupted run had created it as %s; not creating again", step.label, existing.id)
+                return self.catch_up(step, existing)
+        self.journal.mark(step.key, "creating", source_id=step.source_id, action="create")
+        password = new_password() if self.options.get("password") == "required" else None
+        options: dict[str, Any] = {}
+        if password is not None:
+            options["password"] = password
+        if self.plan.welcome_email is not None and "welcome_email" in self.options:
+            options["welcome_email"] = self.plan.welcome_email
+        try:
+            created = self.target.create(step.wanted, **options)
+        except Exception as exc:
+            reason = scrub_text(_reason(exc), [password] if password else [])
+            # an answer that never came may hide a record that was made: keep it "creating" to look first
+            state = "failed" if isinstance(exc, NOT_WRITTEN) else "creating"
+            return self._failed(step, state, reason)
+        self.journal.mark(step.key, "done", target_id=created.id, action="create")
+        log.debug("created %s as %s#%s", step.label, self.target.name, created.id)
+        return step.row("ok", target_id=created.id)
+
+    def catch_up(self, step: "Step", existing: Person) -> Row:
+        """The record an interrupted run created: journal it, and update whatever still differs."""
+        assert step.wanted is not None and step.key is not None and self.plan.translator is not None
+        changes = self.plan.translator.changes(existing, step.wanted)
+        if changes:
+            try:
+                self.target.update(existing.id or "", {c.field: c.after for c in changes})
+            except Exception as exc:
+                self.journal.mark(step.key, "failed", target_id=existing.id, reason=_reason(exc))
+                return step.row("failed", f"created by an interrupted run as {existing.id}; its update failed: "
+                                          f"{_reason(exc)}", target_id=existing.id)
+        self.journal.mark(step.key, "done", target_id=existing.id, action="create")
+        return step.row("ok", "created by an interrupted run; found in the target, not created again",
+                        target_id=existing.id)
+
+    def update(self, step: "Step", target_id: str) -> Row:
+        assert step.key is not None
+        self.journal.mark(step.key, "updating", source_id=step.source_id, target_id=target_id, action="update")
+        try:
+            self.target.update(target_id, {change.field: change.after for change in step.changes})
+        except Exception as exc:
+            return self._failed(step, "failed", _reason(exc))
+        self.journal.mark(step.key, "done", target_id=target_id, action="update")
+        return step.row("ok")
+
+    def delete(self, step: "Step") -> Row:
+        assert step.key is not None and step.target_id is not None
+        self.journal.mark(step.key, "deleting", target_id=step.target_id, action="delete")
+        try:
+            self.target.delete(step.target_id)
+        except NotFound:
+            pass  # already gone: what was wanted
+        except Exception as exc:
+            return self._failed(step, "failed", _reason(exc))
+        self.journal.mark(step.key, "deleted", target_id=step.target_id, action="delete")
+        return step.row("ok")
+
+    def _failed(self, step: "Step", state: str, reason: str) -> Row:
+        assert step.key is not None
+        self.journal.mark(step.key, state, source_id=step.source_id, reason=reason)
+        log.info("%s of %s failed: %s", step.action, step.label, reason)
+        return step.row("failed", reason)
+
+    # ------------------------------------------------------------------ looking before creating again
+    def existing(self, wanted: Person) -> Person | None:
+        """The target's record for `wanted`, if an earlier run made it."""
+        found = self.target.find_existing(wanted)
+        if found is not None:
+            return found
+        with self._fresh_lock:
+            if self._fresh is None:
+                self._fresh = Matcher(self.plan.keys).extend(list_everyone(self.target))
+        match = self._fresh.match(wanted)
+        if match.conflict:
+            raise StaffbridgeError(f"several {self.target.name} records may be this person ({match.reason})")
+        return match.found
+
+    def _requests_sent(self) -> int:
+        transport = getattr(self.target, "transport", None)
+        return int(getattr(transport, "requests_sent", 0) or 0)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, StaffbridgeError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

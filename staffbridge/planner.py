@@ -1,0 +1,174 @@
+"""Building a migration plan: read both sides, match, translate, diff. No writes happen here.
+
+The target is read whole first (a plan cannot be made without it: that failure is raised). The
+source is read next; a source read that raises midway leaves the plan *incomplete*: what was read is
+still planned, but nothing is deleted, and the plan says why.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any, Callable, Iterable, Iterator
+
+from .adapter import Adapter
+from .matching import Key, Match, Matcher, describe_key
+from .person import Person
+from .translate import Translator
+
+log = logging.getLogger("staffbridge.migrate")
+
+Progress = Callable[[int, Any, str], None]
+
+
+def list_everyone(adapter: Adapter, filters: dict[str, Any] | None = None) -> Iterator[Person]:
+    """Every person the adapter holds, deactivated ones included where that takes a filter."""
+    if filters is not None:
+        return adapter.list(**filters)
+    if "include_archived" in adapter.filters:
+        return adapter.list(include_archived=True)
+    return adapter.list()
+
+
+def source_key(person: Person, keys: Iterable[Key], matcher: Matcher[Any], index: int) -> str:
+    """The journal key of a source record: its id, else its first match-key value, else its position."""
+    if person.id:
+        return str(person.id)
+    for key, value in matcher.values(person).items():
+        return f"{describe_key(key)}:{'+'.join(value)}"
+    return f"#{index}"
+
+
+def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...], links: dict[str, str],
+               delete_missing: bool, source_filters: dict[str, Any] | None, report: "Reporter") -> None:
+    """Fills in `plan` (a migrate.Plan): its step lists, completeness, notes."""
+    from .migrate import Step  # the Plan's own step type; imported here to keep the modules acyclic
+
+    targets = report.read(list_everyone(target), "reading target")
+    people, read_error = report.read_until_error(list_everyone(source, source_filters), "reading source")
+    plan.source_complete = read_error is None
+    plan.read_error = read_error
+    plan.source_count, plan.target_count = len(people), len(targets)
+
+    target_matcher: Matcher[Person] = Matcher(keys).extend(targets)
+    by_id = {t.id: t for t in targets if t.id is not None}
+    source_matcher: Matcher[Person] = Matcher(keys).extend(people)
+    translator = Translator(target)
+    plan.translator = translator
+
+    # pass 1: who is who
+    found: list[tuple[str, Match[Person], str | None]] = []
+    claims: Counter[str] = Counter()
+    for index, person in enumerate(people):
+        key = source_key(person, keys, source_matcher, index)
+        linked = by_id.get(links.get(key, ""))
+        match = Match([linked], None, None) if linked is not None else target_matcher.match(person)
+        duplicate = source_matcher.match(person, exclude=person)
+        why = None
+        if duplicate:
+            label = f"{describe_key(duplicate.key or ())} {'+'.join(duplicate.value or ())!r}"
+            others = ", ".join(d.label for d in duplicate.candidates[:3])
+            why = f"source has another record with {label}: {others}"
+        found.append((key, match, why))
+        for candidate in match.candidates:
+            if candidate.id is not None:
+                claims[candidate.id] += 1
+
+    # pass 2: what to do with each
+    dropped: Counter[str] = Counter()
+    for person, (key, match, duplicate_reason) in zip(people, found):
+        step = Step("conflict", source=person, key=key)
+        if duplicate_reason or match.conflict:
+            step.reason = duplicate_reason or f"several {target.name} records may be this person: {match.reason}"
+            step.candidates = list(match.candidates)
+            plan.add(step)
+            continue
+        current = match.found
+        if current is not None and claims[current.id] > 1:
+            step.target = current
+            step.reason = f"{claims[current.id]} source records match {target.name} record {current.label}"
+            plan.add(step)
+            continue
+        step.target = current
+        if person.problems:
+            step.action, step.reason = "cannot_migrate", "the source record could not be read: " + \
+                "; ".join(person.problems)
+            plan.add(step)
+            continue
+        carried = translator.carry(person)
+        dropped.update(carried.dropped)
+        if carried.invalid:
+            step.action, step.reason = "cannot_migrate", f"invalid: {carried.invalid}"
+            plan.add(step)
+            continue
+        step.wanted = carried.wanted
+        if current is None:
+            missing = translator.missing_for_create(carried)
+            if missing:
+                step.action, step.reason = "cannot_migrate", missing
+                plan.add(step)
+                continue
+            step.action = "create"
+            step.notes = [f"{why}; created without it" for why in carried.unresolved.values()]
+            plan.add(step)
+            continue
+        step.notes = [f"{why}; left as it is" for why in carried.unresolved.values()]
+        step.changes = translator.changes(current, carried.wanted)
+        step.action = "update" if step.changes else "unchanged"
+        plan.add(step)
+    plan.not_carried = dict(dropped.most_common())
+    if dropped:
+        plan.notes.append(f"{target.name} cannot store: " + ", ".join(f"{name} ({count} people)"
+                                                                       for name, count in dropped.most_common()))
+
+    if delete_missing:
+        if read_error is not None:
+            plan.notes.append(f"no deletes: the source could not be read completely ({read_error})")
+        elif not people:
+            plan.notes.append("no deletes: the source returned nobody, which looks like a wrong filter "
+                              "or account rather than an empty company")
+        else:
+            for candidate in targets:
+                if candidate.id is not None and candidate.id not in claims:
+                    plan.add(Step("delete", target=candidate, key=f"delete:{candidate.id}",
+                                             reason=f"not in {source_label(source)}"))
+
+
+def source_label(source: Adapter) -> str:
+    return f"the {source.name} source"
+
+
+class Reporter:
+    """Calls the progress callback without letting a broken one stop a migration."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self._warned = False
+
+    def __call__(self, done: int, total: Any, label: str) -> None:
+        if self.progress is None:
+            return
+        try:
+            self.progress(done, total, label)
+        except Exception as exc:  # a progress bar must never break the work it shows
+            if not self._warned:
+                log.warning("progress callback failed (%s: %s); carrying on without it", type(exc).__name__, exc)
+                self._warned = True
+
+    def read(self, people: Iterable[Person], label: str) -> list[Person]:
+        result = []
+        for person in people:
+            result.append(person)
+            self(len(result), None, label)
+        return result
+
+    def read_until_error(self, people: Iterable[Person], label: str) -> tuple[list[Person], str | None]:
+        result: list[Person] = []
+        try:
+            for person in people:
+                result.append(person)
+                self(len(result), None, label)
+        except Exception as exc:  # any failure midway makes the read incomplete; the plan says so
+            reason = f"stopped after {len(result)} records: {type(exc).__name__}: {exc}"
+            log.warning("source read incomplete: %s", reason)
+            return result, reason
+        return result, None

@@ -1,0 +1,195 @@
+"""Turning a person read from one directory into what another directory can take.
+
+Only fields the target can write are carried; the rest are counted, not silently lost. References
+(department, role) travel by name: the source's ids mean nothing in the target, so they are stripped
+and the name is looked up in the target (its own lists, or a value map in the user's mapping). A
+name the target does not know is "unresolved": fatal for a create when the target requires the
+field, a note otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .adapter import REF_FIELDS, Adapter
+from .errors import PersonValidationError
+from .person import CANONICAL_FIELDS, WRITABLE_FIELDS, Person, Ref, person_changes, validate_person
+
+__all__ = ["Carried", "Change", "Translator"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field an update changes, as the target has it and as it will be."""
+
+    field: str
+    before: Any
+    after: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "before": _plain(self.before), "after": _plain(self.after)}
+
+
+@dataclass
+class Carried:
+    """A source person translated for the target."""
+
+    wanted: Person
+    unresolved: dict[str, str] = field(default_factory=dict)  # field -> why its reference did not translate
+    dropped: list[str] = field(default_factory=list)  # fields with a value the target cannot store
+    invalid: str | None = None  # why the person cannot be written at all
+
+
+class Translator:
+    """Knows what `target` can store and translates people for it. Used from one thread (planning)."""
+
+    def __init__(self, target: Adapter) -> None:
+        self.target = target
+        specs = target.mapping.fields
+        self.writable = _fields(s.name for s in specs if s.write)
+        self.readable = _fields(s.name for s in specs if s.read)
+        self.custom_write = _custom_keys(s.name for s in specs if s.write)
+        self.custom_read = _custom_keys(s.name for s in specs if s.read)
+        # fields an update can compare: a write-only field (MOCO's language) reads back empty every time
+        self.comparable = tuple(f for f in WRITABLE_FIELDS if f in self.writable and f in self.readable)
+        self.required = tuple(r for r in target.mapping.required if r.split(".")[0] in CANONICAL_FIELDS)
+        self._refs: dict[tuple[str, str], Ref | None] = {}
+        self._known: dict[str, list[str]] = {}
+
+    # ------------------------------------------------------------------ one person
+    def carry(self, person: Person) -> Carried:
+        values: dict[str, Any] = {}
+        dropped: list[str] = []
+        unresolved: dict[str, str] = {}
+        for name in WRITABLE_FIELDS:
+            value = getattr(person, name)
+            if value is None or value == [] or value == {} or value == "":
+                continue
+            if name not in self.writable:
+                dropped.append(name)
+                continue
+            if name == "custom_fields":
+                kept = {k: v for k, v in value.items() if _keeps(self.custom_write, k)}
+                dropped += [f"custom_fields.{k}" for k in value if k not in kept]
+                if kept:
+                    values[name] = kept
+                continue
+            if name in REF_FIELDS and isinstance(value, Ref):
+                ref, why = self.translate_ref(name, value)
+                if ref is None:
+                    unresolved[name] = why
+                    continue
+                value = ref
+            values[name] = value
+        wanted = Person(**values)
+        carried = Carried(wanted, unresolved, dropped)
+        try:
+            carried.wanted = validate_person(wanted, record=person.label)
+        except PersonValidationError as exc:
+            carried.invalid = _errors_text(exc)
+        return carried
+
+    def missing_for_create(self, carried: Carried) -> str | None:
+        """Why `carried` cannot be created (a required field empty or unresolved), else None."""
+        reasons = []
+        for name in self.required:
+            if name in carried.unresolved:
+                reasons.append(carried.unresolved[name])
+            elif getattr(carried.wanted, name.split(".")[0], None) in (None, "", [], {}):
+                reasons.append(f"{name} is required by {self.target.name} and the source has none")
+        return "; ".join(reasons) or None
+
+    def changes(self, current: Person, wanted: Person) -> list[Change]:
+        """The fields where `wanted` says something the target's `current` record does not."""
+        if wanted.custom_fields:
+            readable = {k: v for k, v in wanted.custom_fields.items() if _keeps(self.custom_read, k)}
+            wanted = wanted.replace(custom_fields=readable)
+        delta = person_changes(current, wanted, fields=self.comparable)
+        return [Change(name, getattr(current, name), value) for name, value in delta.items()]
+
+    # ------------------------------------------------------------------ references
+    def translate_ref(self, field_name: str, ref: Ref) -> tuple[Ref | None, str]:
+        """The target's reference for the source's `ref` (matched by name), or None and why not."""
+        if not ref.name:
+            return None, (f"{field_name} is only the source id {ref.id!r}, without a name to look up in "
+                          f"{self.target.name}; name the source's ids in a mapping file")
+        key = (field_name, ref.name.casefold())
+        if key not in self._refs:
+            self._refs[key] = self._resolve(field_name, ref.name)
+        found = self._refs[key]
+        if found is not None:
+            return found, ""
+        known = self._known_names(field_name)
+        return None, (f"no {field_name} named {ref.name!r} in {self.target.name}"
+                      + (f" (known: {', '.join(known)})" if known else "")
+                      + "; add it there or map it in a mapping file")
+
+    def _resolve(self, field_name: str, name: str) -> Ref | None:
+        found = self.target.find_ref(field_name, name)  # the user's value map first, then the vendor's list
+        if found is not None:
+            return Ref(found.id, found.name or name)
+        spec = self.target.mapping.spec(field_name)
+        if spec is None or self.target.has_lookup(field_name):
+            return None
+        try:  # a vendor that keeps this reference by name (or by a closed set of codes the converter knows)
+            wire = spec.converter.write(Ref(name=name))
+        except (ValueError, TypeError):
+            return None
+        return Ref(name=name) if wire not in (None, "", {}) else None
+
+    def _known_names(self, field_name: str) -> list[str]:
+        if field_name not in self._known:
+            names: list[str] = []
+            spec = self.target.mapping.spec(field_name)
+            if spec is not None:
+                names += [str(v) for v in spec.converter.values.values()]
+            if self.target.has_lookup(field_name):
+                try:
+                    names += [r.name or r.id or "" for r in self.target.lookup_refs(field_name).values()]
+                except Exception:  # only decorates a message; the plan goes on without the list
+                    pass
+            self._known[field_name] = sorted(set(n for n in names if n))
+        return self._known[field_name]
+
+
+def _fields(names: Any) -> frozenset[str]:
+    return frozenset(name.split(".", 1)[0] for name in names)
+
+
+def _custom_keys(names: Any) -> frozenset[str] | None:
+    """None: every custom field (the whole object is mapped); else the mapped keys."""
+    names = list(names)
+    if "custom_fields" in names:
+        return None
+    return frozenset(n.split(".", 1)[1] for n in names if n.startswith("custom_fields."))
+
+
+def _keeps(keys: frozenset[str] | None, key: str) -> bool:
+    return keys is None or key in keys
+
+
+def _errors_text(exc: PersonValidationError) -> str:
+    return "; ".join(f"{name}: {_join(messages)}" for name, messages in exc.errors.items())
+
+
+def _join(messages: Any) -> str:
+    if isinstance(messages, (list, tuple)):
+        return ", ".join(str(m) for m in messages)
+    if isinstance(messages, dict):
+        return "; ".join(f"{k}: {_join(v)}" for k, v in messages.items())
+    return str(messages)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready form of a field value (a Ref as {id, name}, dates as ISO text)."""
+    if isinstance(value, Ref):
+        return {"id": value.id, "name": value.name}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "as_text"):
+        return value.as_text()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
