@@ -13,9 +13,10 @@ from .errors import (AdapterNotFound, AuthenticationError, ConfigError, DeleteRe
                      UnsupportedOperation, VendorAPIError, VendorMessage, VendorValidationError)
 from .person import Address, Person, PersonSchema, Ref
 from .registry import available, connect
+from .migrate import migrate
 
 __all__ = [
-    "__version__", "connect", "available", "Person", "PersonSchema", "Ref", "Address",
+    "__version__", "connect", "available", "migrate", "Person", "PersonSchema", "Ref", "Address",
     "StaffbridgeError", "ConfigError", "AdapterNotFound", "UnsupportedOperation", "PersonValidationError",
     "MissingReference", "MappingError", "VendorAPIError", "AuthenticationError", "NotFound",
     "VendorValidationError", "DeleteRefused", "RateLimited", "ServerError", "ResponseError",
