@@ -32,11 +32,16 @@ class Text(Converter):
     """Strings; vendors send "" for unset text, which reads as None."""
 
     def read(self, value: Any) -> str | None:
-        if value is None or value == "":
+        if type(value) is str:  # the common case first: this runs for every text field of every record
+            return value or None
+        if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ValueError(f"expected text, got {type(value).__name__}")
         return str(value)
+
+
+_TEXT = Text()
 
 
 class Lower(Text):
@@ -52,10 +57,10 @@ class Boolean(Converter):
     FALSE = {"false", "0", "no", "n", "off"}
 
     def read(self, value: Any) -> bool | None:
+        if value is True or value is False:
+            return value
         if value is None or value == "":
             return None
-        if isinstance(value, bool):
-            return value
         if isinstance(value, (int, str)) and str(value).strip().lower() in self.TRUE | self.FALSE:
             return str(value).strip().lower() in self.TRUE
         raise ValueError(f"not a yes/no value: {value!r}")
@@ -75,6 +80,11 @@ class Date(Converter):
             return None
         if not isinstance(value, str):
             raise ValueError(f"expected a date string, got {type(value).__name__}")
+        if self.arg in (None, "%Y-%m-%d") and len(value) == 10:  # ISO, without strptime's cost
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
         try:
             return dt.datetime.strptime(value.strip(), self.arg or "%Y-%m-%d").date()
         except ValueError:
@@ -93,7 +103,7 @@ class DateTime(Converter):
         if not isinstance(value, str):
             raise ValueError(f"expected an ISO timestamp, got {type(value).__name__}")
         try:
-            stamp = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            stamp = dt.datetime.fromisoformat(value.strip())  # Python 3.11 reads the "Z" itself
         except ValueError:
             raise ValueError(f"not an ISO timestamp: {value!r}") from None
         return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
@@ -149,12 +159,15 @@ class Reference(Identifier):
     """
 
     def read(self, value: Any) -> Ref | None:
-        if value is None or value == "" or value == {}:
-            return None
-        if isinstance(value, Mapping):
-            ident = super().read(value.get("id"))
-            name = Text().read(value.get("name")) or self.values.get(ident)
+        if type(value) is dict:
+            ident, name = value.get("id"), value.get("name")
+            ident = str(ident) if type(ident) is int else super().read(ident)
+            name = (name or None) if type(name) is str else _TEXT.read(name)
+            if name is None and self.values:
+                name = self.values.get(ident)
             return Ref(ident, name) if ident or name else None
+        if value is None or value == "":
+            return None
         ident = super().read(value)
         return Ref(ident, self.values.get(ident)) if ident else None
 
@@ -171,7 +184,7 @@ class ReferenceName(Converter):
     """A reference the vendor keeps by name only (the v2 API's contract.department)."""
 
     def read(self, value: Any) -> Ref | None:
-        text = Text().read(value)
+        text = _TEXT.read(value)
         return Ref(name=self.values.get(text, text)) if text else None
 
     def write(self, value: Any) -> Any:
@@ -212,6 +225,8 @@ class TextList(Converter):
     """A list of strings; null reads as []."""
 
     def read(self, value: Any) -> list[str]:
+        if type(value) is list and all(type(v) is str for v in value):
+            return list(value)  # a copy: changing person.tags must not change person.raw
         if value is None:
             return []
         if isinstance(value, str):
@@ -230,7 +245,7 @@ class Object(Converter):
     def read(self, value: Any) -> dict[str, Any]:
         if value is None:
             return {}
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             raise ValueError(f"expected an object, got {type(value).__name__}")
         return dict(value)
 
@@ -242,7 +257,7 @@ class AddressText(Converter):
     """An address the vendor keeps as one text (MOCO's home_address, lines split by \\n)."""
 
     def read(self, value: Any) -> Address | None:
-        text = Text().read(value)
+        text = _TEXT.read(value)
         return Address(formatted=text) if text else None
 
     def write(self, value: Any) -> Any:
@@ -257,9 +272,9 @@ class AddressParts(Converter):
     def read(self, value: Any) -> Address | None:
         if value is None:
             return None
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             raise ValueError(f"expected an address object, got {type(value).__name__}")
-        parts = {name: Text().read(value.get(name)) for name in Address.PARTS if name in value}
+        parts = {name: _TEXT.read(value.get(name)) for name in Address.PARTS if name in value}
         address = Address(**parts)
         return address or None
 
