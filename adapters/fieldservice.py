@@ -195,7 +195,7 @@ class FieldServiceAdapter(HTTPAdapter):
         return self.get(created.id) if reread and created.id else created
 
     def prepare(self, person: Person) -> Person:
-        person = self._portable(person)
+        person = self._storable(person)
         if person.username is not None and not str(person.username).strip().isdigit():
             raise PersonValidationError({"username": ["The login id (id) is a number: digits only."]},
                                         record=person.label)
@@ -223,13 +223,13 @@ class FieldServiceAdapter(HTTPAdapter):
     def update(self, id: str, changes: MappingABC[str, Any] | Person, password: str | None = None) -> Person:
         """PATCH the changed fields (or PUT the read-merged document); a new password may be set too."""
         if isinstance(changes, Person):
-            changes = self._portable(changes)
+            changes = self._storable(changes)
         return super().update(id, changes, **({"password": password} if password else {}))
 
     def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any],
                       password: str | None = None) -> Any:
         path = self._path("update", id)
-        body = self._whole_address(body, changes)
+        body = self._whole_address(id, body, changes)
         if self.update_verb == "PUT":
             body = self._without_read_only(deep_merge(self.fetch_record(id), body))
         elif self.settings["patch_objects"] and body:
@@ -268,13 +268,16 @@ class FieldServiceAdapter(HTTPAdapter):
         set_path(sent, "access.password", password)
         return sent
 
-    def _whole_address(self, body: dict[str, Any], changes: MappingABC[str, Any]) -> dict[str, Any]:
+    def _whole_address(self, id: str, body: dict[str, Any], changes: MappingABC[str, Any]) -> dict[str, Any]:
         """A changed address replaces the old one: parts it lacks are sent as null, not left stale."""
         spec = self.mapping.spec("address")
         if not isinstance(changes.get("address"), Address) or spec is None or not isinstance(spec.write, str):
             return body
         parts = get_path(body, spec.write, None)
-        if isinstance(parts, dict):
+        if not parts:  # only a formatted text: nothing the vendor can hold, so nothing is blanked
+            _warn_text_address(f"fieldservice#{id}")
+            delete_path(body, spec.write)
+        elif isinstance(parts, dict):
             set_path(body, spec.write, {**{name: None for name in Address.PARTS}, **parts})
         return body
 
@@ -283,7 +286,15 @@ class FieldServiceAdapter(HTTPAdapter):
             delete_path(document, path)
         return document
 
-    # ------------------------------------------------------------------ references
+    # ------------------------------------------------------------------ what the vendor can hold
+    def _storable(self, person: Person) -> Person:
+        """`person` as this vendor can take it: portable references, no text-only address."""
+        person = self._portable(person)
+        if _text_only(person.address):
+            _warn_text_address(person.label)
+            person = person.replace(address=None)
+        return person
+
     def _portable(self, person: Person) -> Person:
         """A Person from another system keeps its references by name only: foreign ids mean nothing here."""
         if person.system in (None, self.name):
@@ -324,6 +335,15 @@ def object_id(id: Any) -> str:
     if not OBJECT_ID.match(text):
         raise NotFound(f"fieldservice: {str(id)[:40]!r} is not a user id (24 hex digits)", vendor="fieldservice")
     return text
+
+
+def _text_only(address: Any) -> bool:
+    return isinstance(address, Address) and not any(getattr(address, part) for part in Address.PARTS)
+
+
+def _warn_text_address(who: str) -> None:
+    log.warning("fieldservice: the address of %s is only a formatted text; the vendor keeps address "
+                "parts, so it is not sent", who)
 
 
 def _shows(answer: MappingABC[str, Any], id: str, body: MappingABC[str, Any]) -> bool:

@@ -334,3 +334,13 @@ def test_reference_ids_from_another_system_are_not_sent(sb):
     id_only = ada(system="moco", email="x@example.com", role=Ref("4243"))
     fs.create(id_only)
     assert "accessGroupId" not in fs.sent[-1][2]
+
+
+def test_a_text_only_address_is_not_sent_and_blanks_nothing(sb, caplog):
+    fs = adapter(sb)
+    before = json.loads(json.dumps(sb.backend.get(SEEDED)["address"]))
+    fs.update(SEEDED, {"address": "Hauptstraße 5\n10115 Berlin"})
+    assert [m for m, _, _ in fs.sent] == ["GET"] and sb.backend.get(SEEDED)["address"] == before
+    created = fs.create(ada(address=Address(formatted="Hauptstraße 5\n10115 Berlin")))
+    assert "address" not in fs.sent[-1][2] and created.address is None
+    assert caplog.text.count("only a formatted text") == 2
