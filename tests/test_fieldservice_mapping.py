@@ -220,3 +220,34 @@ def test_capabilities_say_what_is_read_and_written(fs):
     assert {"created_at", "updated_at"} <= set(caps.read_fields) - set(caps.write_fields)
     assert caps.required_on_create == () and caps.filters == () and caps.rate_limit is None
     assert caps.pagination == "none" and set(caps.operations) == {"list", "get", "create", "update", "delete"}
+
+
+def _documents():
+    from hypothesis import strategies as st
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12),
+                        st.sampled_from(["15.08.1990", "2023-01-01T00:00:00Z", "65a1b2c3d4e5f60718293a4b", ""]))
+    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                           st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+                          max_leaves=8)
+    keys = {"general": ["firstName", "birthDate", "sex", "profileImage", "deviceToken"],
+            "access": ["email", "password", "token"], "contract": ["startDate", "endDate", "department"],
+            "contact": ["telephone", "mobile"], "status": ["createdAt", "lastModifiedAt"],
+            "address": ["street", "zip", "city"]}
+    nested = {name: st.one_of(values, st.fixed_dictionaries({}, optional={k: values for k in inner}))
+              for name, inner in keys.items()}
+    return st.fixed_dictionaries({}, optional={"_id": values, "id": values, "number": values, "tags": values,
+                                               "accessGroupId": values, **nested})
+
+
+def test_no_document_crashes_the_reader(fs):
+    from hypothesis import given, settings
+
+    @settings(max_examples=200, deadline=None)
+    @given(_documents())
+    def check(record):
+        person = fs.to_person(record)
+        assert isinstance(person, Person) and person.system == "fieldservice"
+        access = person.raw.get("access")
+        assert not isinstance(access, dict) or "password" not in access
+
+    check()
