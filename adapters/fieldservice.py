@@ -71,8 +71,7 @@ class FieldServiceSettings(HTTPSettings):
     api_key = secret_setting(required=True, validate=validate.Length(min=1))
     routes = fields.Dict(keys=fields.String(validate=validate.OneOf(ROUTES)),
                          values=fields.String(validate=validate.Length(min=1)), load_default=None)
-    update_verb = fields.String(load_default="PATCH", validate=validate.OneOf(
-        ("PATCH", "PUT", "patch", "put"), error="Must be PATCH or PUT."))
+    update_verb = fields.String(load_default="PATCH", validate=lambda verb: _one_of(verb, ("PATCH", "PUT")))
     patch_objects = fields.Boolean(load_default=False)
     pagination = fields.String(load_default="none", validate=validate.OneOf(PAGINATIONS))
     page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=10_000))
@@ -212,8 +211,9 @@ class FieldServiceAdapter(HTTPAdapter):
         existing = self.find_existing(person)  # created, but the answer does not say which id
         if existing is not None:
             return existing
-        raise ResponseError("fieldservice: create answered without an _id", status=response.status_code,
-                            vendor=self.name, request=self.transport.describe("POST", response.url))
+        raise ResponseError("fieldservice: create answered without an _id; the user may exist all the same",
+                            status=response.status_code, vendor=self.name,
+                            request=self.transport.describe("POST", response.url))
 
     def created_person(self, answer: Any, sent: Person, body: dict[str, Any]) -> Person:
         if isinstance(answer, Person):
@@ -230,13 +230,13 @@ class FieldServiceAdapter(HTTPAdapter):
                       password: str | None = None) -> Any:
         path = self._path("update", id)
         body = self._whole_address(id, body, changes)
+        if not body and not password:  # only fields this vendor cannot hold changed
+            return self.fetch_record(id)
         if self.update_verb == "PUT":
             body = self._without_read_only(deep_merge(self.fetch_record(id), body))
         elif self.settings["patch_objects"] and body:
             merged = deep_merge(self.fetch_record(id), body)
             body = self._without_read_only({key: merged[key] for key in body})
-        if not body and not password:
-            return self.fetch_record(id)
         sent = self._with_password(body, password)
         answer = self._answer(self.transport.request(self.update_verb, path, json_body=sent))
         if isinstance(answer, dict) and _shows(answer, id, body):
@@ -327,6 +327,11 @@ class FieldServiceAdapter(HTTPAdapter):
         if isinstance(role, Ref) and role.id is None and role.name:  # no map: the name is the slug
             values["role"] = Ref(role.name, role.name)
         return values
+
+
+def _one_of(value: str, allowed: tuple[str, ...]) -> None:
+    if value.upper() not in allowed:
+        raise ValidationError(f"Must be one of: {', '.join(allowed)}.")
 
 
 def object_id(id: Any) -> str:

@@ -92,7 +92,7 @@ def test_defaults_are_the_conventional_guesses():
     assert fs.routes == {"list": "/v2/users/", "create": "/v2/users/", "get": "/v2/users/{id}",
                          "update": "/v2/users/{id}", "delete": "/v2/users/{id}"}
     limited = staffbridge.connect("fieldservice", base_url="https://fs.example.com", api_key="k",
-                                  rate_limit=10, rate_period=60, update_verb="put", pagination="skip")
+                                  rate_limit=10, rate_period=60, update_verb="Put", pagination="skip")
     assert limited.capabilities.rate_limit == "10 requests per 60 s"
     assert limited.update_verb == "PUT" and limited.capabilities.pagination == "skip"
 
@@ -344,3 +344,22 @@ def test_a_text_only_address_is_not_sent_and_blanks_nothing(sb, caplog):
     created = fs.create(ada(address=Address(formatted="Hauptstraße 5\n10115 Berlin")))
     assert "address" not in fs.sent[-1][2] and created.address is None
     assert caplog.text.count("only a formatted text") == 2
+
+
+def test_a_create_answer_without_an_id_is_recovered_from_the_list_or_reported(sb):
+    sb.routes.add("POST", r"/v3/users", lambda request: Response(201, b"", {}) if sb.backend.create(request.json())
+                  else None)
+    fs = adapter(sb, routes={"create": "/v3/users"})
+    created = fs.create(ada())
+    assert [m for m, _, _ in fs.sent] == ["POST", "GET"] and created.id in sb.backend.users
+    sb.routes.add("POST", r"/v4/users", lambda request: json_response({"ok": True}, 201))
+    with pytest.raises(ResponseError) as info:
+        adapter(sb, routes={"create": "/v4/users"}).create(ada(email="nobody@example.com"))
+    assert "without an _id" in str(info.value)
+
+
+def test_put_with_nothing_the_vendor_can_hold_writes_nothing(start):
+    sandbox = start(update_verb="PUT")
+    fs = adapter(sandbox, update_verb="PUT")
+    fs.update(SEEDED, {"active": False, "iban": "DE02120300000000202051"})
+    assert [m for m, _, _ in fs.sent] == ["GET"]
