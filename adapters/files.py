@@ -1,0 +1,709 @@
+"""A staff directory kept in a file: `csv` (one person a row) and `jsonl` (one JSON object a line).
+
+    staff = staffbridge.connect("csv", path="staff.csv")
+    for person in staff.list(active=True):
+        ...
+
+Columns (CSV) and keys (JSONL) are the canonical Person field names: `first_name`, `email`,
+`birthday` (ISO dates), `active` (true/false, yes/no, 1/0). `department` and `role` hold a name, or
+use `department.id` / `department.name` columns; `address` holds the formatted text, or use
+`address.street`, `address.zip`, `address.city`, `address.state`, `address.country`, `address.co`
+columns. Tags are `;`-separated in CSV (setting `tag_separator`) and a list in JSONL. Every other
+column lands in `custom_fields` under its own name (`custom_fields.<name>` columns too) and is written
+back under the same column.
+
+Ids: the `id` column (key) when there is one, else the row number (1 = the first row under the
+header; JSONL: the first record). The first write adds an `id` column holding those numbers, so ids
+stay stable when rows are deleted. A created person gets the next free number.
+
+Every write (create / update / delete) rewrites the whole file atomically: a temporary file in the
+same folder, then `os.replace`. An update rewrites only the cells of the fields that change, so values
+staffbridge cannot read (and formatting it does not know) survive. A row that cannot be read (a cell
+that is not a date, a CSV quoting error, a line that is not JSON, undecodable bytes) becomes a Person
+holding what could be read, with each problem in `person.problems`: a migration reports it as one
+failed row and goes on. A missing file is an empty directory; the first create makes it.
+
+Settings: `path` (required), `encoding` (default utf-8; a byte-order mark is read and kept),
+CSV only: `delimiter` (default ","), `tag_separator` (default ";"). The `mapping` setting is not used:
+columns always carry canonical names. Rows are rewritten whole on every write, so these adapters suit
+directories of thousands of people, not millions.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import stat
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Iterable, Iterator, Mapping
+
+from marshmallow import ValidationError, fields, validate
+
+from staffbridge.adapter import AdapterSettings, Adapter
+from staffbridge.errors import ConfigError, NotFound, PersonValidationError, StaffbridgeError
+from staffbridge.person import (CANONICAL_FIELDS, Address, Person, PersonSchema, Ref, person_changes,
+                                validate_changes, validate_person)
+
+BOM = "\ufeff"
+REF_FIELDS = ("department", "role")
+# Columns that hold a canonical field as plain text; the rest need their own handling.
+PLAIN = tuple(n for n in CANONICAL_FIELDS if n not in ("system", "address", "custom_fields", *REF_FIELDS))
+ADDRESS_COLUMNS = tuple(f"address.{part}" for part in (*Address.PARTS, "formatted"))
+REF_COLUMNS = tuple(f"{name}.{part}" for name in REF_FIELDS for part in ("id", "name"))
+KNOWN_COLUMNS = frozenset({*PLAIN, "address", *REF_FIELDS, *ADDRESS_COLUMNS, *REF_COLUMNS, "system"})
+CUSTOM_PREFIX = "custom_fields."
+_SCHEMA = PersonSchema()
+
+
+# ---------------------------------------------------------------------------------------------- values
+
+def canonical_values(record: Mapping[str, Any], tag_separator: str = ";") -> dict[str, Any]:
+    """A row (column -> text) or JSON object, as canonical values for PersonSchema: empty cells
+    dropped, department/role and address gathered from their columns, unknown columns custom."""
+    values: dict[str, Any] = {}
+    refs: dict[str, dict[str, Any]] = {}
+    address: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    for column, value in record.items():
+        if value is None or value == "" or column in ("id", "system", "raw", "problems"):
+            continue
+        if column in PLAIN:
+            values[column] = _tags(value, tag_separator) if column == "tags" else value
+        elif column in REF_FIELDS:
+            refs.setdefault(column, {}).update(value if isinstance(value, Mapping) else {"name": value})
+        elif column in REF_COLUMNS:
+            name, part = column.split(".")
+            refs.setdefault(name, {})[part] = value
+        elif column == "address":
+            address.update(value if isinstance(value, Mapping) else {"formatted": value})
+        elif column in ADDRESS_COLUMNS:
+            address[column.split(".")[1]] = value
+        elif column == "custom_fields" and isinstance(value, Mapping):
+            custom.update(value)
+        elif column.startswith(CUSTOM_PREFIX):
+            custom[column[len(CUSTOM_PREFIX):]] = value
+        else:
+            custom[column] = value
+    for name, ref in refs.items():
+        values[name] = {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+                        for k, v in ref.items() if v not in (None, "")}
+    if address:
+        values["address"] = address
+    if custom:
+        values["custom_fields"] = custom
+    return values
+
+
+def load_lenient(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Validated canonical values; a field that does not validate is left out and named in the problems."""
+    problems: list[str] = []
+    for _ in range(2):  # the second pass runs without the bad fields and cannot fail on them
+        try:
+            person = _SCHEMA.load(values)
+            return {name: getattr(person, name) for name in values}, problems
+        except ValidationError as exc:
+            for name, messages in exc.normalized_messages().items():
+                bad = values.pop(name, None)
+                problems.append(f"{name}: {_text_of(messages)} (got {_short(bad)})")
+    return {}, problems + ["row: could not be read"]
+
+
+def person_values(person: Person) -> dict[str, Any]:
+    """The non-empty canonical fields of a person, as (JSON-ready) values."""
+    data = person.to_dict()
+    for name in REF_FIELDS:
+        if isinstance(data.get(name), dict):
+            data[name] = {k: v for k, v in data[name].items() if v is not None}
+    return {name: value for name, value in data.items()
+            if name != "system" and value not in (None, "", [], {})}
+
+
+def cell_text(value: Any, tag_separator: str = ";") -> str:
+    """How a value is written in a CSV cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        stamp = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return tag_separator.join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def field_cells(name: str, value: Any, header: list[str], tag_separator: str) -> dict[str, str]:
+    """The cells that hold canonical field `name` (a custom field as `custom_fields.<key>`), laid
+    out the way the file already does it: name or id/name columns, formatted or split address."""
+    if name.startswith(CUSTOM_PREFIX):
+        key = name[len(CUSTOM_PREFIX):]
+        column = key if key in header or (key not in KNOWN_COLUMNS and key != "id"
+                                           and name not in header) else name
+        return {column: cell_text(value, tag_separator)}
+    if name in REF_FIELDS:
+        ref = value if isinstance(value, Ref) else None
+        cells = {c: "" for c in (name, f"{name}.id", f"{name}.name") if c in header}
+        # id and name columns keep both, unless the file already holds this reference as one name
+        split = (f"{name}.id" in header or f"{name}.name" in header
+                 or bool(ref and ref.id and (name not in header or not ref.name)))
+        if ref and split:
+            cells[f"{name}.id"], cells[f"{name}.name"] = ref.id or "", ref.name or ""
+            cells = {c: v for c, v in cells.items() if v or c in header}
+        elif ref:
+            cells[name] = ref.name or ref.id or ""
+        return cells
+    if name == "address":
+        address = value if isinstance(value, Address) else None
+        cells = {c: "" for c in ("address", *ADDRESS_COLUMNS) if c in header}
+        parts = {p: getattr(address, p) for p in Address.PARTS if address and getattr(address, p)}
+        # parts keep their structure unless the file already holds addresses as one text
+        if address and parts and (any(c in header for c in ADDRESS_COLUMNS) or "address" not in header):
+            cells.update({f"address.{p}": v for p, v in parts.items()})
+            if address.formatted and "address" in header:
+                cells["address"] = address.formatted
+        elif address:
+            cells["address"] = address.as_text() or ""
+        return cells
+    return {name: cell_text(value, tag_separator)}
+
+
+def _tags(value: Any, separator: str) -> Any:
+    if isinstance(value, str):
+        return [tag.strip() for tag in value.split(separator) if tag.strip()]
+    return value
+
+
+def _text_of(messages: Any) -> str:
+    if isinstance(messages, list):
+        return " ".join(str(m) for m in messages)
+    if isinstance(messages, dict):
+        return "; ".join(f"{k}: {_text_of(v)}" for k, v in messages.items())
+    return str(messages)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------------------------------------- rows
+
+@dataclass
+class Row:
+    """One person in the file: what was read (kept for rewriting) and the Person made of it."""
+
+    id: str
+    data: Any  # CSV: {column: cell}; JSONL: the object, or the unreadable line as text
+    problems: list[str] = field(default_factory=list)
+    readable: bool = True  # False: the row is kept as it is, it cannot be changed
+
+
+@dataclass
+class Table:
+    rows: list[Row] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)  # CSV columns in file order
+    has_ids: bool = False
+    bom: bool = False
+    stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the file this was read from
+
+    def find(self, id: str) -> Row | None:
+        return next((row for row in self.rows if row.id == id), None)
+
+    def next_id(self) -> str:
+        numbers = [int(row.id) for row in self.rows if row.id.isdigit()]
+        return str(max(numbers, default=0) + 1)
+
+    def assign_ids(self, explicit: list[str | None]) -> None:
+        """Rows without an id get their row number when it is free, else the next free number."""
+        taken = {i for i in explicit if i}
+        seen: set[str] = set()
+        for number, (row, given) in enumerate(zip(self.rows, explicit), start=1):
+            if given and given in seen:
+                row.problems.append(f"id: {given!r} is used by an earlier row; this row got a new id")
+                given = None
+            if not given:
+                given = str(number)
+                while given in taken:
+                    given = str(int(given) + 1 if given.isdigit() else len(taken) + 1)
+                taken.add(given)
+            seen.add(given)
+            row.id = given
+
+
+# ---------------------------------------------------------------------------------------------- adapters
+
+class FileSettings(AdapterSettings):
+    path = fields.String(required=True, validate=validate.Length(min=1))
+    encoding = fields.String(load_default="utf-8")
+
+
+class CsvSettings(FileSettings):
+    delimiter = fields.String(load_default=",", validate=validate.Length(equal=1))
+    tag_separator = fields.String(load_default=";", validate=validate.Length(min=1))
+
+
+class FileAdapter(Adapter):
+    """What the CSV and JSONL adapters share: reading, the write lock, atomic rewrites, filters."""
+
+    Settings: ClassVar[type] = FileSettings
+    filters = ("active", "email", "department")
+    keeps_unreadable_rows: ClassVar[bool] = True  # whether a row that could not be parsed is rewritten as it was
+    notes = ("every write rewrites the file atomically (temporary file + os.replace)",
+             "unreadable rows are listed with person.problems, never dropped")
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.path = Path(os.path.expanduser(self.settings["path"]))
+        self._lock = threading.RLock()  # a migration writes from several threads
+        self._cache: Table | None = None
+        try:
+            "".encode(self.settings["encoding"])
+        except LookupError:
+            raise ConfigError(f"{self.name}: setting 'encoding': unknown encoding "
+                              f"{self.settings['encoding']!r}", setting="encoding") from None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} path={str(self.path)!r}>"
+
+    # ------------------------------------------------------------------ reading
+    def list(self, **filters: Any) -> Iterator[Person]:
+        """Everyone in the file, in file order; filters: active, email, department (by name)."""
+        self._require("list")
+        unknown = sorted(set(filters) - set(self.filters))
+        if unknown:
+            raise ConfigError(f"{self.name}: unknown filter {unknown[0]!r}; supported: "
+                              f"{', '.join(self.filters)}", setting=unknown[0])
+        active = None if filters.get("active") is None else _as_bool(filters["active"], "active")
+        email = str(filters.get("email") or "").casefold()
+        department = str(filters.get("department") or "").casefold()
+        for row in list(self._table().rows):
+            person = self.person(row)
+            if active is not None and person.active is not active:
+                continue
+            if email and (person.email or "").casefold() != email:
+                continue
+            if department and (person.department is None
+                               or (person.department.name or "").casefold() != department):
+                continue
+            yield person
+
+    def get(self, id: str) -> Person:
+        self._require("get")
+        row = self._table().find(str(id))
+        if row is None:
+            raise self._not_found(id)
+        return self.person(row)
+
+    def _table(self) -> Table:
+        with self._lock:
+            stamp = self._stamp()
+            if self._cache is None or self._cache.stamp != stamp or stamp is None:
+                self._cache = self._read() if stamp is not None else Table()
+                self._cache.stamp = stamp
+            return self._cache
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ConfigError(f"{self.name}: cannot read {self.path}: {exc.strerror}", setting="path") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{self.name}: {self.path} is not a file", setting="path")
+        return info.st_mtime_ns, info.st_size
+
+    def _text(self) -> tuple[str, bool, bool]:
+        """The file's text, whether it had a byte-order mark, whether some bytes could not be decoded."""
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{self.name}: cannot read {self.path}: {exc.strerror}", setting="path") from None
+        text = data.decode(self.settings["encoding"], errors="replace")
+        bom = text.startswith(BOM)
+        return (text[1:] if bom else text), bom, "\ufffd" in text
+
+    def person(self, row: Row) -> Person:
+        """The Person of a row; what could not be read is in `problems`."""
+        values, problems = self.values_of(row)
+        return Person(id=row.id, system=self.name, raw=_raw(row.data), problems=row.problems + problems,
+                      **values)
+
+    # ------------------------------------------------------------------ writing
+    def create(self, person: Person, **options: Any) -> Person:
+        """Appends a row for `person` (options such as welcome_email mean nothing to a file)."""
+        self._require("create")
+        checked = validate_person(person)
+        with self._lock:
+            table = self._writable_table()
+            row = Row(table.next_id(), {})
+            self.write_fields(table, row, person_values(checked), checked.custom_fields)
+            table.rows.append(row)
+            self._save(table)
+        return self.person(row)
+
+    def update(self, id: str, changes: Mapping[str, Any] | Person, **options: Any) -> Person:
+        """Rewrites the cells of the fields that change. Custom fields merge: a key set to None is
+        removed, keys not named stay."""
+        self._require("update")
+        id = str(id)
+        with self._lock:
+            table = self._writable_table()
+            row = table.find(id)
+            if row is None:
+                raise self._not_found(id)
+            current = self.person(row)
+            if isinstance(changes, Person):
+                delta = person_changes(current, validate_person(changes, record=f"{self.name}#{id}"))
+            else:
+                delta = validate_changes(changes, record=f"{self.name}#{id}")
+            if not delta:
+                return current
+            if not row.readable:
+                raise PersonValidationError({"row": [f"cannot be read ({'; '.join(row.problems)}); "
+                                                     f"fix it in {self.path} first"]}, record=current.label)
+            custom: dict[str, Any] = {}
+            removed: set[str] = set()
+            if "custom_fields" in delta:
+                given = delta.pop("custom_fields")
+                if given is None:
+                    removed = set(current.custom_fields)
+                else:
+                    custom = {k: v for k, v in given.items() if v is not None}
+                    removed = {k for k, v in given.items() if v is None}
+            new = person_values(current.replace(**delta))
+            self.write_fields(table, row, {name: new.get(name) for name in delta}, custom, removed)
+            self._save(table)
+            return self.person(row)
+
+    def delete(self, id: str) -> None:
+        self._require("delete")
+        with self._lock:
+            table = self._writable_table()
+            row = table.find(str(id))
+            if row is None:
+                raise self._not_found(id)
+            table.rows.remove(row)
+            self._save(table)
+
+    def _writable_table(self) -> Table:
+        """A copy of the table to change: readers keep the old one until the file is replaced."""
+        current = self._table()
+        if not self.keeps_unreadable_rows:
+            broken = next((row for row in current.rows if not row.readable), None)
+            if broken is not None:
+                raise StaffbridgeError(f"{self.name}: {self.path} is not changed because a row cannot be "
+                                       f"read ({'; '.join(broken.problems)}); fix the file first")
+        table = Table([Row(r.id, dict(r.data) if isinstance(r.data, dict) else r.data, list(r.problems),
+                           r.readable) for r in current.rows],
+                      list(current.header), current.has_ids, current.bom, current.stamp)
+        if not table.has_ids:
+            self.add_id_column(table)
+        return table
+
+    def _save(self, table: Table) -> None:
+        """Writes the whole table to a temporary file beside the target, then swaps it in."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        mode = _mode_of(self.path)
+        handle, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding=self.settings["encoding"], newline="") as out:
+                if table.bom:
+                    out.write(BOM)
+                self.write_table(table, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(temp, mode)
+            os.replace(temp, self.path)
+        except OSError as exc:
+            Path(temp).unlink(missing_ok=True)
+            raise StaffbridgeError(f"{self.name}: cannot write {self.path}: {exc.strerror}") from None
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        table.stamp = self._stamp()
+        self._cache = table
+
+    def _not_found(self, id: Any) -> NotFound:
+        return NotFound(f"{self.name}: no person with id {str(id)!r} in {self.path}", vendor=self.name)
+
+    # ------------------------------------------------------------------ format hooks
+    def _read(self) -> Table:
+        raise NotImplementedError
+
+    def values_of(self, row: Row) -> tuple[dict[str, Any], list[str]]:
+        raise NotImplementedError
+
+    def write_fields(self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any],
+                     removed: Iterable[str] = ()) -> None:
+        raise NotImplementedError
+
+    def add_id_column(self, table: Table) -> None:
+        raise NotImplementedError
+
+    def write_table(self, table: Table, out: Any) -> None:
+        raise NotImplementedError
+
+
+class CsvAdapter(FileAdapter):
+    """A staff directory in a CSV file, one person a row, a header row of canonical field names."""
+
+    name = "csv"
+    Settings = CsvSettings
+    keeps_unreadable_rows = False  # the csv module gives no text for a row it refuses
+
+    def _read(self) -> Table:
+        text, bom, undecodable = self._text()
+        table = Table(bom=bom)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.settings["delimiter"])
+        explicit: list[str | None] = []
+        for cells, problem in _csv_rows(reader):
+            if not table.header:
+                if cells and any(c.strip() for c in cells):
+                    table.header = [c.strip() or f"column {i + 1}" for i, c in enumerate(cells)]
+                continue
+            if not problem and not any(c.strip() for c in cells):
+                continue  # a blank line is not a person
+            data: dict[Any, Any] = dict(zip(table.header, cells))
+            row = Row("", data)
+            if problem:
+                row.problems.append(f"line {reader.line_num}: {problem}")
+                row.readable = False
+            if any(c.strip() for c in cells[len(table.header):]):
+                row.problems.append(f"line {reader.line_num}: {len(cells)} cells but the header has "
+                                    f"{len(table.header)} columns; the extra cells were not read")
+                data[None] = cells[len(table.header):]  # kept, and written back, as they are
+            if undecodable and any("\ufffd" in c for c in cells):
+                row.problems.append(f"line {reader.line_num}: bytes that are not "
+                                    f"{self.settings['encoding']} were replaced by \ufffd")
+            table.rows.append(row)
+            explicit.append((data.get("id") or "").strip() or None)
+        table.has_ids = "id" in table.header
+        table.assign_ids(explicit)
+        return table
+
+    def values_of(self, row: Row) -> tuple[dict[str, Any], list[str]]:
+        cells = {k: v.strip() for k, v in row.data.items() if isinstance(k, str) and isinstance(v, str)}
+        return load_lenient(canonical_values(cells, self.settings["tag_separator"]))
+
+    def write_fields(self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any],
+                     removed: Iterable[str] = ()) -> None:
+        lay_out(table, row, values, custom, removed, self.settings["tag_separator"])
+
+    def add_id_column(self, table: Table) -> None:
+        table.header.insert(0, "id")
+        for row in table.rows:
+            row.data["id"] = row.id
+        table.has_ids = True
+
+    def write_table(self, table: Table, out: Any) -> None:
+        write_rows(table, out, self.settings["delimiter"])
+
+
+def lay_out(table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any],
+            removed: Iterable[str] = (), tag_separator: str = ";") -> None:
+    """Sets the cells of `row` for canonical `values` (JSON-ready, None empties a field) and custom
+    fields, adding the columns the header lacks at their canonical place."""
+    wanted = {k: v for k, v in values.items() if k not in ("id", "system", "custom_fields")}
+    loaded = _SCHEMA.load({k: v for k, v in wanted.items() if v is not None}, partial=True)
+    cells: dict[str, str] = {"id": row.id}
+    for name, value in wanted.items():
+        typed = getattr(loaded, name) if value is not None else None
+        cells.update(field_cells(name, typed, table.header, tag_separator))
+    for key, value in custom.items():
+        cells.update(field_cells(CUSTOM_PREFIX + key, value, table.header, tag_separator))
+    for key in removed:
+        for column in (key, CUSTOM_PREFIX + key):
+            if column in table.header:
+                cells[column] = ""
+    for column, text in cells.items():
+        if column not in table.header and text:
+            _insert_column(table.header, column)
+    row.data.update({c: t for c, t in cells.items() if c in table.header})
+
+
+def write_rows(table: Table, out: Any, delimiter: str = ",") -> None:
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    if table.header:
+        writer.writerow(table.header)
+    for row in table.rows:
+        cells = [row.data.get(column) or "" for column in table.header]
+        writer.writerow(cells + list(row.data.get(None) or []))
+
+
+def _column_order() -> dict[str, int]:
+    order = ["id"]
+    for name in CANONICAL_FIELDS:
+        if name in REF_FIELDS:
+            order += [name, f"{name}.id", f"{name}.name"]
+        elif name == "address":
+            order += ["address", *ADDRESS_COLUMNS]
+        elif name not in ("system", "custom_fields"):
+            order.append(name)
+    return {column: rank for rank, column in enumerate(order)}
+
+
+COLUMN_ORDER = _column_order()
+
+
+def _insert_column(header: list[str], column: str) -> None:
+    """Known columns go after the known columns that come before them; custom ones at the end."""
+    rank = COLUMN_ORDER.get(column)
+    if rank is None:
+        header.append(column)
+        return
+    before = [i for i, c in enumerate(header) if COLUMN_ORDER.get(c, -1) in range(rank)]
+    after = [i for i, c in enumerate(header) if COLUMN_ORDER.get(c, -1) > rank]
+    header.insert(before[-1] + 1 if before else (after[0] if after else len(header)), column)
+
+
+class JsonlAdapter(FileAdapter):
+    """A staff directory in a JSON Lines file: one JSON object a line, keyed by canonical field names."""
+
+    name = "jsonl"
+
+    def _read(self) -> Table:
+        text, bom, _ = self._text()
+        table = Table(bom=bom, has_ids=True)
+        explicit: list[str | None] = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            line = line.rstrip("\r")  # not splitlines(): U+2028 inside a JSON string is no line break
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                problem = None if isinstance(data, dict) else f"expected a JSON object, got {type(data).__name__}"
+            except ValueError as exc:
+                data, problem = None, f"not JSON ({exc})"
+            if problem:
+                row = Row("", line, [f"line {number}: {problem}"], readable=False)
+                explicit.append(None)
+            else:
+                row = Row("", data)
+                given = data.get("id")
+                explicit.append(None if given in (None, "") else str(given))
+                if given in (None, ""):
+                    table.has_ids = False
+            table.rows.append(row)
+        table.assign_ids(explicit)
+        return table
+
+    def values_of(self, row: Row) -> tuple[dict[str, Any], list[str]]:
+        if not isinstance(row.data, dict):
+            return {}, []
+        return load_lenient(canonical_values(row.data))
+
+    def write_fields(self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any],
+                     removed: Iterable[str] = ()) -> None:
+        data = row.data
+        data["id"] = row.id
+        for name, value in values.items():
+            if name in ("id", "system", "custom_fields"):
+                continue
+            for key in [k for k in data if k == name or k.startswith(name + ".")]:
+                del data[key]
+            if value is not None:
+                data[name] = value
+        if custom or removed:
+            merged = {**(data.get("custom_fields") or {}), **custom}
+            for key in [k for k in data if k not in KNOWN_COLUMNS and k not in ("id", "custom_fields")]:
+                del data[key]  # loose keys were custom fields; they now live in custom_fields
+            for key in removed:
+                merged.pop(key, None)
+            if merged:
+                data["custom_fields"] = merged
+            else:
+                data.pop("custom_fields", None)
+
+    def add_id_column(self, table: Table) -> None:
+        for row in table.rows:
+            if isinstance(row.data, dict) and row.data.get("id") in (None, ""):
+                row.data = {"id": row.id, **{k: v for k, v in row.data.items() if k != "id"}}
+        table.has_ids = True
+
+    def write_table(self, table: Table, out: Any) -> None:
+        for row in table.rows:
+            line = row.data if isinstance(row.data, str) else json.dumps(row.data, ensure_ascii=False, default=str)
+            out.write(line + "\n")
+
+
+# ---------------------------------------------------------------------------------------------- export
+
+def write_csv(people: Iterable[Person], out: Any, delimiter: str = ",", tag_separator: str = ";") -> int:
+    """Writes people as CSV that the CSV adapter reads back. Every row is held until the end,
+    because the header must name the columns of all of them (custom fields differ per person)."""
+    table = Table(header=["id"], has_ids=True)
+    for person in people:
+        row = Row(person.id or table.next_id(), {})
+        lay_out(table, row, person_values(person), person.custom_fields, tag_separator=tag_separator)
+        table.rows.append(row)
+    write_rows(table, out, delimiter)
+    return len(table.rows)
+
+
+def write_jsonl(people: Iterable[Person], out: Any) -> int:
+    """Writes people as JSON Lines, one at a time (nothing is held)."""
+    count = 0
+    for person in people:
+        data = {"id": person.id, **{k: v for k, v in person_values(person).items() if k != "id"}}
+        out.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+        count += 1
+    return count
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def _csv_rows(reader: Any) -> Iterator[tuple[list[str], str | None]]:
+    """The reader's rows; a row the csv module refuses comes out empty with the reason."""
+    while True:
+        try:
+            yield next(reader), None
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield [], str(exc)
+
+
+def _raw(data: Any) -> dict[str, Any]:
+    if isinstance(data, dict):
+        return {k if isinstance(k, str) else "_extra": v for k, v in data.items()}
+    return {"line": data}
+
+
+def _as_bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "y", "on"):
+        return True
+    if text in ("false", "0", "no", "n", "off"):
+        return False
+    raise ConfigError(f"filter {name!r}: expected true or false, got {value!r}", setting=name)
+
+
+def _read_umask() -> int:
+    umask = os.umask(0o022)  # read once, at import: os.umask can only be read by setting it
+    os.umask(umask)
+    return umask
+
+
+_NEW_FILE_MODE = 0o666 & ~_read_umask()
+
+
+def _mode_of(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return _NEW_FILE_MODE
+
+
+__all__ = ["CsvAdapter", "JsonlAdapter", "write_csv", "write_jsonl", "canonical_values"]
