@@ -66,20 +66,27 @@ def scrubber(secrets: tuple[str, ...] = ()) -> tuple[Callable[[Any], Any], Calla
     return request, response
 
 
-def cassette_vcr(vendor: str, secrets: tuple[str, ...] = (), match_on: tuple[str, ...] = (
+def cassette_vcr(vendor: str, secrets: tuple[str, ...] = (), match_on: tuple[Any, ...] = (
         "method", "path", "query", "body"), library: Path | None = None) -> vcr.VCR:
+    """`match_on` names vcrpy matchers; a callable `(r1, r2)` raising AssertionError on a mismatch
+    is registered under its own name (e.g. to ignore the body of a handshake holding a fresh nonce)."""
     request_hook, response_hook = scrubber(secrets)
-    return vcr.VCR(cassette_library_dir=str(library or CASSETTES / vendor),
-                   record_mode="all" if recording() else "none",
-                   match_on=match_on, before_record_request=request_hook,
-                   before_record_response=response_hook, decode_compressed_response=True)
+    names = tuple(m if isinstance(m, str) else m.__name__ for m in match_on)
+    recorder = vcr.VCR(cassette_library_dir=str(library or CASSETTES / vendor),
+                       record_mode="all" if recording() else "none",
+                       match_on=names, before_record_request=request_hook,
+                       before_record_response=response_hook, decode_compressed_response=True)
+    for matcher in match_on:
+        if not isinstance(matcher, str):
+            recorder.register_matcher(matcher.__name__, matcher)
+    return recorder
 
 
 class AdapterContract:
     """Tests every adapter must pass; subclasses fill in the vendor specifics below."""
 
     vendor: ClassVar[str]
-    match_on: ClassVar[tuple[str, ...]] = ("method", "path", "query", "body")
+    match_on: ClassVar[tuple[Any, ...]] = ("method", "path", "query", "body")  # names or matcher callables
     seed_people: ClassVar[int] = 120  # more than one page where the vendor pages
     list_kwargs: ClassVar[dict[str, Any]] = {}
     create_kwargs: ClassVar[dict[str, Any]] = {}
