@@ -13,6 +13,7 @@ records them anew; secrets are scrubbed before anything is written.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
