@@ -57,7 +57,8 @@ def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...
 
     # pass 1: who is who
     found: list[tuple[str, Match[Person], str | None]] = []
-    claims: Counter[str] = Counter()
+    claims: Counter[str] = Counter()  # target id -> source people matching it (and only it)
+    protected: set[str] = set()  # every target record some source person may be: never deleted
     for index, person in enumerate(people):
         key = source_key(person, keys, source_matcher, index)
         linked = by_id.get(links.get(key, ""))
@@ -69,9 +70,9 @@ def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...
             others = ", ".join(d.label for d in duplicate.candidates[:3])
             why = f"source has another record with {label}: {others}"
         found.append((key, match, why))
-        for candidate in match.candidates:
-            if candidate.id is not None:
-                claims[candidate.id] += 1
+        protected.update(c.id for c in match.candidates if c.id is not None)
+        if match.unique and match.found is not None and match.found.id is not None:
+            claims[match.found.id] += 1
 
     # pass 2: what to do with each
     dropped: Counter[str] = Counter()
@@ -128,7 +129,7 @@ def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...
                               "or account rather than an empty company")
         else:
             for candidate in targets:
-                if candidate.id is not None and candidate.id not in claims:
+                if candidate.id is not None and candidate.id not in protected:
                     plan.add(Step("delete", target=candidate, key=f"delete:{candidate.id}",
                                              reason=f"not in {source_label(source)}"))
 
