@@ -1,0 +1,246 @@
+"""Reading WhosOff's answers: the `{Data, Errors: [{Code, Message}]}` envelope, streamed or whole.
+
+The docs call it the "standard response object" but print it as invalid JSON and show most
+endpoints only as field lists, so this accepts `Data` as an object or an array, and a bare payload
+with no envelope at all. `Errors` present and non-empty is a refusal whatever the HTTP status.
+
+`iter_records` streams a retrieve answer (WhosOff does not paginate: one answer holds every user)
+with the standard library only: `json.JSONDecoder.raw_decode` over the text as it arrives, one
+record at a time, so neither the whole text nor the whole parsed list is ever held.
+"""
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from typing import Any, Callable, Iterable, Iterator
+
+from staffbridge.errors import (AuthenticationError, NotFound, VendorAPIError, VendorMessage,
+                                VendorValidationError)
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+MAX_VALUE_CHARS = 8_000_000  # one record larger than this is not a user: stop reading, do not hoard
+
+
+class Malformed(ValueError):
+    """The answer is not the JSON we can read (HTML, truncated, the wrong shape)."""
+
+
+# ------------------------------------------------------------------ errors
+
+def vendor_messages(errors: Any) -> list[VendorMessage]:
+    """`Errors` as VendorMessages: [{Code, Message}] normally; odd shapes are kept, not dropped."""
+    if errors in (None, "", [], {}):
+        return []
+    if not isinstance(errors, list):
+        errors = [errors]
+    messages = []
+    for entry in errors:
+        if isinstance(entry, dict):
+            lowered = {str(k).lower(): v for k, v in entry.items()}
+            code = lowered.get("code")
+            text = lowered.get("message")
+            if text is None:
+                text = json.dumps(entry, ensure_ascii=False, default=str)
+            messages.append(VendorMessage(str(text), None if code in (None, "") else str(code)))
+        elif entry not in (None, ""):
+            messages.append(VendorMessage(str(entry)))
+    return messages
+
+
+AUTH_WORDS = re.compile(r"\btoken\b|unauthori[sz]|not authori[sz]|authenticat|bearer|\bapp[-_ ]?id\b|"
+                        r"credential|user level|permission", re.IGNORECASE)
+NOT_FOUND_WORDS = re.compile(r"not found|no such user|unknown user", re.IGNORECASE)
+
+
+def error_class(messages: list[VendorMessage], *, auth_codes: Iterable[str] = (),
+                not_found_codes: Iterable[str] = (), about_id: bool = False) -> type[VendorAPIError]:
+    """Which error a refusal is. Codes decide first (they are settings: WhosOff publishes only two);
+    without a known code, the wording does. "Not found" counts only for calls about one user id."""
+    codes = {m.code for m in messages if m.code}
+    if codes & set(auth_codes):
+        return AuthenticationError
+    if codes & set(not_found_codes):
+        return NotFound
+    if any(AUTH_WORDS.search(m.message) for m in messages):
+        return AuthenticationError
+    if about_id and any(NOT_FOUND_WORDS.search(m.message) for m in messages):
+        return NotFound
+    return VendorValidationError
+
+
+# ------------------------------------------------------------------ whole answers
+
+def unwrap(payload: Any) -> tuple[Any, list[VendorMessage]]:
+    """(Data, errors) from a parsed answer; a bare object or array is its own Data."""
+    if isinstance(payload, dict):
+        keys = {str(k).lower(): k for k in payload}
+        if "data" in keys or "errors" in keys:
+            data = payload.get(keys["data"]) if "data" in keys else None
+            errors = payload.get(keys["errors"]) if "errors" in keys else None
+            return data, vendor_messages(errors)
+        return payload, []
+    if isinstance(payload, list):
+        return payload, []
+    raise Malformed(f"expected a JSON object or array, got {type(payload).__name__}")
+
+
+def parse_text(raw: bytes) -> Any:
+    """JSON from bytes (UTF-8, a BOM allowed, as .NET sometimes sends one)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Malformed("the answer is not UTF-8 text") from None
+    stripped = text.lstrip()
+    if not stripped:
+        raise Malformed("the answer is empty")
+    if stripped.startswith("<"):
+        raise Malformed("got an HTML page instead of JSON")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise Malformed(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
+
+
+# ------------------------------------------------------------------ streamed answers
+
+def decode_chunks(chunks: Iterable[bytes]) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        for chunk in chunks:
+            if chunk:
+                yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise Malformed("the answer is not UTF-8 text") from None
+
+
+class _Reader:
+    """A cursor over text that arrives in chunks; keeps only what is not yet parsed."""
+
+    def __init__(self, chunks: Iterable[str]):
+        self._chunks = iter(chunks)
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        for chunk in self._chunks:
+            if chunk:
+                if self.pos:  # drop what is parsed, so memory holds one record and one chunk
+                    self.buf = self.buf[self.pos:]
+                    self.pos = 0
+                self.buf += chunk
+                return True
+        self.eof = True
+        return False
+
+    def peek(self) -> str | None:
+        while True:
+            self.pos = _SPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return None
+
+    def expect(self, allowed: str, where: str) -> str:
+        char = self.peek()
+        if char is None:
+            raise Malformed(f"the answer ends early, {where}")
+        if char not in allowed:
+            raise Malformed(f"unexpected {char!r} {where}")
+        self.pos += 1
+        return char
+
+    def value(self, where: str) -> Any:
+        if self.peek() is None:
+            raise Malformed(f"the answer ends early, {where}")
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                if len(self.buf) - self.pos > MAX_VALUE_CHARS:
+                    raise Malformed(f"a value {where} is not valid JSON or too large") from None
+                if self.more():
+                    continue
+                raise Malformed(f"not valid JSON {where}, or the answer ends early ({exc.msg})") from None
+            # a number at the very end of the text so far may go on in the next chunk
+            if end == len(self.buf) and isinstance(value, (int, float)) and not self.eof and self.more():
+                continue
+            self.pos = end
+            return value
+
+
+def iter_records(chunks: Iterable[bytes], on_errors: Callable[[list[VendorMessage]], None]) -> Iterator[Any]:
+    """Each record of a retrieve answer, as it arrives.
+
+    Accepts `{"Data": [...], "Errors": [...]}` (keys in any order and case), `{"Data": {...}}` (one
+    record), a bare array, or a bare object. Non-empty `Errors` calls `on_errors`, which raises:
+    before the records when they come first, after the last record when they come last.
+    """
+    reader = _Reader(decode_chunks(chunks))
+    first = reader.peek()
+    if first is None:
+        raise Malformed("the answer is empty")
+    if first == "[":
+        yield from _array(reader)
+    elif first == "{":
+        yield from _object(reader, on_errors)
+    elif first == "<":
+        raise Malformed("got an HTML page instead of JSON")
+    else:
+        raise Malformed(f"expected a JSON object or array, got text starting {first!r}")
+    if reader.peek() is not None:
+        raise Malformed("unexpected text after the JSON answer")
+
+
+def _array(reader: _Reader) -> Iterator[Any]:
+    reader.expect("[", "at the start of the list")
+    if reader.peek() == "]":
+        reader.pos += 1
+        return
+    index = 0
+    while True:
+        yield reader.value(f"in record {index}")
+        index += 1
+        if reader.expect(",]", f"after record {index - 1}") == "]":
+            return
+
+
+def _object(reader: _Reader, on_errors: Callable[[list[VendorMessage]], None]) -> Iterator[Any]:
+    reader.expect("{", "at the start")
+    enveloped = False
+    bare: dict[str, Any] = {}
+    if reader.peek() == "}":
+        reader.pos += 1
+        return
+    while True:
+        key = reader.value("where a key belongs")
+        if not isinstance(key, str):
+            raise Malformed("an object key is not a string")
+        reader.expect(":", f"after the key {key!r}")
+        name = key.lower()
+        if name == "data":
+            enveloped = True
+            if reader.peek() == "[":
+                yield from _array(reader)
+            else:
+                data = reader.value("in Data")
+                if isinstance(data, dict):
+                    yield data
+                elif data is not None:
+                    raise Malformed(f"Data is a {type(data).__name__}, not records")
+        elif name == "errors":
+            enveloped = True
+            messages = vendor_messages(reader.value("in Errors"))
+            if messages:
+                on_errors(messages)
+        else:
+            bare[key] = reader.value(f"in {key!r}")
+        if reader.expect(",}", "between the answer's fields") == "}":
+            break
+    if not enveloped:
+        yield bare  # no envelope: the object is the one record
