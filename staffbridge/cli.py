@@ -167,7 +167,7 @@ def cmd_adapters(args: argparse.Namespace, console: Console) -> int:
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     filters = parse_filters(args.filter)
     with connect(args, args.system, console) as adapter:
-        people = _noting_problems(adapter.list(**filters), console)
+        people = _Problems(adapter.list(**filters), console)
         if args.format == "csv":
             from .adapters.files import write_csv
             with console.progress() as bar:
@@ -179,18 +179,13 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         elif args.format == "json":
             _json_array((_person_json(p) for p in people), console)
         else:
-            header = f"{'ID':<10} {'NAME':<28} {'EMAIL':<38} {'DEPARTMENT':<20} ACTIVE"
-            for count, person in enumerate(people):
-                if not count:  # after the first answer: a failing vendor shows just the error
-                    console.out(header)
+            console.out(f"{'ID':<10} {'NAME':<28} {'EMAIL':<38} {'DEPARTMENT':<20} ACTIVE")
+            for person in people:
                 department = person.department.name or person.department.id if person.department else ""
                 active = "" if person.active is None else ("yes" if person.active else "no")
                 console.out(f"{_fit(person.id, 10)} {_fit(person.full_name, 28)} {_fit(person.email, 38)} "
                             f"{_fit(department, 20)} {active}")
-            else:
-                if not people.seen:
-                    console.out(header)  # an empty directory: an empty table
-    return EXIT_FAILED_RECORDS if people.problems else EXIT_OK  # type: ignore[attr-defined]
+    return EXIT_FAILED_RECORDS if people.problems else EXIT_OK
 
 
 def cmd_get(args: argparse.Namespace, console: Console) -> int:
@@ -312,19 +307,14 @@ class _Problems:
     """Passes people through and says, on stderr, what could not be read of each."""
 
     def __init__(self, people: Iterable[Person], console: Console) -> None:
-        self._people, self.console, self.problems, self.seen = iter(people), console, 0, 0
+        self._people, self.console, self.problems = iter(people), console, 0
 
     def __iter__(self) -> Iterator[Person]:
         for person in self._people:
-            self.seen += 1
             for problem in person.problems:
                 self.problems += 1
                 self.console.error(f"{person.label}: {problem}")
             yield person
-
-
-def _noting_problems(people: Iterable[Person], console: Console) -> _Problems:
-    return _Problems(people, console)
 
 
 def _counted(people: Iterable[Person], bar: ProgressBar, label: str) -> list[Person]:
@@ -418,15 +408,15 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=cmd_list, format="table")
 
     get = commands.add_parser("get", parents=[common], help="one person")
-    get.add_argument("system", metavar="SYSTEM")
-    get.add_argument("id", metavar="ID")
+    get.add_argument("system", metavar="SYSTEM", help="a system of the config file, or a .csv/.jsonl path")
+    get.add_argument("id", metavar="ID", help="the person's id in that system")
     get.add_argument("--json", action="store_true", help="as JSON")
     get.set_defaults(run=cmd_get)
 
     move = commands.add_parser("migrate", parents=[common], help="plan (and with --apply, run) a migration",
                                description="Shows what would change in TARGET; changes nothing without --apply.")
-    move.add_argument("source", metavar="SOURCE")
-    move.add_argument("target", metavar="TARGET")
+    move.add_argument("source", metavar="SOURCE", help="where the people come from (a system or a .csv/.jsonl path)")
+    move.add_argument("target", metavar="TARGET", help="where they go (a system or a .csv/.jsonl path)")
     move.add_argument("--apply", action="store_true", help="make the changes (default: only show them)")
     move.add_argument("--match", action="append", metavar="KEY",
                       help="match keys in order, e.g. --match email --match first_name+last_name "

@@ -202,3 +202,13 @@ def test_python_dash_m_staffbridge(here):
     done = subprocess.run([sys.executable, "-m", "staffbridge", "get", "staff.csv", "1", "--config", "nope.toml"],
                           cwd=here, capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2 and done.stderr.startswith("staffbridge: ") and "Traceback" not in done.stderr
+
+
+def test_sandbox_serves_until_interrupted(capsys, monkeypatch):
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+    monkeypatch.setattr("staffbridge.cli.time.sleep", interrupt)
+    code, out, err = run(capsys, "sandbox", "moco", "--people", "2")
+    assert code == 0 and out.startswith("moco") and "http://127.0.0.1:" in out and "Ctrl-C" in err
+    code, _, err = run(capsys, "sandbox", "nosuchvendor")
+    assert code == 2 and err.startswith("staffbridge: sandbox: no sandbox for 'nosuchvendor'")

@@ -243,6 +243,10 @@ def test_settings_errors_name_the_setting(tmp_path):
         list(staffbridge.connect("csv", path=str(tmp_path)).list())
 
 
+def test_a_pathlib_path_is_a_path(staff_csv):
+    assert staffbridge.connect("csv", path=staff_csv).get("1").first_name == "Ada"
+
+
 def test_semicolon_files(tmp_path):
     path = write(tmp_path / "de.csv", "first_name;tags\nAda;a|b\n")
     staff = staffbridge.connect("csv", path=str(path), delimiter=";", tag_separator="|")
