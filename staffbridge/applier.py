@@ -64,7 +64,7 @@ class Applier:
                 deletes.append(index)
             elif step.action == "unchanged":
                 rows[index] = step.row("ok")
-                settled.append((step.key, "done", step.source_id, step.target_id, "unchanged", None))
+                settled.append((step.key, "done", step.source_id, step.target_id, "unchanged", None, step.digest))
             else:  # conflict, cannot_migrate: nothing is written for them
                 rows[index] = step.row("failed")
         self.journal.mark_many(settled)
@@ -151,7 +151,7 @@ class Applier:
             # an answer that never came may hide a record that was made: keep it "creating" to look first
             state = "failed" if isinstance(exc, NOT_WRITTEN) else "creating"
             return self._failed(step, state, reason)
-        self.journal.mark(step.key, "done", target_id=created.id, action="create")
+        self.journal.mark(step.key, "done", target_id=created.id, action="create", digest=step.digest)
         log.debug("created %s as %s#%s", step.label, self.target.name, created.id)
         return step.row("ok", target_id=created.id)
 
@@ -166,7 +166,7 @@ class Applier:
                 self.journal.mark(step.key, "failed", target_id=existing.id, reason=_reason(exc))
                 return step.row("failed", f"created by an interrupted run as {existing.id}; its update failed: "
                                           f"{_reason(exc)}", target_id=existing.id)
-        self.journal.mark(step.key, "done", target_id=existing.id, action="create")
+        self.journal.mark(step.key, "done", target_id=existing.id, action="create", digest=step.digest)
         return step.row("ok", "created by an interrupted run; found in the target, not created again",
                         target_id=existing.id)
 
@@ -177,7 +177,7 @@ class Applier:
             self.target.update(target_id, {change.field: change.after for change in step.changes})
         except Exception as exc:
             return self._failed(step, "failed", _reason(exc))
-        self.journal.mark(step.key, "done", target_id=target_id, action="update")
+        self.journal.mark(step.key, "done", target_id=target_id, action="update", digest=step.digest)
         return step.row("ok")
 
     def delete(self, step: "Step") -> Row:

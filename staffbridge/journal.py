@@ -10,7 +10,8 @@ before writing again, so a create is never sent twice.
     journal.mark("933662733", "creating")
     journal.mark("933662733", "done", target_id="1000001", action="create")
 
-Nothing else is stored: no record bodies, never a password. One connection serves every worker
+Nothing else is stored: no record bodies, never a password; `digest` is a hash of the canonical
+values last written for a record, so a rerun can tell "we wrote exactly this" from "this changed". One connection serves every worker
 thread behind a lock; each state change is its own committed transaction (WAL, so a reader such as
 a progress display or a test can look in while a migration runs).
 """
@@ -21,7 +22,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 __all__ = ["Entry", "Journal", "STATES"]
 
@@ -37,6 +38,7 @@ CREATE TABLE IF NOT EXISTS records (
     state      TEXT NOT NULL,
     action     TEXT,
     reason     TEXT,
+    digest     TEXT,                     -- a hash of what was last written (no values, no secrets)
     changed_at TEXT NOT NULL,
     PRIMARY KEY (pair, key)
 );
@@ -79,30 +81,31 @@ class Journal:
 
     # ------------------------------------------------------------------ writing
     def mark(self, key: str, state: str, *, source_id: str | None = None, target_id: str | None = None,
-             action: str | None = None, reason: str | None = None) -> None:
+             action: str | None = None, reason: str | None = None, digest: str | None = None) -> None:
         """Records the state of `key`, committed before this returns. A missing target id or action
-        keeps the one recorded earlier."""
-        self.mark_many([(key, state, source_id, target_id, action, reason)])
+        keeps the one recorded earlier; the digest is kept only with "done"."""
+        self.mark_many([(key, state, source_id, target_id, action, reason, digest)])
 
-    def mark_many(self, rows: Iterable[tuple[str, str, str | None, str | None, str | None, str | None]]) -> None:
-        """Several (key, state, source_id, target_id, action, reason) in one transaction."""
+    def mark_many(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Several (key, state, source_id, target_id, action, reason[, digest]) in one transaction."""
         now = _now()
         batch = []
-        for key, state, source_id, target_id, action, reason in rows:
+        for key, state, source_id, target_id, action, reason, *rest in rows:
             if state not in STATES:
                 raise ValueError(f"unknown journal state {state!r}")
-            batch.append((self.pair, key, source_id, target_id, state, action, reason, now))
+            digest = rest[0] if rest and state == "done" else None
+            batch.append((self.pair, key, source_id, target_id, state, action, reason, digest, now))
         if not batch:
             return
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
-                    "INSERT INTO records (pair, key, source_id, target_id, state, action, reason, changed_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pair, key) DO UPDATE SET "
+                    "INSERT INTO records (pair, key, source_id, target_id, state, action, reason, digest, "
+                    "changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pair, key) DO UPDATE SET "
                     "source_id = COALESCE(excluded.source_id, source_id), "
                     "target_id = COALESCE(excluded.target_id, target_id), state = excluded.state, "
-                    "action = COALESCE(excluded.action, action), reason = excluded.reason, "
+                    "action = COALESCE(excluded.action, action), reason = excluded.reason, digest = excluded.digest, "
                     "changed_at = excluded.changed_at", batch)
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -132,6 +135,14 @@ class Journal:
                                     "AND target_id IS NOT NULL AND key NOT LIKE 'delete:%'",
                                     (self.pair,)).fetchall()
         return dict(rows)
+
+    def written(self) -> dict[str, tuple[str, str | None]]:
+        """source key -> (target id, digest) for every record last seen done."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, target_id, digest FROM records WHERE pair = ? AND state = 'done' "
+                                    "AND target_id IS NOT NULL AND key NOT LIKE 'delete:%'",
+                                    (self.pair,)).fetchall()
+        return {key: (target_id, digest) for key, target_id, digest in rows}
 
     def counts(self) -> dict[str, int]:
         with self._lock:

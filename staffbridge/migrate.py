@@ -38,6 +38,7 @@ and `report.ok` is False.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Mapping as MappingABC, Sequence
 
 from .adapter import Adapter
-from .errors import ConfigError, StaffbridgeError
+from .errors import ConfigError, MappingError, StaffbridgeError
 from .journal import Journal
 from .mapping import Mapping, deep_merge, read_toml
 from .matching import parse_keys
@@ -70,6 +71,7 @@ class Step:
     candidates: list[Person] = field(default_factory=list)  # a conflict's possible target records
     notes: list[str] = field(default_factory=list)  # what was left out, and why
     key: str | None = None  # the journal key
+    digest: str | None = None  # a hash of `wanted`, journalled once written
 
     @property
     def source_id(self) -> str | None:
@@ -146,11 +148,11 @@ class Plan:
             self._journal = Journal(self._journal_spec or ":memory:", pair=self.pair)
         return self._journal
 
-    def journal_links(self) -> dict[str, str]:
+    def journal_written(self) -> dict[str, tuple[str, str | None]]:
         spec = self._journal_spec
         if self._journal is None and isinstance(spec, (str, Path)) and not os.path.exists(spec):
             return {}
-        return self.journal().links() if spec is not None else {}
+        return self.journal().written() if spec is not None else {}
 
     # ------------------------------------------------------------------ inspecting
     def add(self, step: Step) -> None:
@@ -214,7 +216,7 @@ def migrate(source: Adapter, target: Adapter, match: Any = ("email", "employee_n
     target = with_mapping(target, mapping)
     plan = Plan(source, target, keys=keys, journal=journal, workers=workers, progress=progress,
                 welcome_email=welcome_email, delete_missing=delete_missing)
-    build_plan(plan, source, target, keys, plan.journal_links(), delete_missing, source_filters, plan.progress)
+    build_plan(plan, source, target, keys, plan.journal_written(), delete_missing, source_filters, plan.progress)
     if not dry_run:
         plan.apply()
     return plan
@@ -226,10 +228,35 @@ def with_mapping(target: Adapter, overlay: str | Path | MappingABC[str, Any] | N
     if overlay is None:
         return target
     data = dict(overlay) if isinstance(overlay, MappingABC) else read_toml(overlay)
-    fields = data.get("fields")
-    if isinstance(fields, MappingABC):  # value-map keys are vendor ids: TOML gives text, Python may give ints
-        data = {**data, "fields": {name: _text_keys(spec) for name, spec in fields.items()}}
-    merged = Mapping.from_dict(target.mapping.vendor, deep_merge(target.mapping.source, data))
+    fields = data.get("fields") or {}
+    if not isinstance(fields, MappingABC):
+        raise MappingError("mapping overlay: [fields] must be a table", field="fields")
+    # value-map keys are vendor ids: TOML gives text, Python may give ints
+    fields = {name: _text_keys(spec) for name, spec in fields.items()}
+    data = {**data, "fields": fields}
+    current = target.mapping
+    parsed = Mapping.from_dict(current.vendor, deep_merge(current.source, data))  # checks the overlay
+    # Lay the overlay over the adapter's *live* mapping: adapters tune theirs after loading (WhosOff
+    # swaps in its date converter and settings' defaults), which a rebuild from the file would lose.
+    specs = [copy.copy(s) for s in current.fields]
+    for name, spec in fields.items():
+        old = next((s for s in specs if s.name == name), None)
+        if spec is False:
+            specs = [s for s in specs if s.name != name]
+        elif old is not None and isinstance(spec, MappingABC) and set(spec) == {"values"}:
+            old.converter = copy.copy(old.converter)  # a value map only: keep the adapter's converter
+            old.converter.values = {**old.converter.values, **spec["values"]}
+        elif old is not None:
+            specs[specs.index(old)] = parsed.spec(name)
+        else:
+            specs.append(parsed.spec(name))
+    changed: dict[str, Any] = {"fields": specs, "defaults": {**current.defaults, **(data.get("defaults") or {})},
+                               "source": parsed.source}
+    if "create" in data:
+        changed["required"] = list(parsed.required)
+    if "record" in data:
+        changed.update(id_path=parsed.id_path, secret=parsed.secret, read_only=parsed.read_only)
+    merged = dataclasses.replace(current, **changed)  # a new Mapping: its readers are compiled anew
     clone = copy.copy(target)
     clone.mapping = merged
     clone._refs = {}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
 from .adapter import Adapter
 from .matching import Key, Match, Matcher, describe_key
 from .person import Person
-from .translate import Translator
+from .translate import Translator, digest, empty
 
 log = logging.getLogger("staffbridge.migrate")
 
@@ -38,9 +39,11 @@ def source_key(person: Person, keys: Iterable[Key], matcher: Matcher[Any], index
     return f"#{index}"
 
 
-def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...], links: dict[str, str],
-               delete_missing: bool, source_filters: dict[str, Any] | None, report: "Reporter") -> None:
-    """Fills in `plan` (a migrate.Plan): its step lists, completeness, notes."""
+def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...],
+               written: dict[str, tuple[str, str | None]], delete_missing: bool,
+               source_filters: dict[str, Any] | None, report: "Reporter") -> None:
+    """Fills in `plan` (a migrate.Plan): its step lists, completeness, notes. `written` is the
+    journal's word on earlier runs: source key -> (target id, digest of what was written)."""
     from .migrate import Step  # the Plan's own step type; imported here to keep the modules acyclic
 
     targets = report.read(list_everyone(target), "reading target")
@@ -54,6 +57,8 @@ def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...
     source_matcher: Matcher[Person] = Matcher(keys).extend(people)
     translator = Translator(target)
     plan.translator = translator
+
+    links = {key: target_id for key, (target_id, _) in written.items()}
 
     # pass 1: who is who
     found: list[tuple[str, Match[Person], str | None]] = []
@@ -76,45 +81,52 @@ def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...
 
     # pass 2: what to do with each
     dropped: Counter[str] = Counter()
+    decided: list[Step] = []
+    unsure: list[Step] = []  # updates that may only be gaps in the target's listing
     for person, (key, match, duplicate_reason) in zip(people, found):
         step = Step("conflict", source=person, key=key)
+        decided.append(step)
         if duplicate_reason or match.conflict:
             step.reason = duplicate_reason or f"several {target.name} records may be this person: {match.reason}"
             step.candidates = list(match.candidates)
-            plan.add(step)
             continue
         current = match.found
         if current is not None and claims[current.id] > 1:
             step.target = current
             step.reason = f"{claims[current.id]} source records match {target.name} record {current.label}"
-            plan.add(step)
             continue
         step.target = current
         if person.problems:
             step.action, step.reason = "cannot_migrate", "the source record could not be read: " + \
                 "; ".join(person.problems)
-            plan.add(step)
             continue
         carried = translator.carry(person)
         dropped.update(carried.dropped)
         if carried.invalid:
             step.action, step.reason = "cannot_migrate", f"invalid: {carried.invalid}"
-            plan.add(step)
             continue
-        step.wanted = carried.wanted
+        step.wanted, step.digest = carried.wanted, digest(carried.wanted)
         if current is None:
             missing = translator.missing_for_create(carried)
             if missing:
                 step.action, step.reason = "cannot_migrate", missing
-                plan.add(step)
                 continue
             step.action = "create"
             step.notes = [f"{why}; created without it" for why in carried.unresolved.values()]
-            plan.add(step)
             continue
         step.notes = [f"{why}; left as it is" for why in carried.unresolved.values()]
         step.changes = translator.changes(current, carried.wanted)
+        if any(empty(c.before) for c in step.changes):
+            # Some vendors list less than they store (WhosOff's list has no phones): an empty value
+            # in the listing may not be empty in the target. What this migration wrote last time
+            # (same record, same values) needs no second look; anything else is read in full.
+            if written.get(key) == (current.id, step.digest):
+                step.changes = [c for c in step.changes if not empty(c.before)]
+            else:
+                unsure.append(step)
         step.action = "update" if step.changes else "unchanged"
+    confirm(unsure, target, translator, plan.workers, report)
+    for step in decided:
         plan.add(step)
     plan.not_carried = dict(dropped.most_common())
     if dropped:
@@ -132,6 +144,27 @@ def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...
                 if candidate.id is not None and candidate.id not in protected:
                     plan.add(Step("delete", target=candidate, key=f"delete:{candidate.id}",
                                              reason=f"not in {source_label(source)}"))
+
+
+def confirm(steps: list[Any], target: Adapter, translator: Translator, workers: int, report: "Reporter") -> None:
+    """Reads each step's target record in full (in parallel) and diffs against that instead."""
+    if not steps:
+        return
+
+    def reread(step: Any) -> None:
+        try:
+            full = target.get(step.target.id)
+        except Exception as exc:  # the listing's diff stands; the write will tell
+            step.notes.append(f"could not read {target.name} record {step.target.id} in full "
+                              f"({type(exc).__name__}); planned from the listing")
+            return
+        step.target = full
+        step.changes = translator.changes(full, step.wanted)
+        step.action = "update" if step.changes else "unchanged"
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="staffbridge-plan") as pool:
+        for done, _ in enumerate(pool.map(reread, steps), 1):
+            report(done, len(steps), "checking target")
 
 
 def source_label(source: Adapter) -> str:

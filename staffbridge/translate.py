@@ -8,6 +8,8 @@ field, a note otherwise.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +17,7 @@ from .adapter import REF_FIELDS, Adapter
 from .errors import PersonValidationError
 from .person import CANONICAL_FIELDS, WRITABLE_FIELDS, Person, Ref, person_changes, validate_person
 
-__all__ = ["Carried", "Change", "Translator"]
+__all__ = ["Carried", "Change", "Translator", "digest", "empty"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,11 @@ class Translator:
             readable = {k: v for k, v in wanted.custom_fields.items() if _keeps(self.custom_read, k)}
             wanted = wanted.replace(custom_fields=readable)
         delta = person_changes(current, wanted, fields=self.comparable)
+        for name in REF_FIELDS:
+            have, want = getattr(current, name), delta.get(name)
+            # a reference resolved to the target's own id is the same one, whatever the label says
+            if isinstance(want, Ref) and isinstance(have, Ref) and want.id is not None and want.id == have.id:
+                del delta[name]
         return [Change(name, getattr(current, name), value) for name, value in delta.items()]
 
     # ------------------------------------------------------------------ references
@@ -150,6 +157,16 @@ class Translator:
                     pass
             self._known[field_name] = sorted(set(n for n in names if n))
         return self._known[field_name]
+
+
+def digest(person: Person) -> str:
+    """A short hash of the person's canonical values: the journal keeps it to know what it wrote."""
+    text = json.dumps(person.to_dict(), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 def _fields(names: Any) -> frozenset[str]:
