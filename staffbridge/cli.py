@@ -443,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
                                help="migrate sample staff between two local sandboxes, twice")
     demo.add_argument("--people", type=int, default=60, help="sample staff in the source (default 60)")
     demo.add_argument("--target", choices=("whosoff", "moco"), default=None,
-                      help="the target sandbox (default: moco)")
+                      help="the target sandbox (default: whosoff)")
     demo.add_argument("--json", action="store_true", help="the summary as JSON")
     demo.set_defaults(run=cmd_demo)
     return parser

@@ -1,9 +1,10 @@
 """`staffbridge demo`: the whole migration on a fresh machine, no account, nothing beyond loopback.
 
 It starts two bundled sandboxes in this process: MOCO holding sample people 0..59 as the source and a
-second directory holding people 40..79 as the target (MOCO by default, `target="whosoff"` for a
-WhosOff sandbox), changes a few phone numbers in the target, then shows the plan (creates, updates,
-unchanged), applies it, plans again to show that nothing is left to do, and prints a summary.
+WhosOff directory holding people 40..79 as the target (`target="moco"` makes it a second MOCO, as
+does a missing whosoff adapter), changes a few phone numbers in the target, then shows the plan
+(creates, updates, unchanged), applies it, plans again to show that nothing is left to do, and
+prints a summary.
 
 The sandboxes set no rate limit, so the adapters are given a high one: the demo is about the
 migration, not about waiting for MOCO's 120 requests per two minutes.
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .adapter import Adapter
-from .registry import connect
+from .registry import available, connect
 from .sandbox import sandbox_class
 from .sandbox.people import sample_people, sample_person
 
@@ -24,11 +25,7 @@ __all__ = ["DEFAULT_TARGET", "DemoDirectory", "run_demo", "start_directory"]
 
 FAST = {"rate_limit": 100_000, "rate_period": 1.0, "max_retries": 1, "timeout": 10.0}
 CHANGED = 3  # target people whose work phone is changed before planning
-# The target when none is asked for. WhosOff's list (POST /v4/user/retrieve) leaves out fields that
-# get-by-id has (the phones), so planning against it sees the same updates on every run; until the
-# migration compares what the listing holds (or re-reads matched people), the default is a second
-# MOCO and `--target whosoff` shows the WhosOff path.
-DEFAULT_TARGET = "moco"
+DEFAULT_TARGET = "whosoff"  # a second MOCO when the whosoff adapter is not installed
 
 
 @dataclass
@@ -92,7 +89,7 @@ def run_demo(console: Any, source_people: int = 60, json_output: bool = False,
 
     started = time.monotonic()
     overlap_start = max(0, source_people * 2 // 3)  # 60 people: the target holds 40..79
-    vendor = target or DEFAULT_TARGET
+    vendor = target or (DEFAULT_TARGET if DEFAULT_TARGET in available() else "moco")
     directories: list[DemoDirectory] = []
     bar = console.progress()
     try:
@@ -106,7 +103,7 @@ def run_demo(console: Any, source_people: int = 60, json_output: bool = False,
         say(f"Source: MOCO sandbox at {source.sandbox.url} with sample people 0..{source_people - 1}")
         say(f"Target: {vendor} sandbox at {goal.sandbox.url} with sample people "
             f"{overlap_start}..{overlap_start + source_people * 2 // 3 - 1}"
-            + ("" if vendor != "moco" else " (a second MOCO; --target whosoff uses a WhosOff sandbox)"))
+            + (" (a second MOCO)" if vendor == "moco" else ""))
         overlap = [n for n in range(overlap_start, source_people) if sample_person(n).active]
         changed = change_phones(goal.adapter, overlap[::max(1, len(overlap) // CHANGED)][:CHANGED])
         say(f"Changed the work phone of {len(changed)} people in the target, so there is something to update.\n")
