@@ -32,8 +32,8 @@ from typing import Any, Iterable, Iterator, Sequence, TextIO
 
 from . import __version__
 from .adapter import Adapter
-from .config import Config, load_config
-from .errors import NotFound, StaffbridgeError
+from .config import FILE_ADAPTERS, Config, load_config
+from .errors import ConfigError, NotFound, StaffbridgeError
 from .person import Person
 from .progress import ProgressBar
 from .redaction import scrub, scrub_text
@@ -213,7 +213,7 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
         raise UsageError("--report is written by a run with --apply (see the plan with --json)")
     match = [part for given in (args.match or DEFAULT_MATCH) for part in given.split(",") if part.strip()]
     bar = console.progress()  # one bar for planning and applying; close() blanks it between
-    with connect(args, args.source, console) as source, connect(args, args.target, console) as target:
+    with connect(args, args.source, console) as source, connect(args, args.target, console, read_from=False) as target:
         try:
             plan = migrate(source, target, match=match, mapping=args.map, dry_run=True,
                            delete_missing=args.delete_missing, journal=args.journal, workers=args.workers,
@@ -278,10 +278,16 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
 
 # ---------------------------------------------------------------------------------------------- helpers
 
-def connect(args: argparse.Namespace, name: str, console: Console) -> Adapter:
-    """The adapter for a SYSTEM argument; its secrets join the console's scrub list first."""
+def connect(args: argparse.Namespace, name: str, console: Console, read_from: bool = True) -> Adapter:
+    """The adapter for a SYSTEM argument; its secrets join the console's scrub list first.
+
+    A file that is read from must exist: a file adapter takes a missing file for an empty directory
+    (so a migration can create it), which would turn a mistyped source name into "nobody"."""
     system = args.loaded_config.system(name)
     console.secrets.extend(system.secrets)
+    path = system.settings.get("path") if system.adapter in FILE_ADAPTERS.values() else None
+    if read_from and isinstance(path, str) and not os.path.exists(path):
+        raise ConfigError(f"{path}: no such file", setting="path", source=system.source)
     adapter = system.connect()
     console.secrets.extend(adapter.secret_values())
     return adapter

@@ -135,6 +135,8 @@ def test_export_to_csv_then_migrate_the_file_into_moco(here, capsys, monkeypatch
     (["migrate", "a.csv", "b.csv", "--workers", "many"], ["--workers"]),
     (["migrate", "a.csv", "b.csv", "--report", "r.json"], ["--apply"]),
     (["list", "staff.csv", "--filter", "active"], ["KEY=VALUE"]),
+    (["list", "staf.csv"], ["staf.csv: no such file"]),
+    (["migrate", "staf.csv", "new.csv"], ["staf.csv: no such file"]),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(here, capsys, argv, words):
     code, out, err = run(capsys, *argv)
