@@ -82,6 +82,11 @@ class Translator:
                     unresolved[name] = why
                     continue
                 value = ref
+            elif not self.holds(name, value):
+                # e.g. an address that is only a formatted text, for a vendor that keeps parts: it
+                # would be diffed as a change on every run and never arrive
+                dropped.append(name)
+                continue
             values[name] = value
         wanted = Person(**values)
         carried = Carried(wanted, unresolved, dropped)
@@ -90,6 +95,20 @@ class Translator:
         except PersonValidationError as exc:
             carried.invalid = _errors_text(exc)
         return carried
+
+    def holds(self, name: str, value: Any) -> bool:
+        """Whether the target's converter turns `value` into something it can store. A value it
+        refuses outright is kept: the write then fails with the vendor's (or converter's) reason."""
+        spec = self.target.mapping.spec(name)
+        if spec is None:
+            return True
+        try:
+            wire = spec.converter.write(value)
+        except (ValueError, TypeError):
+            return True
+        if isinstance(wire, dict):
+            return any(not empty(v) for v in wire.values())
+        return not empty(wire)
 
     def missing_for_create(self, carried: Carried) -> str | None:
         """Why `carried` cannot be created (a required field empty or unresolved), else None."""
@@ -133,9 +152,10 @@ class Translator:
 
     def _resolve(self, field_name: str, name: str) -> Ref | None:
         found = self.target.find_ref(field_name, name)  # the user's value map first, then the vendor's list
-        if found is not None:
-            return Ref(found.id, found.name or name)
         spec = self.target.mapping.spec(field_name)
+        if found is not None:
+            mapped = spec.converter.values.get(found.id) if spec is not None and found.id is not None else None
+            return Ref(found.id, str(mapped) if mapped else found.name or name)  # the target's spelling
         if spec is None or self.target.has_lookup(field_name):
             return None
         try:  # a vendor that keeps this reference by name (or by a closed set of codes the converter knows)
