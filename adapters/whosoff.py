@@ -34,9 +34,16 @@ Settings
   AuthenticationError; "not found" on a call about one id -> NotFound).
 
 Behaviour where the docs are silent
-- Errors: any non-empty `Errors` is a refusal, even under HTTP 200 (codes in `warning_codes` are
-  logged and noted in `person.problems` instead). HTTP 400 -> VendorValidationError, or
-  AuthenticationError / NotFound by code; an unreadable answer (HTML, broken JSON) -> ResponseError.
+- Errors: any non-empty `Errors` is a refusal, even under HTTP 200, carrying every code and message
+  (`error.codes`, `error.messages`; under 200 also `error.data`, e.g. the id of a create that
+  happened). Codes in `warning_codes` are logged and noted in `person.problems` instead. HTTP 400
+  -> VendorValidationError, or AuthenticationError / NotFound by code; a 400 without the envelope
+  is still read (`message`, ASP.NET's `errors: {field: [...]}`); an unreadable answer (HTML page,
+  broken or empty JSON) -> ResponseError; 5xx after the retries -> ServerError.
+- The handshake: any refusal -> HandshakeRefused (an AuthenticationError); an answer without an
+  access token -> ResponseError; a lost answer (5xx, reset) is tried again with a fresh nonce.
+- A create without a department (and no default department_id) raises MissingReference naming
+  it, with every other invalid field, before any request.
 - After an AuthenticationError on a data call the token is replaced and the call sent once more
   (not for `permission_codes`: a new token does not raise the user level). A refused handshake is
   never retried: WhosOff locks accounts after failed log-ins.
@@ -47,190 +54,34 @@ Behaviour where the docs are silent
 - update() sends a full body, as WhosOff requires: it reads the record (get-by-id), lays the
   changes over it and PUTs it (read-merge-write; not atomic against concurrent edits). The
   password is sent only when given.
+- A list answer that breaks off mid-stream raises TransportError after the records already
+  yielded (the one answer cannot be resumed); a reset before the answer starts is retried.
 - delete(): DELETE /v4/user/del/{id}. Disabling (`update(id, {"active": False})`) is the softer way.
+
+Modules: whosoff_settings (settings, field tables), whosoff_auth (handshake, tokens),
+whosoff_envelope (envelope, streaming parser), whosoff_http (calls, errors, refresh).
 """
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import ipaddress
 import logging
-import secrets
-import string
-import threading
-from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping as MappingABC
 
-import requests
-from marshmallow import ValidationError, fields, validate, validates_schema
-
-from staffbridge.adapter import HTTPAdapter, HTTPSettings, secret_setting
-from staffbridge.converters import Converter, Date
-from staffbridge.errors import (AuthenticationError, ConfigError, MissingReference, NotFound,
-                                PersonValidationError, ResponseError, TransportError, VendorAPIError,
-                                VendorMessage)
+from staffbridge.converters import Date
+from staffbridge.errors import (ConfigError, MissingReference, NotFound, PersonValidationError,
+                                ResponseError)
 from staffbridge.person import Person, Ref, person_changes, validate_changes, validate_person
-from staffbridge.redaction import scrub_text
 
-from .whosoff_auth import SECRET_ENCODINGS, Credentials, HandshakeRefused, TokenManager
-from .whosoff_envelope import Malformed, error_class, iter_records, parse_text, unwrap
+from .whosoff_http import WhosOffHTTP
+from .whosoff_settings import (MAX_INT32, MAX_LENGTHS, STATUS_FILTER, UPDATE_FIELDS, MyStaff, WhosOffDate,
+                               WhosOffSettings, generate_password, user_id, wire_value)
 
 log = logging.getLogger("staffbridge.adapters.whosoff")
 
-MAX_INT32 = 2_147_483_647
-# Codes the bundled sandbox uses (WhosOff publishes none for these cases); all are settings.
-AUTH_CODES = ("0401", "0402", "0403", "0405", "0406", "0407", "0408", "0410", "0411", "0412", "0413")
-PERMISSION_CODES = ("0406", "0407", "0408", "0413")
-NOT_FOUND_CODES = ("0300", "0404")
-
-# The update model (the update sample plus the dated fields of the parameter table).
-UPDATE_FIELDS = (
-    "staff_code", "title", "first_name", "middle_name", "last_name", "user_type_id", "default_view_type_id",
-    "default_view_id", "default_sorting_id", "department_id", "region_id", "approver_id", "approver_role_id",
-    "notifier_2_id", "notifier_2_role_id", "notifier_3_id", "notifier_3_role_id", "email_contact",
-    "email_type_id", "status_id", "work_telephone", "mobile_telephone", "active_directory_username",
-    "employment_started_date", "employment_ended_date")
-CREATE_ONLY_FIELDS = ("allowance_type_id", "password")
-ROLE_IDS = ("0", "1", "2", "3", "4", "5", "6")
-ENUMS = {"user_type_id": ("100", "200", "210", "220", "300", "310"), "status_id": ("0", "1"),
-         "email_type_id": ("0", "1", "2"), "allowance_type_id": ("0", "1"), "default_view_type_id": ("1", "2"),
-         "default_sorting_id": ("0", "1", "2", "3", "4"), "approver_role_id": ROLE_IDS,
-         "notifier_2_role_id": ROLE_IDS, "notifier_3_role_id": ROLE_IDS}
-# Documented length limits (api-user page), checked before sending: vendor field -> canonical field.
-MAX_LENGTHS = {"email_contact": (255, "email"), "work_telephone": (60, "work_phone"),
-               "mobile_telephone": (30, "mobile_phone"), "active_directory_username": (50, "username"),
-               "password": (50, "password")}
-STATUS_FILTER = {"active": "1", "disabled": "0", "inactive": "0", "both": "99", "all": "99",
-                 "1": "1", "0": "0", "99": "99"}
+__all__ = ["MyStaff", "WhosOffAdapter", "WhosOffDate", "WhosOffSettings"]
 
 
-# ------------------------------------------------------------------ settings
-
-class WhosOffSettings(HTTPSettings):
-    base_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
-    app_id = secret_setting(required=True, validate=validate.Length(min=1))
-    access_token = secret_setting(load_default=None, allow_none=True)
-    username = fields.String(load_default=None, allow_none=True)
-    password = secret_setting(load_default=None, allow_none=True)
-    client_secret = secret_setting(load_default=None, allow_none=True)
-    ip_address = fields.String(load_default=None, allow_none=True)
-    secret_encoding = fields.String(load_default="hex", validate=validate.OneOf(SECRET_ENCODINGS))
-    token_margin = fields.Float(load_default=60.0, validate=validate.Range(min=0))
-    token_lifetime = fields.Float(load_default=300.0, validate=validate.Range(min=1))
-    defaults = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
-    map_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_INT32))
-    retrieve_version = fields.String(load_default="v4", validate=validate.OneOf(("v4", "v4.1")))
-    authenticate_path = fields.String(load_default="/v4/authenticate/with-credentials",
-                                      validate=validate.Regexp(r"^/", error="Must start with '/'."))
-    trailing_slash = fields.Boolean(load_default=False)
-    date_format = fields.String(load_default=None, allow_none=True)
-    generate_password = fields.Boolean(load_default=True)
-    auth_codes = fields.List(fields.String(), load_default=lambda: list(AUTH_CODES))
-    permission_codes = fields.List(fields.String(), load_default=lambda: list(PERMISSION_CODES))
-    not_found_codes = fields.List(fields.String(), load_default=lambda: list(NOT_FOUND_CODES))
-    warning_codes = fields.List(fields.String(), load_default=list)
-
-    @validates_schema
-    def _check(self, data: dict[str, Any], **kwargs: Any) -> None:
-        credentials = {name: data.get(name) for name in ("username", "password", "client_secret")}
-        given = [name for name, value in credentials.items() if value]
-        if given and len(given) < 3:
-            missing = next(name for name in credentials if name not in given)
-            raise ValidationError(f"the credentials handshake needs username, password and client_secret "
-                                  f"together; {missing!r} is missing", missing)
-        if not given and not data.get("access_token"):
-            raise ValidationError("give access_token, or username, password and client_secret", "access_token")
-        if data.get("ip_address"):
-            try:
-                ipaddress.ip_address(data["ip_address"])
-            except ValueError:
-                raise ValidationError("Not an IP address.", "ip_address") from None
-        if data.get("date_format"):
-            try:
-                sample = dt.date(2001, 2, 3)
-                ok = dt.datetime.strptime(sample.strftime(data["date_format"]), data["date_format"]).date() == sample
-            except ValueError:
-                ok = False
-            if not ok:
-                raise ValidationError("Not a date format that writes and reads back a date, e.g. '%d/%m/%Y'.",
-                                      "date_format")
-        for name, value in (data.get("defaults") or {}).items():
-            if name not in UPDATE_FIELDS + CREATE_ONLY_FIELDS or name == "password":
-                raise ValidationError(f"{name!r} is not a WhosOff user field that can have a default", "defaults")
-            if isinstance(value, bool) or not isinstance(value, (str, int)):
-                raise ValidationError(f"{name}: give a string (or a whole number)", "defaults")
-            if name in ENUMS and str(value) not in ENUMS[name]:
-                raise ValidationError(f"{name}: {value!r} is not one of {', '.join(ENUMS[name])}", "defaults")
-
-
-# ------------------------------------------------------------------ small value types
-
-class WhosOffDate(Converter):
-    """Employment dates. Default ISO: reads "YYYY-MM-DD" or an ISO timestamp's date, writes "YYYY-MM-DD"."""
-
-    def read(self, value: Any) -> dt.date | None:
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str):
-            raise ValueError(f"expected a date string, got {type(value).__name__}")
-        text = value.strip()
-        try:
-            if self.arg:
-                return dt.datetime.strptime(text, self.arg).date()
-            if len(text) >= 10 and text[10:11] in ("", "T", " "):
-                return dt.date.fromisoformat(text[:10])
-        except ValueError:
-            pass
-        raise ValueError(f"not a date in the form {self.arg or 'YYYY-MM-DD'}: {value!r}")
-
-    def write(self, value: Any) -> Any:
-        return value.strftime(self.arg or "%Y-%m-%d") if isinstance(value, dt.date) else value
-
-
-@dataclass
-class MyStaff:
-    """get my-staff: the caller's staff (light Persons) and WhosOff's leave overview, as sent."""
-
-    people: list[Person]
-    overview: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-
-class _Refused(Exception):
-    def __init__(self, messages: list[VendorMessage]):
-        self.messages = messages
-
-
-def generate_password(length: int = 24) -> str:
-    """A random password with every character class (WhosOff's policy is not published)."""
-    alphabet = string.ascii_letters + string.digits + "!#%+-_=?"
-    while True:
-        password = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password) and any(not c.isalnum() for c in password)):
-            return password
-
-
-def _user_id(id: Any) -> str:
-    # user ids are Int32: anything else can only be a 404, so say so without a request
-    text = str(id).strip()
-    if not text.isdigit() or int(text) > MAX_INT32:
-        raise NotFound(f"whosoff: {id!r} is not a WhosOff user id", vendor="whosoff")
-    return text
-
-
-def _wire(value: Any) -> Any:
-    """A value read back, as the write model wants it: numbers as strings, like the samples."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (int, float)):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    return value
-
-
-# ------------------------------------------------------------------ the adapter
-
-class WhosOffAdapter(HTTPAdapter):
+class WhosOffAdapter(WhosOffHTTP):
     name = "whosoff"
     Settings = WhosOffSettings
     default_rate = None  # WhosOff: "does not operate rate limiting"
@@ -245,17 +96,8 @@ class WhosOffAdapter(HTTPAdapter):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
-        self._local = threading.local()
         self._department_names: dict[str, str] = {}
         self._configure_mapping()
-        s = self.settings
-        credentials = None
-        if s.get("username"):
-            credentials = Credentials(s["app_id"], s["username"], s["password"], s["client_secret"],
-                                      s.get("ip_address"), s["secret_encoding"])
-        self.tokens = TokenManager(self._handshake if credentials else None, credentials,
-                                   access_token=s.get("access_token"), margin=s["token_margin"],
-                                   fallback_lifetime=s["token_lifetime"], on_new_secret=self.transport.add_secret)
 
     def _configure_mapping(self) -> None:
         """Settings that shape the mapping: create defaults and the employment date format."""
@@ -272,172 +114,6 @@ class WhosOffAdapter(HTTPAdapter):
             specs.append(spec)
         # a new Mapping, not edits to the loaded one: it compiles its readers when built
         self.mapping = dataclasses.replace(self.mapping, fields=specs, defaults=defaults, required=required)
-
-    @property
-    def authenticated_user(self) -> dict[str, Any]:
-        """Who the handshake logged in as (user_id, names, user_type_id); {} before it ran."""
-        return dict(self.tokens.user)
-
-    # ------------------------------------------------------------------ HTTP plumbing
-    def auth(self, headers: dict[str, str]) -> None:
-        headers["app-id"] = self.settings["app_id"]
-        if getattr(self._local, "handshaking", False):
-            return
-        token = self.tokens.token()
-        self._local.token = token
-        headers["Authorization"] = f"Bearer {token}"
-
-    def parse_errors(self, response: Any) -> list[VendorMessage]:
-        """Messages of a 401/403/404/5xx answer: the envelope's Errors, else the text."""
-        try:
-            data, messages = unwrap(parse_text(response.content))
-        except (Malformed, requests.RequestException):
-            return super().parse_errors(response)
-        return messages or super().parse_errors(response)
-
-    def _path(self, path: str) -> str:
-        return path.rstrip("/") + "/" if self.settings["trailing_slash"] else path
-
-    def _handshake(self, body: dict[str, Any]) -> Any:
-        """POST the credentials; the answer's Data, or HandshakeRefused."""
-        path = self._path(self.settings["authenticate_path"])
-        self._local.handshaking = True
-        try:
-            response = self.transport.request("POST", path, json_body=body, idempotent=False, ok=(400,))
-            data, messages = self._read(response, body)
-        except (AuthenticationError, NotFound) as exc:
-            hint = " (check base_url and authenticate_path)" if isinstance(exc, NotFound) else ""
-            raise HandshakeRefused(f"whosoff refused the authentication{hint}", status=exc.status,
-                                   request=exc.request, messages=exc.messages, vendor=self.name,
-                                   body=exc.body) from None
-        finally:
-            self._local.handshaking = False
-        if messages or response.status_code == 400:
-            raise HandshakeRefused("whosoff refused the authentication", status=response.status_code,
-                                   request=self._describe(response, body),
-                                   messages=self._scrubbed(messages), vendor=self.name)
-        return data
-
-    def _describe(self, response: Any, body: Any = None) -> Any:
-        request = response.request
-        return self.transport.describe(request.method or "GET", response.url, dict(request.headers), body)
-
-    def _scrubbed(self, messages: list[VendorMessage]) -> list[VendorMessage]:
-        return [VendorMessage(scrub_text(m.message, self.transport.secrets), m.code) for m in messages]
-
-    def _read(self, response: Any, sent: Any = None) -> tuple[Any, list[VendorMessage]]:
-        try:
-            raw = response.content
-        except requests.RequestException as exc:
-            raise TransportError(f"whosoff: the answer broke off ({type(exc).__name__})",
-                                 self._describe(response, sent)) from None
-        try:
-            return unwrap(parse_text(raw))
-        except Malformed as exc:
-            raise self._unreadable(response, str(exc), sent, raw) from None
-
-    def _unreadable(self, response: Any, why: str, sent: Any = None, raw: bytes | None = None) -> ResponseError:
-        kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
-        text = " ".join(raw.decode("utf-8", "replace").split())[:300] if raw else None
-        return ResponseError(f"whosoff: unreadable answer ({kind}): {why}", status=response.status_code,
-                             request=self._describe(response, sent), vendor=self.name,
-                             body=scrub_text(text, self.transport.secrets) if text else None)
-
-    def _refusal(self, response: Any, messages: list[VendorMessage], sent: Any, about_id: bool) -> VendorAPIError:
-        s = self.settings
-        kind = error_class(messages, auth_codes=s["auth_codes"], not_found_codes=s["not_found_codes"],
-                           about_id=about_id)
-        text = {AuthenticationError: "whosoff refused the credentials", NotFound: "whosoff: not found"}.get(
-            kind, "whosoff rejected the request")
-        return kind(text, status=response.status_code, request=self._describe(response, sent),
-                    messages=self._scrubbed(messages), vendor=self.name)
-
-    def _split_warnings(self, messages: list[VendorMessage]) -> list[VendorMessage]:
-        """The refusals among `messages`; configured warning codes are logged and remembered."""
-        warn = set(self.settings["warning_codes"])
-        warnings = [m for m in messages if m.code in warn]
-        for message in self._scrubbed(warnings):
-            log.warning("whosoff: %s", message)
-        self._local.warnings = getattr(self._local, "warnings", []) + [str(m) for m in self._scrubbed(warnings)]
-        return [m for m in messages if m.code not in warn]
-
-    def _send(self, method: str, path: str, body: Any = None, *, stream: bool = False,
-              idempotent: bool | None = None, about_id: bool = False) -> Any:
-        response = self.transport.request(method, self._path(path), json_body=body, stream=stream,
-                                          idempotent=idempotent, ok=(400,))
-        if response.status_code == 400:
-            try:
-                _, messages = self._read(response, body)
-            finally:
-                response.close()
-            raise self._refusal(response, messages or [VendorMessage("request rejected (HTTP 400)")],
-                                body, about_id)
-        return response
-
-    def _retry_auth(self, error: AuthenticationError) -> bool:
-        """After a refused token: True when a new one was arranged and the call may go again."""
-        if isinstance(error, HandshakeRefused) or set(error.codes) & set(self.settings["permission_codes"]):
-            return False
-        return self.tokens.refused(getattr(self._local, "token", None))
-
-    def call(self, method: str, path: str, body: Any = None, *, idempotent: bool | None = None,
-             about_id: bool = False) -> Any:
-        """One API call: the answer's Data, or the typed error. A refused token is replaced once."""
-        self._local.warnings = []
-        for attempt in range(2):
-            try:
-                response = self._send(method, path, body, idempotent=idempotent, about_id=about_id)
-                data, messages = self._read(response, body)
-                refusals = self._split_warnings(messages)
-                if refusals:
-                    error = self._refusal(response, refusals, body, about_id)
-                    error.data = data  # e.g. a create that happened but was answered with errors
-                    raise error
-                return data
-            except AuthenticationError as error:
-                if attempt == 0 and self._retry_auth(error):
-                    log.info("whosoff: token refused; authenticating again")
-                    continue
-                raise
-        raise AssertionError("unreachable")
-
-    def stream(self, path: str, body: Any) -> Iterator[Any]:
-        """The records of a list answer, one at a time (POST; a refused token is replaced once)."""
-        for attempt in range(2):
-            try:
-                response = self._send("POST", path, body, stream=True, idempotent=True)
-            except AuthenticationError as error:
-                if attempt == 0 and self._retry_auth(error):
-                    continue
-                raise
-            started = False
-            try:
-                for record in iter_records(self._chunks(response, body), self._on_errors):
-                    started = True
-                    yield record
-                return
-            except _Refused as refused:
-                error = self._refusal(response, refused.messages, body, about_id=False)
-                if isinstance(error, AuthenticationError) and not started and attempt == 0 \
-                        and self._retry_auth(error):
-                    continue
-                raise error from None
-            except Malformed as exc:
-                raise self._unreadable(response, str(exc), body) from None
-            finally:
-                response.close()
-
-    def _on_errors(self, messages: list[VendorMessage]) -> None:
-        refusals = self._split_warnings(messages)
-        if refusals:
-            raise _Refused(refusals)
-
-    def _chunks(self, response: Any, sent: Any) -> Iterator[bytes]:
-        try:
-            yield from response.iter_content(chunk_size=65536)
-        except requests.RequestException as exc:
-            raise TransportError(f"whosoff: the list answer broke off ({type(exc).__name__}); "
-                                 "records already read were delivered", self._describe(response, sent)) from None
 
     # ------------------------------------------------------------------ reading
     def fetch_records(self, active: bool | None = None, status: str | None = None, department: Any = None,
@@ -505,7 +181,7 @@ class WhosOffAdapter(HTTPAdapter):
         return found.id
 
     def fetch_record(self, id: str) -> dict[str, Any]:
-        data = self.call("GET", f"/v4/user/get-by-id/{_user_id(id)}", about_id=True)
+        data = self.call("GET", f"/v4/user/get-by-id/{user_id(id)}", about_id=True)
         return self._one(data, f"user {id}")
 
     def _one(self, data: Any, what: str) -> dict[str, Any]:
@@ -542,6 +218,20 @@ class WhosOffAdapter(HTTPAdapter):
         created = super().create(person, password=password, allowances=allowances)
         return self.get(created.id) if reread and created.id else created
 
+    def prepare(self, person: Person) -> Person:
+        try:
+            return super().prepare(person)
+        except MissingReference:
+            raise
+        except PersonValidationError as exc:
+            if "department" not in exc.errors:
+                raise
+            # the one required field people forget: say what WhosOff wants and how to give it
+            errors = {**exc.errors, "department": [
+                "WhosOff requires a department (department_id) on create: give person.department "
+                "(an id or a name) or the setting defaults={'department_id': ...}"]}
+            raise MissingReference(errors, record=exc.record) from None
+
     def create_record(self, body: dict[str, Any], person: Person, password: str | None = None,
                       allowances: list[dict[str, Any]] | None = None) -> Any:
         body = dict(body)
@@ -556,8 +246,9 @@ class WhosOffAdapter(HTTPAdapter):
     def created_person(self, answer: Any, sent: Person, body: dict[str, Any]) -> Person:
         if isinstance(answer, Person):  # found after a lost answer
             return answer
-        answer = self._one(answer, "the created user")
-        if answer.get("user_id") in (None, ""):
+        if isinstance(answer, list) and len(answer) == 1:
+            answer = answer[0]
+        if not isinstance(answer, dict) or answer.get("user_id") in (None, ""):
             raise ResponseError("whosoff: the create answer holds no user_id", vendor=self.name)
         record = {k: v for k, v in body.items() if k not in ("password", "allowances")}
         if sent.department is not None and sent.department.name:
@@ -571,7 +262,7 @@ class WhosOffAdapter(HTTPAdapter):
                reread: bool = False) -> Person:
         """Applies canonical `changes`: reads the record, lays the changes over it, sends it whole."""
         self._require("update")
-        id = _user_id(id)
+        id = user_id(id)
         label = f"{self.name}#{id}"
         if isinstance(changes, Person):
             wanted = validate_person(changes, record=label)
@@ -593,7 +284,7 @@ class WhosOffAdapter(HTTPAdapter):
                       current: dict[str, Any] | None = None, password: str | None = None) -> dict[str, Any]:
         current = current if current is not None else self.fetch_record(id)
         full: dict[str, Any] = {"user_id": id}
-        full.update({name: _wire(current[name]) for name in UPDATE_FIELDS if name in current})
+        full.update({name: wire_value(current[name]) for name in UPDATE_FIELDS if name in current})
         for name, value in self.mapping.defaults.items():  # a required field the read lacked
             if name in UPDATE_FIELDS:
                 full.setdefault(name, value)
@@ -620,7 +311,7 @@ class WhosOffAdapter(HTTPAdapter):
         return person
 
     def delete_record(self, id: str) -> None:
-        self.call("DELETE", f"/v4/user/del/{_user_id(id)}", about_id=True)
+        self.call("DELETE", f"/v4/user/del/{user_id(id)}", about_id=True)
 
     def find_existing(self, person: Person) -> Person | None:
         if not person.email or not person.last_name:
@@ -664,7 +355,7 @@ class WhosOffAdapter(HTTPAdapter):
     # ------------------------------------------------------------------ adapter-specific calls
     def unlock(self, id: str) -> None:
         """Clears a lock-out (too many failed log-ins). SUPER USER level."""
-        self.call("POST", f"/v4/user/unlock/{_user_id(id)}", idempotent=True, about_id=True)
+        self.call("POST", f"/v4/user/unlock/{user_id(id)}", idempotent=True, about_id=True)
 
     def approvers(self) -> list[Person]:
         """Users who can approve (get-approvers): light Persons with id, names, role and email."""

@@ -119,6 +119,8 @@ def read_token(data: Any) -> IssuedToken:
 
     Also accepted: `token` as the bare token string, and the token fields one level up.
     """
+    if isinstance(data, list) and len(data) == 1:  # the docs print Data as an array
+        data = data[0]
     if not isinstance(data, dict):
         raise ResponseError(f"whosoff: the authenticate answer is not an object "
                             f"(got {type(data).__name__})", vendor="whosoff")

@@ -33,6 +33,10 @@ def vendor_messages(errors: Any) -> list[VendorMessage]:
     """`Errors` as VendorMessages: [{Code, Message}] normally; odd shapes are kept, not dropped."""
     if errors in (None, "", [], {}):
         return []
+    if isinstance(errors, dict) and not {str(k).lower() for k in errors} & {"code", "message"}:
+        # ASP.NET's validation problem shape: {"field": ["message", ...]}
+        return [VendorMessage(f"{name}: {'; '.join(map(str, v)) if isinstance(v, list) else v}")
+                for name, v in errors.items()]
     if not isinstance(errors, list):
         errors = [errors]
     messages = []

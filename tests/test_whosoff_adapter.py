@@ -344,9 +344,19 @@ def test_create_sends_enums_and_ids_as_strings(sb):
 
 
 def test_create_without_department_fails_before_any_request(sb, wo):
-    with pytest.raises(PersonValidationError) as info:
-        wo.create(new_person(department=None))
-    assert "department" in info.value.errors and sb.requests == []
+    with pytest.raises(MissingReference) as info:
+        wo.create(new_person(department=None, email="bad@"))
+    assert "department" in info.value.errors and "defaults" in str(info.value)
+    assert "email" in info.value.errors  # every problem at once
+    assert isinstance(info.value, PersonValidationError) and sb.requests == []
+
+
+def test_a_create_whose_answer_is_lost_is_not_sent_twice(sb, wo):
+    sb.faults.inject("reset", path="/user/create", after=True)
+    created = wo.create(new_person())
+    assert created.id and created.email == "ada.lovelace@example.com"
+    assert sum(1 for u in sb.backend.users.values() if u.email_contact == "ada.lovelace@example.com") == 1
+    assert [p for m, p in sb.requests].count("/v4/user/create") == 1
 
 
 def test_a_default_department_makes_it_optional(sb):

@@ -101,6 +101,7 @@ def test_read_token_shapes():
     full = read_token({"token": {"access_token": "t1", "token_expiry_date": "2027-01-15T10:00:00Z"},
                        "user": {"user_id": 5}})
     assert (full.access_token, full.user) == ("t1", {"user_id": 5}) and full.expires_at
+    assert read_token([{"token": {"access_token": "t0"}}]).access_token == "t0"  # Data as an array
     assert read_token({"token": "t2"}).expires_at is None  # no expiry: handled by the manager
     assert read_token({"access_token": "t3", "token_expiry_date": None}).access_token == "t3"
     assert "t1" not in repr(full)

@@ -157,6 +157,8 @@ def test_errors_of_odd_shapes_are_kept():
     assert vendor_messages({"Code": "0201", "Message": "one object"}) == [VendorMessage("one object", "0201")]
     assert vendor_messages([{"Code": "9"}])[0].code == "9"  # no message: the entry itself is the text
     assert vendor_messages([]) == vendor_messages(None) == []
+    problem = {"title": "One or more validation errors occurred.", "errors": {"email_contact": ["too short"]}}
+    assert unwrap(problem)[1] == [VendorMessage("email_contact: too short")]
 
 
 def test_parse_text():

@@ -139,3 +139,15 @@ def test_a_handshake_refused_under_200_is_an_authentication_error(sb, wo):
     with pytest.raises(AuthenticationError) as info:
         wo.me()
     assert info.value.codes == ["X"] and wo.tokens.handshakes == 0
+
+
+def test_a_400_without_the_envelope_still_says_why(sb, wo):
+    sb.odd["me"] = [json_response({"message": "Bad things"}, 400),
+                    json_response({"title": "One or more validation errors occurred.", "status": 400,
+                                   "errors": {"staff_filter": ["must be a number"]}}, 400)]
+    with pytest.raises(VendorValidationError) as info:
+        wo.me()
+    assert "Bad things" in str(info.value) and info.value.status == 400
+    with pytest.raises(VendorValidationError) as info:
+        wo.me()
+    assert "staff_filter: must be a number" in str(info.value)

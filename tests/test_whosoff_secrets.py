@@ -8,7 +8,7 @@ import pytest
 import staffbridge
 from staffbridge import AuthenticationError, NotFound, Person, Ref, StaffbridgeError
 from staffbridge.adapters.whosoff_auth import derive_secret
-from staffbridge.sandbox.whosoff import ADMIN_USER_ID, WhosOffSandbox
+from staffbridge.sandbox.whosoff import WhosOffSandbox
 from staffbridge.testing import CASSETTES, cassette_vcr
 
 APP_ID = "plant-app-4a1b9c"

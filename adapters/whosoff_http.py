@@ -1,0 +1,211 @@
+"""The HTTP side of the WhosOff adapter: bearer token + app-id on every call, the envelope read
+into typed errors, a refused token replaced once, and streamed list answers.
+
+`WhosOffHTTP.call()` returns an answer's Data; `WhosOffHTTP.stream()` yields the records of a list
+answer as they arrive. The adapter (whosoff.py) builds the user operations on these two.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Iterator
+
+import requests
+
+from staffbridge.adapter import HTTPAdapter
+from staffbridge.errors import (AuthenticationError, NotFound, ResponseError, TransportError, VendorAPIError,
+                                VendorMessage, VendorValidationError)
+from staffbridge.redaction import scrub_text
+
+from .whosoff_auth import Credentials, HandshakeRefused, TokenManager
+from .whosoff_envelope import Malformed, error_class, iter_records, parse_text, unwrap
+
+log = logging.getLogger("staffbridge.adapters.whosoff")
+
+
+class _Refused(Exception):
+    def __init__(self, messages: list[VendorMessage]):
+        self.messages = messages
+
+
+
+class WhosOffHTTP(HTTPAdapter):
+    """HTTPAdapter plus WhosOff's authentication and envelope. Settings: see whosoff.py."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self._local = threading.local()  # per thread: the token a call used, handshake flag, warnings
+        s = self.settings
+        credentials = None
+        if s.get("username"):
+            credentials = Credentials(s["app_id"], s["username"], s["password"], s["client_secret"],
+                                      s.get("ip_address"), s["secret_encoding"])
+        self.tokens = TokenManager(self._handshake if credentials else None, credentials,
+                                   access_token=s.get("access_token"), margin=s["token_margin"],
+                                   fallback_lifetime=s["token_lifetime"], on_new_secret=self.transport.add_secret)
+
+    @property
+    def authenticated_user(self) -> dict[str, Any]:
+        """Who the handshake logged in as (user_id, names, user_type_id); {} before it ran."""
+        return dict(self.tokens.user)
+
+    def auth(self, headers: dict[str, str]) -> None:
+        headers["app-id"] = self.settings["app_id"]
+        if getattr(self._local, "handshaking", False):
+            return
+        token = self.tokens.token()
+        self._local.token = token
+        headers["Authorization"] = f"Bearer {token}"
+
+    def parse_errors(self, response: Any) -> list[VendorMessage]:
+        """Messages of a 401/403/404/5xx answer: the envelope's Errors, else the text."""
+        try:
+            data, messages = unwrap(parse_text(response.content))
+        except (Malformed, requests.RequestException):
+            return super().parse_errors(response)
+        return messages or super().parse_errors(response)
+
+    def _path(self, path: str) -> str:
+        return path.rstrip("/") + "/" if self.settings["trailing_slash"] else path
+
+    def _handshake(self, body: dict[str, Any]) -> Any:
+        """POST the credentials; the answer's Data, or HandshakeRefused."""
+        path = self._path(self.settings["authenticate_path"])
+        self._local.handshaking = True
+        try:
+            response = self.transport.request("POST", path, json_body=body, idempotent=False, ok=(400,))
+            data, messages = self._read(response, body)
+        except (AuthenticationError, NotFound, VendorValidationError) as exc:
+            hint = " (check base_url and authenticate_path)" if isinstance(exc, NotFound) else ""
+            raise HandshakeRefused(f"whosoff refused the authentication{hint}", status=exc.status,
+                                   request=exc.request, messages=exc.messages, vendor=self.name,
+                                   body=exc.body) from None
+        finally:
+            self._local.handshaking = False
+        if messages or response.status_code == 400:
+            raise HandshakeRefused("whosoff refused the authentication", status=response.status_code,
+                                   request=self._describe(response, body),
+                                   messages=self._scrubbed(messages), vendor=self.name)
+        return data
+
+    def _describe(self, response: Any, body: Any = None) -> Any:
+        request = response.request
+        return self.transport.describe(request.method or "GET", response.url, dict(request.headers), body)
+
+    def _scrubbed(self, messages: list[VendorMessage]) -> list[VendorMessage]:
+        return [VendorMessage(scrub_text(m.message, self.transport.secrets), m.code) for m in messages]
+
+    def _read(self, response: Any, sent: Any = None) -> tuple[Any, list[VendorMessage]]:
+        try:
+            raw = response.content
+        except requests.RequestException as exc:
+            raise TransportError(f"whosoff: the answer broke off ({type(exc).__name__})",
+                                 self._describe(response, sent)) from None
+        try:
+            return unwrap(parse_text(raw))
+        except Malformed as exc:
+            raise self._unreadable(response, str(exc), sent, raw) from None
+
+    def _unreadable(self, response: Any, why: str, sent: Any = None, raw: bytes | None = None) -> ResponseError:
+        kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+        text = " ".join(raw.decode("utf-8", "replace").split())[:300] if raw else None
+        return ResponseError(f"whosoff: unreadable answer ({kind}): {why}", status=response.status_code,
+                             request=self._describe(response, sent), vendor=self.name,
+                             body=scrub_text(text, self.transport.secrets) if text else None)
+
+    def _refusal(self, response: Any, messages: list[VendorMessage], sent: Any, about_id: bool) -> VendorAPIError:
+        s = self.settings
+        kind = error_class(messages, auth_codes=s["auth_codes"], not_found_codes=s["not_found_codes"],
+                           about_id=about_id)
+        text = {AuthenticationError: "whosoff refused the credentials", NotFound: "whosoff: not found"}.get(
+            kind, "whosoff rejected the request")
+        return kind(text, status=response.status_code, request=self._describe(response, sent),
+                    messages=self._scrubbed(messages), vendor=self.name)
+
+    def _split_warnings(self, messages: list[VendorMessage]) -> list[VendorMessage]:
+        """The refusals among `messages`; configured warning codes are logged and remembered."""
+        warn = set(self.settings["warning_codes"])
+        warnings = [m for m in messages if m.code in warn]
+        for message in self._scrubbed(warnings):
+            log.warning("whosoff: %s", message)
+        self._local.warnings = getattr(self._local, "warnings", []) + [str(m) for m in self._scrubbed(warnings)]
+        return [m for m in messages if m.code not in warn]
+
+    def _send(self, method: str, path: str, body: Any = None, *, stream: bool = False,
+              idempotent: bool | None = None, about_id: bool = False) -> Any:
+        response = self.transport.request(method, self._path(path), json_body=body, stream=stream,
+                                          idempotent=idempotent, ok=(400,))
+        if response.status_code == 400:
+            try:
+                _, messages = self._read(response, body)
+            finally:
+                response.close()
+            messages = messages or self.parse_errors(response) or [VendorMessage("request rejected (HTTP 400)")]
+            raise self._refusal(response, messages, body, about_id)
+        return response
+
+    def _retry_auth(self, error: AuthenticationError) -> bool:
+        """After a refused token: True when a new one was arranged and the call may go again."""
+        if isinstance(error, HandshakeRefused) or set(error.codes) & set(self.settings["permission_codes"]):
+            return False
+        return self.tokens.refused(getattr(self._local, "token", None))
+
+    def call(self, method: str, path: str, body: Any = None, *, idempotent: bool | None = None,
+             about_id: bool = False) -> Any:
+        """One API call: the answer's Data, or the typed error. A refused token is replaced once."""
+        self._local.warnings = []
+        for attempt in range(2):
+            try:
+                response = self._send(method, path, body, idempotent=idempotent, about_id=about_id)
+                data, messages = self._read(response, body)
+                refusals = self._split_warnings(messages)
+                if refusals:
+                    error = self._refusal(response, refusals, body, about_id)
+                    error.data = data  # e.g. a create that happened but was answered with errors
+                    raise error
+                return data
+            except AuthenticationError as error:
+                if attempt == 0 and self._retry_auth(error):
+                    log.info("whosoff: token refused; authenticating again")
+                    continue
+                raise
+        raise AssertionError("unreachable")
+
+    def stream(self, path: str, body: Any) -> Iterator[Any]:
+        """The records of a list answer, one at a time (POST; a refused token is replaced once)."""
+        for attempt in range(2):
+            try:
+                response = self._send("POST", path, body, stream=True, idempotent=True)
+            except AuthenticationError as error:
+                if attempt == 0 and self._retry_auth(error):
+                    continue
+                raise
+            started = False
+            try:
+                for record in iter_records(self._chunks(response, body), self._on_errors):
+                    started = True
+                    yield record
+                return
+            except _Refused as refused:
+                error = self._refusal(response, refused.messages, body, about_id=False)
+                if isinstance(error, AuthenticationError) and not started and attempt == 0 \
+                        and self._retry_auth(error):
+                    continue
+                raise error from None
+            except Malformed as exc:
+                raise self._unreadable(response, str(exc), body) from None
+            finally:
+                response.close()
+
+    def _on_errors(self, messages: list[VendorMessage]) -> None:
+        refusals = self._split_warnings(messages)
+        if refusals:
+            raise _Refused(refusals)
+
+    def _chunks(self, response: Any, sent: Any) -> Iterator[bytes]:
+        try:
+            yield from response.iter_content(chunk_size=65536)
+        except requests.RequestException as exc:
+            raise TransportError(f"whosoff: the list answer broke off ({type(exc).__name__}); "
+                                 "records already read were delivered", self._describe(response, sent)) from None
+
