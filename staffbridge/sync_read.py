@@ -1,0 +1,143 @@
+"""Reading one system for a unify run: incrementally where the vendor can, else whole; never guessing.
+
+- Incremental (`adapter.capabilities.incremental` and an `updated_after` filter, e.g. MOCO): once a
+  complete read is on record, later runs ask only for what changed since the state's cursor and lay
+  it over the snapshot, so people who did not change are still there.
+- Whole: every other adapter, the first run, `full=True`, and every `full_every`-th run.
+- Deletes: a person in the snapshot but missing from a *complete whole* read is removed. An
+  `updated_after` read cannot show deletes (a deleted record simply stops appearing); MOCO's docs
+  recommend a DELETE webhook subscription for those, and a periodic whole read (`full_every`, or
+  `full=True` now and then) catches them here.
+- A read that fails midway removes nobody: its people (the snapshot, with whatever was read before
+  the failure laid over it) are *unknown*, and the state of that system stays as it was, so the next
+  run starts from the same cursor.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .adapter import Adapter
+from .person import Person
+from .sync_state import SystemState
+
+log = logging.getLogger("staffbridge.unify")
+
+Progress = Callable[[int, Any, str], None]
+DEFAULT_OVERLAP = dt.timedelta(minutes=5)
+
+FULL, INCREMENTAL, FAILED = "full", "incremental", "failed"
+
+
+@dataclass
+class SystemRead:
+    """What reading one system gave: its people now, and how that was found out."""
+
+    name: str
+    adapter: str
+    mode: str  # full | incremental | failed
+    people: dict[str, Person] = field(default_factory=dict)  # key (the vendor id) -> person
+    fetched: int = 0  # records the vendor sent in this run
+    added: list[str] = field(default_factory=list)  # keys new since the last run
+    changed: list[str] = field(default_factory=list)  # keys whose person differs from the last run
+    removed: dict[str, Person] = field(default_factory=dict)  # key -> last known person
+    since: dt.datetime | None = None  # the updated_after sent (incremental reads)
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.mode != FAILED
+
+    def status(self) -> str:
+        return "unknown" if self.mode == FAILED else "present"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"adapter": self.adapter, "mode": self.mode, "complete": self.complete, "fetched": self.fetched,
+                "people": len(self.people), "added": len(self.added), "changed": len(self.changed),
+                "removed": len(self.removed),
+                "since": self.since.strftime("%Y-%m-%dT%H:%M:%SZ") if self.since else None,
+                "error": self.error, "notes": list(self.notes)}
+
+
+def can_read_incrementally(adapter: Adapter) -> bool:
+    return bool(adapter.capabilities.incremental) and "updated_after" in adapter.filters
+
+
+def everyone_filters(adapter: Adapter) -> dict[str, Any]:
+    """The filters that list everybody, deactivated people included where that takes a filter (MOCO)."""
+    return {"include_archived": True} if "include_archived" in adapter.filters else {}
+
+
+def person_key(person: Person, position: int) -> str:
+    return str(person.id) if person.id not in (None, "") else f"#{position}"
+
+
+def read_system(name: str, adapter: Adapter, state: SystemState, *, full: bool = False,
+                full_every: int | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP,
+                progress: Progress | None = None, now: dt.datetime | None = None) -> SystemRead:
+    """Reads `adapter`; on success updates `state` (cursor, snapshot, counters), on failure leaves it."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    incremental = (can_read_incrementally(adapter) and state.known and state.cursor is not None and not full
+                   and not (full_every and state.runs_since_full + 1 >= full_every))
+    filters = everyone_filters(adapter)
+    read = SystemRead(name, adapter.name, INCREMENTAL if incremental else FULL)
+    if incremental:
+        read.since = state.cursor
+        filters["updated_after"] = state.cursor
+        read.notes.append("read only what changed since the last run (updated_after); deletes are not seen "
+                          "that way: a whole read (full, or full_every) finds them")
+    fetched: dict[str, Person] = {}
+    try:
+        for person in adapter.list(**filters):
+            fetched[person_key(person, len(fetched))] = person
+            read.fetched += 1
+            if progress is not None:
+                _tell(progress, read.fetched, f"reading {name}")
+    except Exception as exc:  # any failure midway: nobody is removed, the state stays as it was
+        read.mode = FAILED
+        read.error = f"read failed after {read.fetched} records: {type(exc).__name__}: {exc}"
+        read.people = {**state.people, **fetched}
+        log.warning("%s: %s; its people are unknown this run", name, read.error)
+        return read
+    previous = state.people
+    read.people = {**previous, **fetched} if incremental else fetched
+    read.added = [key for key in fetched if key not in previous]
+    read.changed = [key for key, person in fetched.items() if key in previous and previous[key] != person]
+    if not incremental and previous and state.known:
+        read.removed = {key: person for key, person in previous.items() if key not in fetched}
+    _advance(state, read, adapter, fetched, overlap, now)
+    return read
+
+
+def _advance(state: SystemState, read: SystemRead, adapter: Adapter, fetched: dict[str, Person],
+             overlap: dt.timedelta, now: dt.datetime) -> None:
+    stamps = [_aware(p.updated_at) for p in fetched.values() if p.updated_at is not None]
+    if state.max_updated_at is not None and read.mode == INCREMENTAL:
+        stamps.append(state.max_updated_at)
+    newest = max(stamps, default=None)
+    state.adapter = adapter.name
+    state.runs += 1
+    state.last_run = now
+    state.people = read.people
+    if read.mode == FULL:
+        state.last_full, state.runs_since_full = now, 0
+    else:
+        state.runs_since_full += 1
+    state.max_updated_at = newest
+    # the vendor's newest timestamp, not our clock, minus an overlap: what was written while we read, or
+    # committed with an older stamp, is read again next time instead of being missed
+    state.cursor = newest - overlap if newest is not None and can_read_incrementally(adapter) else None
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _tell(progress: Progress, done: int, label: str) -> None:
+    try:
+        progress(done, None, label)
+    except Exception as exc:  # a broken progress bar must never break a read
+        log.debug("progress callback failed: %s", exc)
