@@ -14,9 +14,10 @@ from .errors import (AdapterNotFound, AuthenticationError, ConfigError, DeleteRe
 from .person import Address, Person, PersonSchema, Ref
 from .registry import available, connect
 from .migrate import migrate
+from .unify import unify
 
 __all__ = [
-    "__version__", "connect", "available", "migrate", "Person", "PersonSchema", "Ref", "Address",
+    "__version__", "connect", "available", "migrate", "unify", "Person", "PersonSchema", "Ref", "Address",
     "StaffbridgeError", "ConfigError", "AdapterNotFound", "UnsupportedOperation", "PersonValidationError",
     "MissingReference", "MappingError", "VendorAPIError", "AuthenticationError", "NotFound",
     "VendorValidationError", "DeleteRefused", "RateLimited", "ServerError", "ResponseError",
