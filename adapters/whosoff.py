@@ -22,6 +22,10 @@ Settings
 - `retrieve_version` "v4" (default) or "v4.1" (adds role fields and image URLs to list records);
   `authenticate_path` (default "/v4/authenticate/with-credentials", the docs' Route line; the
   cURL sample lacks the "/v4"); `trailing_slash` (the samples end paths with "/"; default off).
+- `department_lookup`: how department names become ids: "auto" (default) asks the department
+  controller (GET /v4/department/retrieve, documented on the api-department page; its answer's
+  fields are not, so department_id + name are assumed) and falls back to the departments named on
+  users; "department_api" or "users" use only one. A mapping `values` map wins over both.
 - `date_format`: employment dates' format; default ISO: reads "YYYY-MM-DD" (also the date part of an
   ISO timestamp), writes "YYYY-MM-DD". The docs say only "Date".
 - `token_margin` (60 s): refresh this long before token_expiry_date. `token_lifetime` (300 s): how
@@ -69,7 +73,7 @@ from typing import Any, Iterator, Mapping as MappingABC
 
 from staffbridge.converters import Date
 from staffbridge.errors import (ConfigError, MissingReference, NotFound, PersonValidationError,
-                                ResponseError)
+                                ResponseError, VendorAPIError)
 from staffbridge.person import Person, Ref, person_changes, validate_changes, validate_person
 
 from .whosoff_http import WhosOffHTTP
@@ -88,6 +92,7 @@ class WhosOffAdapter(WhosOffHTTP):
     pagination = "none"
     filters = ("active", "status", "department", "last_name", "tag", "manager_id")
     extras = ("unlock", "approvers", "me", "my_staff", "departments")
+    password_on_create = "required"  # WhosOff's rule; create() makes one up when none is given
     notes = ("one retrieve answer holds every user (no pagination); list() streams it",
              "create answers only user_id and image URLs: the Person returned is what was sent plus those",
              "update reads the record and sends it whole with the changes (WhosOff requires the full body)",
@@ -341,16 +346,45 @@ class WhosOffAdapter(WhosOffHTTP):
         return {}
 
     def departments(self) -> list[Ref]:
-        """The departments seen on users (WhosOff's user API has no department list), by name."""
+        """Every department, by name. `department_lookup` "auto" asks WhosOff's department
+        controller (GET /v4/department/retrieve) and, where it is refused or missing, collects the
+        departments named on users (which misses departments nobody is in yet)."""
+        source = self.settings["department_lookup"]
+        seen: dict[str, str] | None = None
+        if source in ("auto", "department_api"):
+            try:
+                seen = self._departments_from_api()
+            except VendorAPIError as exc:
+                if source == "department_api":
+                    raise
+                log.info("whosoff: no department list (%s); collecting departments from users",
+                         type(exc).__name__)
+        if seen is None:
+            seen = self._departments_from_users()
+        self._department_names.update({ident: name for ident, name in seen.items() if name})
+        self._refs["department"] = {name.casefold(): Ref(ident, name) for ident, name in seen.items() if name}
+        return sorted((Ref(ident, name or None) for ident, name in seen.items()),
+                      key=lambda ref: (ref.name or "", ref.id or ""))
+
+    def _departments_from_api(self) -> dict[str, str]:
+        data = self.call("GET", "/v4/department/retrieve")
+        records = data if isinstance(data, list) else [] if data is None else [data]
+        seen: dict[str, str] = {}
+        for record in records:  # the response fields are not documented: department_id + name assumed
+            if isinstance(record, dict):
+                ident = record.get("department_id", record.get("id"))
+                name = record.get("name", record.get("department_name"))
+                if ident not in (None, "") and not isinstance(ident, bool):
+                    seen[str(ident)] = name if isinstance(name, str) else ""
+        return seen
+
+    def _departments_from_users(self) -> dict[str, str]:
         seen: dict[str, str] = {}
         for record in self.stream(f"/{self.settings['retrieve_version']}/user/retrieve", self.retrieve_body()):
             if isinstance(record, dict) and record.get("department_id") not in (None, ""):
                 name = record.get("department_name")
                 seen.setdefault(str(record["department_id"]), name if isinstance(name, str) else "")
-        self._department_names.update({ident: name for ident, name in seen.items() if name})
-        self._refs["department"] = {name.casefold(): Ref(ident, name) for ident, name in seen.items() if name}
-        return sorted((Ref(ident, name or None) for ident, name in seen.items()),
-                      key=lambda ref: (ref.name or "", ref.id or ""))
+        return seen
 
     # ------------------------------------------------------------------ adapter-specific calls
     def unlock(self, id: str) -> None:

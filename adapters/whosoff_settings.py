@@ -64,6 +64,8 @@ class WhosOffSettings(HTTPSettings):
                                       validate=validate.Regexp(r"^/", error="Must start with '/'."))
     trailing_slash = fields.Boolean(load_default=False)
     date_format = fields.String(load_default=None, allow_none=True)
+    department_lookup = fields.String(load_default="auto",
+                                      validate=validate.OneOf(("auto", "department_api", "users")))
     generate_password = fields.Boolean(load_default=True)
     auth_codes = fields.List(fields.String(), load_default=lambda: list(AUTH_CODES))
     permission_codes = fields.List(fields.String(), load_default=lambda: list(PERMISSION_CODES))

@@ -16,6 +16,12 @@ class OddWhosOff(WhosOffSandbox):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.odd: dict[str, list] = {}
+        # WhosOff's department controller, which the bundled sandbox does not emulate
+        self.routes.add("GET", r"/v4/department/retrieve", self._guard(self.department_retrieve))
+
+    def department_retrieve(self, request, caller):
+        return json_response({"Data": [{"department_id": ident, "name": name, "min_user": 0}
+                                       for ident, name in self.backend.departments.items()], "Errors": []})
 
     def _swap(self, route, real, request, caller):
         queue = self.odd.get(route)
@@ -151,3 +157,31 @@ def test_a_400_without_the_envelope_still_says_why(sb, wo):
     with pytest.raises(VendorValidationError) as info:
         wo.me()
     assert "staff_filter: must be a number" in str(info.value)
+
+
+def test_departments_come_from_the_department_controller_when_there_is_one(sb, wo):
+    sb.backend.departments[424242] = "Raumfahrt"  # nobody works there yet
+    assert "Raumfahrt" in [ref.name for ref in wo.departments()]
+    assert list(wo.list(department="Raumfahrt")) == []
+    created = wo.create(staffbridge.Person(first_name="Juri", last_name="Gagarin", email="juri@example.com",
+                                           department=staffbridge.Ref(name="raumfahrt")))
+    assert created.department == staffbridge.Ref("424242", "Raumfahrt")  # the vendor's spelling
+    assert sb.backend.users[int(created.id)].department_id == 424242
+    # one retrieve: the list itself; names were resolved from the department controller alone
+    assert [path for _, path in sb.requests].count("/v4/user/retrieve") == 1
+
+
+def test_without_a_department_controller_departments_come_from_users():
+    with WhosOffSandbox(seed_people=5, app_id=APP_ID, client_secret=CLIENT_SECRET, password=PASSWORD) as plain:
+        settings = dict(base_url=plain.url, app_id=APP_ID, username="admin@example.com", password=PASSWORD,
+                        client_secret=CLIENT_SECRET)
+        with staffbridge.connect("whosoff", **settings) as wo:
+            assert "Vertrieb" in [ref.name for ref in wo.departments()]
+        assert ("GET", "/v4/department/retrieve") in plain.requests
+        with staffbridge.connect("whosoff", department_lookup="department_api", **settings) as wo:
+            with pytest.raises(staffbridge.NotFound):
+                wo.departments()
+        plain.requests.clear()
+        with staffbridge.connect("whosoff", department_lookup="users", **settings) as wo:
+            assert "Vertrieb" in [ref.name for ref in wo.departments()]
+        assert ("GET", "/v4/department/retrieve") not in plain.requests
