@@ -21,8 +21,9 @@ extension `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`):
     department         enterprise department (its name: SCIM holds a department name, not an id)
     manager_id         enterprise manager.value (in a unified directory: the manager's unified id)
 
- *  userName is required by SCIM: a person without a username gets their email (else their id), and
-    reading back, a userName equal to the email or id is not taken for a username.
+ *  userName is required by SCIM: a person without a username gets their email (else their id, else
+    their name), and reading back, a userName equal to the email, id or displayName is not taken for
+    a username.
  ** Person.title is a form of address (WhosOff's "Mr"/"Dr"); SCIM's own `title` is a job title.
 
 With `extension=True` (the default) the rest travels in staffbridge's own extension
@@ -223,7 +224,8 @@ def person_from_scim(user_data: Mapping[str, Any]) -> Person:
         "email": email, "work_phone": phones.get("work"), "mobile_phone": phones.get("mobile"),
         "active": user.active, "external": _external(user.user_type), "language": user.preferred_language,
         "avatar_url": str(photo) if photo else None,
-        "username": None if user.user_name in (email, user.id) else user.user_name,
+        # userName is required: a person without a username was given their email, id or name
+        "username": None if user.user_name in (email, user.id, user.display_name) else user.user_name,
         "address": _read_address(user.addresses, own.address_co if own else None),
         "role": _read_role(user.roles),
         "created_at": user.meta.created if user.meta else None,
