@@ -52,9 +52,6 @@ class Applier:
         notes = list(plan.notes)
         if "welcome_email" not in self.options and plan.welcome_email:
             notes.append(f"{self.target.name} cannot send a welcome email; none was asked for")
-        if self.options.get("password") == "required" and plan.creates:
-            notes.append(f"{self.target.name} needs a password on create: each new person got a random one, "
-                         "stored nowhere; they set their own with the vendor's password reset")
 
         writes, deletes, settled = [], [], []
         for index, step in enumerate(steps):
@@ -73,6 +70,9 @@ class Applier:
         done = self._run_all(steps, writes, rows, done, len(steps), "writing")
         self._run_all(steps, deletes, rows, done, len(steps), "deleting")
 
+        if self.options.get("password") == "required" and plan.creates:  # known for sure only now
+            notes.append(f"{self.target.name} needs a password on create: each new person got a random one, "
+                         "stored nowhere; they set their own with the vendor's password reset")
         result = [row for row in rows if row is not None]
         if plan.read_error:
             result.insert(0, Row(None, None, "read", "failed",
@@ -139,18 +139,25 @@ class Applier:
                 return self.catch_up(step, existing)
         self.journal.mark(step.key, "creating", source_id=step.source_id, action="create")
         password = new_password() if self.options.get("password") == "required" else None
-        options: dict[str, Any] = {}
-        if password is not None:
-            options["password"] = password
-        if self.plan.welcome_email is not None and "welcome_email" in self.options:
-            options["welcome_email"] = self.plan.welcome_email
-        try:
-            created = self.target.create(step.wanted, **options)
-        except Exception as exc:
-            reason = scrub_text(_reason(exc), [password] if password else [])
-            # an answer that never came may hide a record that was made: keep it "creating" to look first
-            state = "failed" if isinstance(exc, NOT_WRITTEN) else "creating"
-            return self._failed(step, state, reason)
+        while True:
+            options: dict[str, Any] = {"password": password} if password is not None else {}
+            if self.plan.welcome_email is not None and "welcome_email" in self.options:
+                options["welcome_email"] = self.plan.welcome_email
+            try:
+                created = self.target.create(step.wanted, **options)
+                break
+            except PersonValidationError as exc:
+                if password is None and "password" in exc.errors and "password" in self.options:
+                    # the signature said optional, the adapter says required: from now on, send one
+                    self.options["password"] = "required"
+                    password = new_password()
+                    continue
+                return self._failed(step, "failed", scrub_text(_reason(exc), [password] if password else []))
+            except Exception as exc:
+                reason = scrub_text(_reason(exc), [password] if password else [])
+                # an answer that never came may hide a record that was made: keep it "creating" to look first
+                state = "failed" if isinstance(exc, NOT_WRITTEN) else "creating"
+                return self._failed(step, state, reason)
         self.journal.mark(step.key, "done", target_id=created.id, action="create", digest=step.digest)
         log.debug("created %s as %s#%s", step.label, self.target.name, created.id)
         return step.row("ok", target_id=created.id)

@@ -326,6 +326,25 @@ def test_generated_passwords_are_used_once_and_stored_nowhere(source_sb, target_
             assert password not in text, where
 
 
+class LateDemandMoco(MocoAdapter):
+    """Says "optional" in its signature, then refuses a create without a password (WhosOff with
+    generate_password=False does exactly this)."""
+
+    def create(self, person, password=None, welcome_email=None):
+        if password is None:
+            raise staffbridge.PersonValidationError({"password": ["required"]}, record=person.label)
+        return super().create(person, password=password, welcome_email=welcome_email)
+
+
+def test_a_password_demanded_only_at_create_time_is_generated(source_sb, target_sb, debug_logs):
+    report = staffbridge.migrate(moco(source_sb), moco(target_sb, cls=LateDemandMoco), dry_run=False).report
+    assert report.ok and report.totals["create"] == 20
+    passwords = [u.password for u in target_sb.backend.users.values() if u.password]
+    assert len(set(passwords)) == 20
+    assert any("needs a password" in note for note in report.notes)
+    assert not any(p in debug_logs.text for p in passwords)
+
+
 def test_moco_gets_no_password_when_it_needs_none(source_sb, target_sb):
     staffbridge.migrate(moco(source_sb), moco(target_sb), dry_run=False)
     assert not any(u.password for u in target_sb.backend.users.values())

@@ -1,0 +1,128 @@
+"""Migration benchmark: N people from the MOCO sandbox into the WhosOff sandbox at a fixed rate.
+
+    python bench/bench_migrate.py [--people 10000] [--rate 50] [--window 10] [--workers 8]
+                                  [--overlap 500] [--target whosoff|moco]
+
+The target sandbox answers 429 beyond `rate` requests a second (a sliding window of `window`
+seconds) and the target adapter is given the same limit. Prints, for a first run and a second run
+with nothing changed: wall time, requests sent to the target, the least time the rate limit allows
+for them (under "at most L per window", request k cannot go before floor(k / L) windows),
+utilisation (that least time / wall time), requests per migrated person, and the writes the target
+saw. The second run starts one window after the first, as a later rerun would. No asserts.
+
+Both sandboxes run in child processes, so the client's time is not shared with theirs. `--overlap`
+people already exist in the target (person n is the same person in every sandbox), so the first run
+has matches as well as creates.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import requests
+
+import staffbridge
+
+SANDBOX = """
+import sys, time
+from staffbridge.sandbox import sandbox_class
+vendor, people, limit, window = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+sandbox = sandbox_class(vendor)(seed_people=people, rate_limit=limit or None, rate_window=window).start()
+print(sandbox.url, sandbox.root, flush=True)
+while True:
+    time.sleep(3600)
+"""
+
+WHOSOFF = dict(app_id="sandbox-app", client_secret="sandbox-client-secret", username="admin@example.com",
+               password="sandbox-password")
+READS_BY_POST = ("retrieve", "authenticate", "my-staff")
+# MOCO roles named by WhosOff user types, so roles travel too (the rest stay as notes)
+ROLE_MAP = {"fields": {"role": {"values": {"100": "Mitarbeiter", "200": "Teamleitung", "300": "Administrator"}}}}
+
+
+@contextmanager
+def sandbox(vendor: str, people: int, limit: int = 0, window: float = 1.0) -> Iterator[tuple[str, str]]:
+    child = subprocess.Popen([sys.executable, "-c", SANDBOX, vendor, str(people), str(limit), str(window)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        line = child.stdout.readline() if child.stdout else ""
+        found = re.match(r"(http://\S+) (http://\S+)", line)
+        if not found:
+            raise RuntimeError(f"{vendor} sandbox did not start: {line!r}")
+        yield found.group(1), found.group(2)
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+def connect(vendor: str, url: str, limit: int | None, window: float) -> Any:
+    rate = dict(rate_limit=limit, rate_period=window) if limit else {}
+    if vendor == "whosoff":
+        return staffbridge.connect("whosoff", base_url=url, **WHOSOFF, **rate)
+    return staffbridge.connect("moco", base_url=url, api_key="sandbox-key",
+                               **(rate or dict(rate_limit=1_000_000, rate_period=1.0)))
+
+
+def writes_seen(root: str) -> int:
+    log = requests.get(f"{root}/_sandbox/requests", timeout=60).json()
+    return sum(1 for method, path in log if method in ("PUT", "PATCH", "DELETE")
+               or (method == "POST" and not any(word in path for word in READS_BY_POST)))
+
+
+def run(label: str, source_url: str, target: tuple[str, str], args: argparse.Namespace, journal: str) -> None:
+    limit = int(args.rate * args.window)
+    source = connect("moco", source_url, None, 1.0)
+    adapter = connect(args.target, target[0], limit, args.window)
+    mapping = ROLE_MAP if args.target == "whosoff" else None
+    writes_before = writes_seen(target[1])
+    started = time.perf_counter()
+    plan = staffbridge.migrate(source, adapter, mapping=mapping, journal=journal, workers=args.workers)
+    planned = time.perf_counter() - started
+    report = plan.apply()
+    wall = time.perf_counter() - started
+    transport = adapter.transport
+    sent = transport.requests_sent
+    # under "at most L per W seconds" request k (from 0) cannot go before floor(k / L) * W
+    least = ((sent - 1) // limit) * args.window if sent else 0.0
+    migrated = report.totals["create"] + report.totals["update"]
+    summary = plan.summary()
+    print(f"{label}: {summary['source']:,} people -> {summary['create']:,} create, {summary['update']:,} update, "
+          f"{summary['unchanged']:,} unchanged, {summary['cannot_migrate'] + summary['conflict']:,} not migrated; "
+          f"report ok={report.ok}, failed rows {report.totals['failed']}")
+    print(f"    wall {wall:.1f} s (plan {planned:.1f} s, apply {wall - planned:.1f} s) | target requests {sent:,}"
+          f" (retries {transport.retries}) | least time at {args.rate:g} req/s: {least:.1f} s"
+          f" | utilisation {100 * least / wall if wall else 0:.0f}%")
+    print(f"    requests per migrated person {sent / migrated if migrated else 0:.3f} | target writes "
+          f"{writes_seen(target[1]) - writes_before:,} | rate-limiter wait summed over threads {transport.limiter.waited:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=10_000, help="people in the MOCO source (default 10000)")
+    parser.add_argument("--rate", type=float, default=50.0, help="target requests per second (default 50)")
+    parser.add_argument("--window", type=float, default=10.0, help="rate-limit window in seconds (default 10)")
+    parser.add_argument("--workers", type=int, default=8, help="writer threads (default 8)")
+    parser.add_argument("--overlap", type=int, default=500, help="people already in the target (default 500)")
+    parser.add_argument("--target", choices=("whosoff", "moco"), default="whosoff")
+    args = parser.parse_args()
+    print(f"moco -> {args.target}: {args.people:,} people, target limited to {args.rate:g} req/s "
+          f"({int(args.rate * args.window)} per {args.window:g} s, sandbox and adapter), {args.workers} workers")
+    with tempfile.TemporaryDirectory() as folder, sandbox("moco", args.people) as source, \
+            sandbox(args.target, args.overlap, int(args.rate * args.window), args.window) as target:
+        journal = str(Path(folder) / "journal.sqlite")
+        run("first run ", source[0], target, args, journal)
+        time.sleep(args.window)  # the vendor's window forgets the first run, as it would before a rerun
+        run("second run", source[0], target, args, journal)
+
+
+if __name__ == "__main__":
+    main()
