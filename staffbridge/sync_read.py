@@ -2,7 +2,10 @@
 
 - Incremental (`adapter.capabilities.incremental` and an `updated_after` filter, e.g. MOCO): once a
   complete read is on record, later runs ask only for what changed since the state's cursor and lay
-  it over the snapshot, so people who did not change are still there.
+  it over the snapshot, so people who did not change are still there. The cursor is the newest
+  `updated_at` seen, minus a safety overlap (`overlap`, 5 minutes) while that change is recent (see
+  `next_cursor`); records read again in the overlap are compared with the snapshot, not counted as
+  changes.
 - Whole: every other adapter, the first run, `full=True`, and every `full_every`-th run.
 - Deletes: a person in the snapshot but missing from a *complete whole* read is removed. An
   `updated_after` read cannot show deletes (a deleted record simply stops appearing); MOCO's docs
@@ -79,7 +82,7 @@ def read_system(name: str, adapter: Adapter, state: SystemState, *, full: bool =
                 full_every: int | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP,
                 progress: Progress | None = None, now: dt.datetime | None = None) -> SystemRead:
     """Reads `adapter`; on success updates `state` (cursor, snapshot, counters), on failure leaves it."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.timezone.utc)  # when this read started
     incremental = (can_read_incrementally(adapter) and state.known and state.cursor is not None and not full
                    and not (full_every and state.runs_since_full + 1 >= full_every))
     filters = everyone_filters(adapter)
@@ -127,9 +130,19 @@ def _advance(state: SystemState, read: SystemRead, adapter: Adapter, fetched: di
     else:
         state.runs_since_full += 1
     state.max_updated_at = newest
-    # the vendor's newest timestamp, not our clock, minus an overlap: what was written while we read, or
-    # committed with an older stamp, is read again next time instead of being missed
-    state.cursor = newest - overlap if newest is not None and can_read_incrementally(adapter) else None
+    state.cursor = next_cursor(newest, now, overlap) if can_read_incrementally(adapter) else None
+
+
+def next_cursor(newest: dt.datetime | None, started: dt.datetime, overlap: dt.timedelta) -> dt.datetime | None:
+    """Where the next incremental read starts: the newest `updated_at` the vendor sent (its clock, not
+    ours), minus `overlap` while that is recent. A record saved while we read, or committed just after
+    with a stamp as old as the newest we saw (MOCO stamps whole seconds, and `updated_after` is
+    strictly after), is then read again instead of missed. When the newest change is older than the
+    overlap at the start of this read, everything stamped up to it had long been committed, so the
+    cursor is the newest stamp itself, and the next run fetches only what changed since."""
+    if newest is None:
+        return None
+    return newest if newest <= started - overlap else newest - overlap
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

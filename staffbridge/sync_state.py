@@ -7,9 +7,10 @@
                           "people": {"933662733": {...Person.to_dict()...}, ...}}},
      "ids": {"moco:933662733": "moco:933662733", ...}}
 
-`cursor` is the newest `updated_at` any read of that system has seen, minus a safety overlap (records
-written while a read was under way, or committed with an older timestamp, are read again rather than
-missed). It comes from the vendor's own timestamps, so the client's clock never matters. `people`
+`cursor` is the newest `updated_at` any read of that system has seen, minus a safety overlap while
+that change is recent (records written while a read was under way, or committed with an older
+timestamp, are read again rather than missed; see `sync_read.next_cursor`). It comes from the
+vendor's own timestamps, not the client's clock. `people`
 is the snapshot: every person last known to that system, so people who did not change are still in
 the directory after an incremental read. `ids` keeps each unified person's id stable across runs.
 

@@ -26,7 +26,7 @@ def test_the_first_run_reads_whole_and_records_a_cursor_from_the_vendors_newest_
     assert a.calls == [{"include_archived": True}] and directory.reads["a"].mode == "full"
     saved = json.loads(state.read_text("utf-8"))
     assert saved["version"] == 1 and saved["systems"]["a"]["max_updated_at"] == "2024-01-04T00:00:00Z"
-    assert saved["systems"]["a"]["cursor"] == "2024-01-03T23:55:00Z"  # minus the 5 minute overlap
+    assert saved["systems"]["a"]["cursor"] == "2024-01-04T00:00:00Z"  # long settled: no overlap needed
     assert sorted(saved["systems"]["a"]["people"]) == ["a0", "a1", "a2", "a3"]
     assert saved["ids"]["a:a2"] == "a:a2"
     assert not list(tmp_path.glob(".state.json.*"))  # the temporary file was renamed into place
@@ -40,15 +40,30 @@ def test_a_later_run_fetches_only_what_changed_and_keeps_everybody_else(tmp_path
     a.sent = 0
     directory = unify([a], state=state)
     read = directory.reads["a"]
-    assert a.calls[-1] == {"include_archived": True, "updated_after": at(4) - OVERLAP}
-    # a3 (the newest of the first run) is inside the overlap: read again, and seen to be unchanged
-    assert (read.mode, read.fetched, read.changed, read.added) == ("incremental", 2, ["a1"], [])
-    assert a.sent == 2 and len(directory) == 4
+    assert a.calls[-1] == {"include_archived": True, "updated_after": at(4)}
+    assert (read.mode, read.fetched, read.changed, read.added) == ("incremental", 1, ["a1"], [])
+    assert a.sent == 1 and len(directory) == 4
     assert directory.find("a", "a1").person.work_phone == "+49 40 999"
-    assert json.loads(state.read_text())["systems"]["a"]["cursor"] == "2024-01-19T23:55:00Z"
-    again = unify([a], state=state)  # nothing changed: only the overlap is read again, the cursor stays
-    assert (again.reads["a"].fetched, again.reads["a"].changed) == (1, [])
-    assert a.calls[-1]["updated_after"] == at(20) - OVERLAP
+    assert json.loads(state.read_text())["systems"]["a"]["cursor"] == "2024-01-20T00:00:00Z"
+    again = unify([a], state=state)  # nothing changed: nothing fetched
+    assert (again.reads["a"].fetched, again.reads["a"].changed) == (0, [])
+    assert a.calls[-1]["updated_after"] == at(20)
+
+
+def test_while_the_newest_change_is_recent_the_cursor_keeps_an_overlap(tmp_path) -> None:
+    state = tmp_path / "state.json"
+    just_now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(seconds=30)
+    a = MemoryAdapter("a", [staff(1, "a1", updated_at=at(1)), staff(2, "a2", updated_at=just_now)],
+                      incremental=True)
+    unify([a], state=state)
+    assert a.calls[-1] == {"include_archived": True}
+    directory = unify([a], state=state)
+    # a record saved in the same second as a2, but committed after the read, is not missed: a2 is
+    # read again (and found unchanged)
+    assert a.calls[-1]["updated_after"] == just_now - OVERLAP
+    assert (directory.reads["a"].fetched, directory.reads["a"].changed) == (1, [])
+    unify([a], state=state, overlap=dt.timedelta(0))  # the overlap is a setting
+    assert unify([a], state=state).reads["a"].fetched == 0
 
 
 def test_an_incremental_read_does_not_see_deletes_a_whole_read_marks_them_removed(tmp_path) -> None:
