@@ -2,9 +2,12 @@
 client-side rate limiter, and vendor errors mapped onto staffbridge's exceptions.
 
 Retries: 429, 502, 503, 504 and connection failures are retried with capped exponential backoff and
-full jitter, honouring Retry-After when the vendor sends it. A request the server may already have
-acted on (a POST that got no answer) is *not* retried here: `Transport.request(..., idempotent=False)`
-raises instead, and the adapter decides (a create looks the record up before trying again).
+full jitter, honouring Retry-After when the vendor sends it (up to `RetryPolicy.max_retry_after`);
+500 too when the request is idempotent (sending a GET or PUT again is harmless, and a 500 is as often
+a passing hiccup as a bug). A request the server may already have acted on (a POST that got no
+answer, or a 5xx) is *not* retried here: `Transport.request(..., idempotent=False)` raises instead,
+and the adapter decides (a create looks the record up before trying again). Only 429 is retried for
+every method: it means the server refused without acting.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ log = logging.getLogger("staffbridge.http")
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_STATUSES_IDEMPOTENT = RETRY_STATUSES | {500}  # a repeated GET/PUT/DELETE does no harm
 
 
 class RateLimiter:
@@ -208,10 +212,11 @@ class Transport:
                 return response
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             # 429 means the server refused without acting, so even a create may be sent again
-            retryable = response.status_code in RETRY_STATUSES and (idempotent or response.status_code == 429)
+            status = response.status_code
+            retryable = status == 429 or (idempotent and status in RETRY_STATUSES_IDEMPOTENT)
             if retryable and attempt < self.retry.max_retries:
-                if response.status_code == 429:
-                    self.limiter.penalise(retry_after or 0.0)
+                if status == 429:  # as long as this thread will wait: never past max_retry_after
+                    self.limiter.penalise(min(retry_after or 0.0, self.retry.max_retry_after))
                 response.close()
                 self._wait(attempt, retry_after, f"{method} {response.status_code}")
                 attempt += 1
