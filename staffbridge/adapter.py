@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Iterator, Mapping as MappingABC
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .errors import (ConfigError, MissingReference, PersonValidationError, ServerError,
-                     TransportError, UnsupportedOperation)
+                     TransportError, UnsupportedOperation, VendorValidationError)
 from .http import RetryPolicy, Transport
 from .mapping import Mapping
 from .person import Person, Ref, person_changes, validate_changes, validate_person
@@ -235,11 +235,24 @@ class Adapter:
         return self._refs[field].get(name.casefold())
 
     def _create_once(self, body: dict[str, Any], person: Person, options: MappingABC[str, Any]) -> Any:
-        """POST at most once per try: when the answer is lost, look before sending again."""
+        """POST at most once per try: when the answer is lost, look before sending again.
+
+        A lost answer may belong to a request the vendor is still working on (it answered after our
+        timeout): the look finds nothing, the create goes again, and the vendor refuses it as a
+        duplicate once the first one lands. So a refusal of a create sent *again* is looked up once
+        more before it counts."""
         tries = getattr(self, "max_create_tries", 3)
+        policy = getattr(getattr(self, "transport", None), "retry", None) or RetryPolicy()
         for attempt in range(tries):
             try:
                 return self.create_record(body, person, **options)
+            except VendorValidationError:
+                existing = self.find_existing(person) if attempt else None
+                if existing is None:
+                    raise
+                log.info("%s: create of %s sent again was refused, but the first one had landed; "
+                         "not sending again", self.name, person.label)
+                return existing
             except (TransportError, ServerError) as exc:
                 if attempt + 1 >= tries:
                     raise
@@ -250,7 +263,7 @@ class Adapter:
                     return existing
                 log.info("%s: create of %s failed (%s); the record does not exist, sending again",
                          self.name, person.label, type(exc).__name__)
-                time.sleep(RetryPolicy().delay(attempt))
+                time.sleep(policy.delay(attempt))
         raise AssertionError("unreachable")
 
     def created_person(self, answer: Any, sent: Person, body: dict[str, Any]) -> Person:
