@@ -238,7 +238,9 @@ class FieldServiceAdapter(HTTPAdapter):
             merged = deep_merge(self.fetch_record(id), body)
             body = self._without_read_only({key: merged[key] for key in body})
         sent = self._with_password(body, password)
-        answer = self._answer(self.transport.request(self.update_verb, path, json_body=sent))
+        # PATCH is not idempotent in general, but this one is: it sets values (a merge), so sending it
+        # again after a lost answer (5xx, reset, timeout) leaves the same document
+        answer = self._answer(self.transport.request(self.update_verb, path, json_body=sent, idempotent=True))
         if isinstance(answer, dict) and _shows(answer, id, body):
             return answer
         return self.fetch_record(id)
