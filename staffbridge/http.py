@@ -150,6 +150,7 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.error_parser = error_parser
         self.secrets = set(s for s in secrets if s)
+        self._secrets_lock = threading.Lock()
         self.sleep = sleep
         self.session = requests.Session()
         # pool as large as the number of threads a migration may run, so keep-alive survives
@@ -162,8 +163,16 @@ class Transport:
         self.retries = 0
 
     def add_secret(self, value: str | None) -> None:
-        if value:
-            self.secrets.add(value)
+        # copy-on-write: other threads may be iterating the set (scrubbing) right now
+        if value and value not in self.secrets:
+            with self._secrets_lock:
+                self.secrets = self.secrets | {value}
+
+    def forget_secret(self, value: str | None) -> None:
+        """Stops masking `value` (a one-time password already sent), so masking stays cheap."""
+        if value and value in self.secrets:
+            with self._secrets_lock:
+                self.secrets = self.secrets - {value}
 
     def close(self) -> None:
         self.session.close()
