@@ -101,6 +101,8 @@ def run(label: str, source_url: str, target: tuple[str, str], args: argparse.Nam
     print(f"    wall {wall:.1f} s (plan {planned:.1f} s, apply {wall - planned:.1f} s) | target requests {sent:,}"
           f" (retries {transport.retries}) | least time at {args.rate:g} req/s: {least:.1f} s"
           f" | utilisation {100 * least / wall if wall else 0:.0f}%")
+    for row in report.failures[:5]:
+        print(f"    failed: {row.action} {row.email or row.source_id}: {row.reason}")
     print(f"    requests per migrated person {sent / migrated if migrated else 0:.3f} | target writes "
           f"{writes_seen(target[1]) - writes_before:,} | rate-limiter wait summed over threads {transport.limiter.waited:.1f} s")
 

@@ -139,25 +139,35 @@ class Applier:
                 return self.catch_up(step, existing)
         self.journal.mark(step.key, "creating", source_id=step.source_id, action="create")
         password = new_password() if self.options.get("password") == "required" else None
-        while True:
-            options: dict[str, Any] = {"password": password} if password is not None else {}
-            if self.plan.welcome_email is not None and "welcome_email" in self.options:
-                options["welcome_email"] = self.plan.welcome_email
-            try:
-                created = self.target.create(step.wanted, **options)
-                break
-            except PersonValidationError as exc:
-                if password is None and "password" in exc.errors and "password" in self.options:
-                    # the signature said optional, the adapter says required: from now on, send one
-                    self.options["password"] = "required"
-                    password = new_password()
-                    continue
-                return self._failed(step, "failed", scrub_text(_reason(exc), [password] if password else []))
-            except Exception as exc:
-                reason = scrub_text(_reason(exc), [password] if password else [])
-                # an answer that never came may hide a record that was made: keep it "creating" to look first
-                state = "failed" if isinstance(exc, NOT_WRITTEN) else "creating"
-                return self._failed(step, state, reason)
+        return self._create(step, password)
+
+    def _create(self, step: "Step", password: str | None) -> Row:
+        try:
+            return self._send_create(step, password)
+        finally:
+            # once sent, a one-time password needs no masking; 10,000 of them would slow every log line
+            forget = getattr(getattr(self.target, "transport", None), "forget_secret", None)
+            if password is not None and forget is not None:
+                forget(password)
+
+    def _send_create(self, step: "Step", password: str | None) -> Row:
+        assert step.wanted is not None and step.key is not None
+        options: dict[str, Any] = {"password": password} if password is not None else {}
+        if self.plan.welcome_email is not None and "welcome_email" in self.options:
+            options["welcome_email"] = self.plan.welcome_email
+        try:
+            created = self.target.create(step.wanted, **options)
+        except PersonValidationError as exc:
+            if password is None and "password" in exc.errors and "password" in self.options:
+                # the signature said optional, the adapter says required: from now on, send one
+                self.options["password"] = "required"
+                return self._create(step, new_password())
+            return self._failed(step, "failed", scrub_text(_reason(exc), [password] if password else []))
+        except Exception as exc:
+            reason = scrub_text(_reason(exc), [password] if password else [])
+            # an answer that never came may hide a record that was made: keep it "creating" to look first
+            state = "failed" if isinstance(exc, NOT_WRITTEN) else "creating"
+            return self._failed(step, state, reason)
         self.journal.mark(step.key, "done", target_id=created.id, action="create", digest=step.digest)
         log.debug("created %s as %s#%s", step.label, self.target.name, created.id)
         return step.row("ok", target_id=created.id)

@@ -31,7 +31,8 @@ What it does, and what it never does:
 - `progress(done, total, label)` is called as work goes on; while reading, `total` is None (not
   known yet). Labels: "reading target", "reading source", "writing", "deleting".
 
-`dry_run=True` (the default) only plans; `dry_run=False` plans and applies at once and returns the
+A target that cannot be read, or a source that fails before its first record, raises (a typed
+StaffbridgeError): there is nothing to plan with. `dry_run=True` (the default) only plans; `dry_run=False` plans and applies at once and returns the
 plan with `.report` set. Bad records never stop a run: each is a row of the report with its reason,
 and `report.ok` is False.
 """

@@ -2,7 +2,8 @@
 
 The target is read whole first (a plan cannot be made without it: that failure is raised). The
 source is read next; a source read that raises midway leaves the plan *incomplete*: what was read is
-still planned, but nothing is deleted, and the plan says why.
+still planned, but nothing is deleted, and the plan says why. A source that fails before its first
+record (wrong credentials, unreachable, a bad filter) raises: there is nothing to plan.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
 from .adapter import Adapter
+from .errors import ConfigError
 from .matching import Key, Match, Matcher, describe_key
 from .person import Person
 from .translate import Translator, digest, empty
@@ -202,6 +204,8 @@ class Reporter:
                 result.append(person)
                 self(len(result), None, label)
         except Exception as exc:  # any failure midway makes the read incomplete; the plan says so
+            if not result or isinstance(exc, ConfigError):
+                raise  # nothing read at all (or a wrong filter): the run cannot start, say so loudly
             reason = f"stopped after {len(result)} records: {type(exc).__name__}: {exc}"
             log.warning("source read incomplete: %s", reason)
             return result, reason

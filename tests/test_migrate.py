@@ -299,8 +299,8 @@ def test_generated_passwords_are_used_once_and_stored_nowhere(source_sb, target_
     user(source_sb, 13).iban = "DE00 1234"  # one create fails: its error must not show the password either
     changed(source_sb)
     journal = tmp_path / "j.sqlite"
-    plan = staffbridge.migrate(moco(source_sb), moco(target_sb, cls=PasswordMoco), journal=journal,
-                               welcome_email=True, dry_run=False)
+    target = moco(target_sb, cls=PasswordMoco)
+    plan = staffbridge.migrate(moco(source_sb), target, journal=journal, welcome_email=True, dry_run=False)
     report = plan.report
     created = [u for u in target_sb.backend.users.values() if u.password]
     assert len(created) == 19
@@ -308,6 +308,7 @@ def test_generated_passwords_are_used_once_and_stored_nowhere(source_sb, target_
     assert len(set(passwords)) == 19 and all(len(p) >= 20 for p in passwords)
     assert all(u.welcome_email for u in created)
     assert any("password" in note for note in report.notes)
+    assert not set(passwords) & target.transport.secrets  # sent once, then let go of
 
     report.to_json(tmp_path / "r.json")
     report.to_csv(tmp_path / "r.csv")
@@ -443,3 +444,11 @@ def test_a_broken_progress_callback_does_not_stop_the_run(source_sb, target_sb):
 def test_migrate_is_public_api():
     assert "migrate" in staffbridge.__all__
     assert Person  # the canonical model the plan speaks
+
+
+def test_a_source_that_cannot_be_read_at_all_raises(target_sb):
+    with MocoSandbox(seed_people=5, api_key="other-key") as source_sb:
+        with pytest.raises(staffbridge.AuthenticationError):
+            staffbridge.migrate(moco(source_sb), moco(target_sb))
+        with pytest.raises(ConfigError):
+            staffbridge.migrate(moco(source_sb), moco(target_sb), source_filters={"colour": "red"})
