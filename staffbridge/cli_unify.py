@@ -5,7 +5,8 @@
                       [--match KEY ...] [--rules FILE] [--output FILE] [-v]
 
 SYSTEMs are names from staffbridge.toml (or .csv/.jsonl paths), in order of precedence. The table
-lists every unified person, then conflicts, ambiguous records and failed reads, then a summary; with
+lists every unified person with the ids it has in each system ("?" after an id: that system could
+not be read this run), then conflicts, ambiguous records and failed reads, then a summary; with
 --format json/csv/scim the document goes to stdout (or --output) and the summary to stderr, so the
 output stays machine-readable. `--state FILE` makes later runs incremental where the vendor can
 (MOCO's updated_after): an updated_after read cannot see deletes, so run with --full now and then
@@ -155,7 +156,9 @@ def render(directory: Any, fmt: str, extension: bool = True) -> list[str]:
 
 
 def table(directory: Any) -> list[str]:
-    lines = [f"{'ID':<24} {'NAME':<26} {'EMAIL':<34} {'SYSTEMS':<34} CONFLICTS"]
+    """One line per person; the systems column comes last and is never cut, as it is the crosswalk."""
+    id_width = min(40, max([len("ID"), *(len(p.id) for p in directory.people)]))
+    lines = [f"{'ID':<{id_width}} {'NAME':<26} {'EMAIL':<34} {'CONFLICTS':<24} SYSTEMS"]
     for person in directory.people:
         systems = " ".join(f"{s}:{i}" + ("?" if person.status[s] == "unknown" else
                                           "(removed)" if person.status[s] == "removed" else "")
@@ -163,8 +166,8 @@ def table(directory: Any) -> list[str]:
         flags = ", ".join(c.field for c in person.conflicts)
         if person.ambiguity is not None:
             flags = ("AMBIGUOUS " + flags).strip()
-        lines.append(f"{_fit(person.id, 24)} {_fit(person.person.full_name, 26)} {_fit(person.person.email, 34)} "
-                     f"{_fit(systems, 34)} {flags}")
+        lines.append(f"{_fit(person.id, id_width)} {_fit(person.person.full_name, 26)} "
+                     f"{_fit(person.person.email, 34)} {_fit(flags, 24)} {systems}")
     return lines
 
 
