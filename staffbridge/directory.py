@@ -109,6 +109,7 @@ class UnifiedPerson:
 
     def to_dict(self) -> dict[str, Any]:
         data = {"id": self.id, "crosswalk": dict(self.crosswalk), "status": dict(self.status),
+                "single_system": self.single_system,
                 "person": self.person.to_dict(), "sources": dict(self.sources),
                 "conflicts": [c.to_dict() for c in self.conflicts]}
         if self.ambiguity is not None:
@@ -123,8 +124,9 @@ class Directory:
     """The unified people of several systems, and how each system was read."""
 
     def __init__(self, people: list[UnifiedPerson], systems: Sequence[str], reads: dict[str, SystemRead],
-                 ambiguous: list[Ambiguity], keys: Sequence[Any], rules: dict[str, str]) -> None:
+                 ambiguous: list[Ambiguity], keys: Sequence[Any], rules: dict[str, str], state: Any = None) -> None:
         self.people = people
+        self.state = state  # the SyncState after this run (saved already when unify was given a path)
         self.systems = list(systems)
         self.reads = reads
         self.ambiguous = ambiguous

@@ -83,9 +83,7 @@ def unify(systems: Sequence[Adapter] | Mapping[str, Adapter], match: Any = None,
                 if p.status.get(s) != REMOVED}
     if not isinstance(state, SyncState) and state is not None:
         sync.save()
-    directory = Directory(people, list(named), reads, ambiguous, keys, loaded_rules.describe())
-    directory.state = sync  # type: ignore[attr-defined]
-    return directory
+    return Directory(people, list(named), reads, ambiguous, keys, loaded_rules.describe(), state=sync)
 
 
 def _named(systems: Sequence[Adapter] | Mapping[str, Adapter]) -> dict[str, Adapter]:

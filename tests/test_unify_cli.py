@@ -95,6 +95,7 @@ def test_json_csv_and_scim_go_to_stdout_and_the_summary_to_stderr(config) -> Non
     data = json.loads(out)
     assert code == 0 and data["systems"] == ["moco", "fs"] and data["summary"]["matched"] == 4
     assert data["people"][9]["crosswalk"] == {"moco": "933662742", "fs": f"65000000{9:016x}"}
+    assert data["people"][0]["single_system"] is True and data["people"][9]["single_system"] is False
     assert data["people"][9]["conflicts"][0]["field"] == "work_phone" and "Unified 12 people" in err
 
     code, out, err = run(["unify", "moco", "fs", "--format", "csv"], path)
