@@ -28,6 +28,7 @@
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -233,8 +234,8 @@ class Unifier:
                 continue
             picked = self._pick(name, [Candidate(r.system, getattr(r.person, name), r.person.updated_at)
                                        for r in live], conflicts)
-            if picked is not None:
-                values[name], sources[name] = picked.value, picked.system
+            if picked is not None:  # lists are copied: the merged person must not share the record's
+                values[name], sources[name] = copy.copy(picked.value), picked.system
         custom: dict[str, Any] = {}
         for key in dict.fromkeys(k for r in live for k in (r.person.custom_fields or {})):
             name = f"custom_fields.{key}"
