@@ -32,6 +32,7 @@ from typing import Any, Iterable, Iterator, Sequence, TextIO
 
 from . import __version__
 from .adapter import Adapter
+from .cli_unify import add_unify_parser
 from .config import FILE_ADAPTERS, Config, load_config
 from .errors import ConfigError, NotFound, StaffbridgeError
 from .person import Person
@@ -452,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the target sandbox (default: whosoff)")
     demo.add_argument("--json", action="store_true", help="the summary as JSON")
     demo.set_defaults(run=cmd_demo)
+
+    add_unify_parser(commands, parents=[common])
     return parser
 
 
