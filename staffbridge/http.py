@@ -250,10 +250,10 @@ class Transport:
         try:
             messages = self.error_parser(response)
         except Exception:  # a vendor's garbled error body must not hide the error itself
-            messages = [VendorMessage(_shorten(response.text))]
+            messages = [VendorMessage(_shorten(body_text(response)))]
         messages = [VendorMessage(scrub_text(m.message, self.secrets), m.code) for m in messages]
         kwargs: dict[str, Any] = dict(status=status, request=info, messages=messages, vendor=self.vendor,
-                                      body=scrub_text(_shorten(response.text, 2000), self.secrets))
+                                      body=scrub_text(_shorten(body_text(response), 2000), self.secrets))
         label = f"{self.vendor} error"
         if status in (401, 403):
             return AuthenticationError(f"{self.vendor} refused the credentials", **kwargs)
@@ -277,7 +277,16 @@ class Transport:
             kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
             raise ResponseError(f"{self.vendor}: expected JSON, got {kind} ({type(exc).__name__})",
                                 status=response.status_code, request=info, vendor=self.vendor,
-                                body=scrub_text(_shorten(response.text), self.secrets)) from None
+                                body=scrub_text(_shorten(body_text(response)), self.secrets)) from None
+
+
+def body_text(response: requests.Response) -> str:
+    """The body as text for an error message; "" when it broke off while being read (a streamed
+    answer): the error being built must not be replaced by the requests exception."""
+    try:
+        return response.text
+    except requests.RequestException:
+        return ""
 
 
 def never_sent(exc: BaseException) -> bool:
