@@ -148,7 +148,8 @@ LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 class RefField(fields.Field):
-    default_error_messages = {"invalid": "Not a reference: give {'id': ..., 'name': ...}, an id or a name."}
+    # marshmallow runs str.format over messages: literal braces are doubled
+    default_error_messages = {"invalid": "Not a reference: give {{'id': ..., 'name': ...}}, an id or a name."}
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if value is None:
@@ -168,7 +169,8 @@ class RefField(fields.Field):
 
 
 class AddressField(fields.Field):
-    default_error_messages = {"invalid": "Not an address: give text or {street, zip, city, state, country, co}."}
+    # marshmallow runs str.format over messages: literal braces are doubled
+    default_error_messages = {"invalid": "Not an address: give text or {{street, zip, city, state, country, co}}."}
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if value is None:
