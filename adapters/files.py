@@ -375,7 +375,12 @@ class JsonlAdapter(FileAdapter):
             if value is not None:
                 data[name] = value
         if custom or removed:
-            merged = {**(data.get("custom_fields") or {}), **custom}
+            stored = data.get("custom_fields")
+            if stored and not isinstance(stored, dict):  # merging would overwrite what we cannot read
+                raise PersonValidationError({"custom_fields": [
+                    f"the line holds {type(stored).__name__} under custom_fields, not an object; "
+                    f"fix it in {self.path} first"]}, record=f"{self.name}#{row.id}")
+            merged = {**(stored or {}), **custom}
             for key in [k for k in data if k not in KNOWN_COLUMNS and k not in ("id", "custom_fields")]:
                 del data[key]  # loose keys were custom fields; they now live in custom_fields
             for key in removed:
