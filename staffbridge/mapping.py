@@ -202,9 +202,20 @@ class Mapping:
         # the record is ours (parsed from the vendor's JSON): keep it as it is unless it holds a secret
         if not self.secret or not any(get_path(record, p) is not _MISSING for p in self.secret):
             return record
-        clean = copy.deepcopy(dict(record))
+        # Copy only the objects on the way to each secret, not the whole record: a deep copy of
+        # every record (field-service records all hold access.token) was half the cost of a list.
+        # The caller's record is left untouched; untouched branches are shared, as without secrets.
+        clean = dict(record)
         for path in self.secret:
-            delete_path(clean, path)
+            *parents, last = path.split(".")
+            node = clean
+            for step in parents:
+                child = node.get(step)
+                if not isinstance(child, dict):
+                    break
+                node[step] = node = dict(child)
+            else:
+                node.pop(last, None)
         return clean
 
     # ----------------------------------------------------------------- Person -> vendor
