@@ -3,7 +3,8 @@
 Reading: malformed vendor records (real sandbox records with parts dropped, replaced by odd values or
 other types, or added; and arbitrary JSON) through the adapter's record handling and the mapping.
 The only outcome allowed is a Person holding what could be read, each problem in `person.problems`
-naming its field path: reading never raises.
+naming its field path: reading never raises, never changes the record it was given, and never
+keeps a secret path (access.token, ...) in `person.raw`.
 
 Writing: malformed canonical changes (any field, any value: text, numbers, dates, references,
 addresses, lists, objects) through validate_changes and the mapping's write direction. The outcome
@@ -12,6 +13,7 @@ is a vendor body, or a typed StaffbridgeError (PersonValidationError / MappingEr
 """
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from typing import Any
@@ -22,6 +24,7 @@ from hypothesis import strategies as st
 
 import staffbridge
 from staffbridge import Address, Person, PersonValidationError, Ref, StaffbridgeError
+from staffbridge.mapping import get_path
 from staffbridge.person import WRITABLE_FIELDS, validate_changes
 from staffbridge.sandbox import sandbox_class
 
@@ -61,8 +64,11 @@ def test_no_record_makes_reading_raise(vendor, records):
     @given(record=malformed(records[vendor]))
     def check(record: Any) -> None:
         outcomes["examples"] += 1
+        before = copy.deepcopy(record)
         person = adapter.to_person(record)
         assert isinstance(person, Person) and person.system == vendor
+        assert record == before  # the caller's record is left as it was
+        assert all(get_path(person.raw, path, None) is None for path in adapter.mapping.secret)
         repr(person), person.to_dict()
         for problem in person.problems:
             assert isinstance(problem, str) and ":" in problem  # "path: what is wrong"
