@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
 import time
 from collections import Counter
 from typing import Any
@@ -38,9 +39,10 @@ CHANGED = 50  # of those, with another work phone: updates
 EXTRA = 20  # target-only people (field-service: deleted with delete_missing)
 RATE = 0.10
 SEED = 7
-TIMEOUT = 0.25  # the client's; a "slow" answer takes SLOW
-SLOW = 0.5
+TIMEOUT = 0.4  # the client's; a "slow" answer takes SLOW
+SLOW = 0.8
 WORKERS = 8
+LIMIT = 180  # seconds per test at most (each takes ~10)
 # "+": the server acts first, then fails (after=True): the write happened, the answer is lost. A 429
 # after the work would be a lying server (429 means "not done"), so it has no "+" form.
 KINDS = ("429", "429-retry-after", "500", "502", "503", "504", "reset", "slow",
@@ -65,6 +67,26 @@ class MixedFaults(Faults):
         if fault is None:
             return None
         return Fault(fault.kind.rstrip("+"), after=fault.kind.endswith("+"), delay=SLOW)
+
+
+@pytest.fixture(autouse=True)
+def time_limit():
+    """A hang guard for CI, not a speed check (benchmarks measure speed): each test of this module
+    fails after LIMIT seconds, many times what it takes, instead of hanging the run."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TimeoutError(f"over {LIMIT} s: something hangs")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(LIMIT)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # ---------------------------------------------------------------------------------------------- the pairs
@@ -212,8 +234,9 @@ def test_a_migration_through_10_percent_faults_loses_nobody_and_duplicates_nobod
               f"{retried}, creates looked up before sending again {looked}, handshakes again {handshakes}; "
               f"reported {len(report.failures)}; duplicates 0, lost 0")
         assert total >= 0.05 * sent  # the faults really happened
-        # each fault the client saw was dealt with by exactly one of the retry paths
-        assert total == retried + looked + handshakes + len(report.failures)
+        # each fault the client saw was dealt with by one of the retry paths (a loaded machine may add
+        # a timeout of its own, so there may be more retries than faults, never fewer)
+        assert retried + looked + handshakes + len(report.failures) >= total
 
 
 def test_failures_that_outlast_the_retries_are_reported_and_a_rerun_finishes_them(tmp_path):

@@ -28,7 +28,7 @@ from staffbridge.mapping import get_path
 from staffbridge.person import WRITABLE_FIELDS, validate_changes
 from staffbridge.sandbox import sandbox_class
 
-from .test_fuzz_http import EXAMPLES, FUZZ, JSON, ODD, connect, mutated, paths_of
+from .test_fuzz_http import EXAMPLES, FUZZ, JSON, ODD, connect, mutated, paths_of, time_limit  # noqa: F401 (a fixture)
 
 VENDORS = ("moco", "whosoff", "fieldservice")
 

@@ -1,0 +1,396 @@
+"""The benchmark suite: one command, one table.
+
+    python bench/run.py [--people 10000] [--memory 1000,100000] [--translate 100000]
+                        [--migrate 10000] [--rate 200] [--window 10] [--workers 8] [--rounds 3]
+                        [--startup-runs 10] [--only list,memory,translate,migrate,startup]
+
+What it measures (every sandbox runs in a child process, so only the client is measured):
+- list: listing N people per adapter (MOCO, WhosOff, field-service) against a plain `requests` loop
+  over the same endpoints (HTTP + JSON only, no mapping: the floor), and for MOCO against the
+  moco-wrapper package (`pip install -e '.[bench]'`) on the same sandbox; best of --rounds.
+  Requests per person for each.
+- memory: peak Python memory (tracemalloc) listing 1,000 vs 100,000 people per adapter.
+- translate: vendor records -> Person per second, against a hand-written dict translation of the
+  same fields.
+- migrate: a MOCO -> WhosOff migration of --migrate people with the WhosOff sandbox answering 429
+  beyond --rate requests a second (a sliding --window) and the adapter given the same limit:
+  wall time, the least time the limit allows, utilisation (least / wall), requests per migrated
+  person; then a second run, which should send nothing. (bench/bench_migrate.py prints more.)
+- startup: `staffbridge --version` and `staffbridge adapters` against `python -c pass` (median).
+
+The default run takes a few minutes; smaller sizes (e.g. --people 2000 --memory 1000,20000
+--migrate 2000) take well under one.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import hashlib
+import json
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import staffbridge  # noqa: E402
+from bench_migrate import ROLE_MAP, writes_seen  # noqa: E402
+from bench_migrate import sandbox as limited_sandbox  # noqa: E402
+from bench_moco import hand_written as moco_by_hand  # noqa: E402
+
+KEY = "sandbox-key"
+WHOSOFF = dict(app_id="sandbox-app", client_secret="sandbox-client-secret", username="admin@example.com",
+               password="sandbox-password")
+UNLIMITED = dict(rate_limit=1_000_000, rate_period=1.0)
+SERVE = """
+import json, sys, time
+from staffbridge.sandbox import sandbox_class
+vendor, people, options = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+sandbox = sandbox_class(vendor)(seed_people=people, **options).start()
+print(sandbox.url, sandbox.root, flush=True)
+while True:
+    time.sleep(3600)
+"""
+
+
+@contextmanager
+def serve(vendor: str, people: int, **options: Any) -> Iterator[str]:
+    """A vendor sandbox in a child process; yields its base URL."""
+    child = subprocess.Popen([sys.executable, "-c", SERVE, vendor, str(people), json.dumps(options)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        line = child.stdout.readline() if child.stdout else ""
+        found = re.match(r"(http://\S+) ", line)
+        if not found:
+            raise RuntimeError(f"{vendor} sandbox did not start: {line!r}")
+        yield found.group(1)
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+class Table:
+    """The one table printed at the end: (measure, staffbridge, baseline, comparison)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str]] = []
+
+    def add(self, measure: str, ours: str, baseline: str = "", comparison: str = "") -> None:
+        self.rows.append((measure, ours, baseline, comparison))
+        print(f"  {measure}: {ours}" + (f" | {baseline}" if baseline else "") +
+              (f" | {comparison}" if comparison else ""), file=sys.stderr, flush=True)
+
+    def render(self) -> str:
+        head = ("measure", "staffbridge", "baseline", "comparison")
+        widths = [max(len(row[i]) for row in [head, *self.rows]) for i in range(4)]
+        line = "+-" + "-+-".join("-" * w for w in widths) + "-+"
+        out = [line, "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |", line]
+        out += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in self.rows]
+        return "\n".join(out + [line])
+
+
+# ---------------------------------------------------------------------------------------------- clients
+
+def connect(vendor: str, url: str, **extra: Any) -> Any:
+    if vendor == "moco":
+        return staffbridge.connect("moco", base_url=url, api_key=KEY, **UNLIMITED, **extra)
+    if vendor == "whosoff":
+        return staffbridge.connect("whosoff", base_url=url, **WHOSOFF, **extra)
+    return staffbridge.connect("fieldservice", base_url=url, api_key=KEY, **extra)
+
+
+def ours(vendor: str, url: str, **extra: Any) -> tuple[int, int]:
+    """(people, requests) listing everybody with staffbridge."""
+    adapter = connect(vendor, url, **extra)
+    filters = {"include_archived": True} if vendor == "moco" else {}
+    count = sum(1 for _ in adapter.list(**filters))
+    adapter.close()
+    return count, adapter.transport.requests_sent
+
+
+def plain(vendor: str, url: str) -> tuple[int, int]:
+    """(people, requests) with a bare requests.Session over the same endpoints: HTTP and JSON only."""
+    session = requests.Session()
+    if vendor == "moco":
+        session.headers["Authorization"] = f"Token token={KEY}"
+        next_url, params, count, calls = f"{url}/users", {"include_archived": "true"}, 0, 0
+        while next_url:
+            response = session.get(next_url, params=params)
+            calls += 1
+            count += len(response.json())
+            next_url, params = response.links.get("next", {}).get("url"), None
+        return count, calls
+    if vendor == "whosoff":
+        nonce = secrets.token_hex(16)
+        digest = hashlib.sha512((nonce + WHOSOFF["client_secret"]).encode()).hexdigest()
+        session.headers["app-id"] = WHOSOFF["app_id"]
+        answer = session.post(f"{url}/v4/authenticate/with-credentials", json={
+            "username": WHOSOFF["username"], "password": WHOSOFF["password"], "ip_address": "", "nonce": nonce,
+            "secret": digest, "app_id": WHOSOFF["app_id"], "delay": False}).json()
+        session.headers["Authorization"] = f"Bearer {answer['Data']['token']['access_token']}"
+        data = session.post(f"{url}/v4/user/retrieve", json={"map_type_id": "0", "map_id": "0",
+                                                              "status_id": "99"}).json()["Data"]
+        return len(data), 2
+    session.headers["x-API-Key"] = KEY
+    return len(session.get(f"{url}/v2/users/").json()), 1
+
+
+def moco_wrapper_loop(url: str) -> tuple[int, int] | None:
+    """(people, requests) with the moco-wrapper package, pointed at the sandbox; None if not installed."""
+    try:
+        import moco_wrapper
+    except ImportError:
+        return None
+
+    class Sandboxed(moco_wrapper.Moco):
+        @property
+        def full_domain(self) -> str:  # the package builds https://{domain}.mocoapp.com/api/v1
+            return url
+
+    moco = Sandboxed(auth={"api_key": KEY, "domain": "bench"})
+    # its docs' for-loop over last_page (from X-Total): its `is_last` looks for a rel="last" link,
+    # which MOCO does not send (only rel="next"), so a while-not-is_last loop stops after page 1
+    first = moco.User.getlist(include_archived=True)
+    count = len(first.items)
+    for number in range(2, first.last_page + 1):
+        count += len(moco.User.getlist(include_archived=True, page=number).items)
+    return count, max(first.last_page, 1)
+
+
+def best(run: Callable[[], tuple[int, int] | None], rounds: int) -> tuple[float, int, int] | None:
+    """(seconds, people, requests): the fastest of `rounds` timed runs after one warm-up."""
+    if run() is None:
+        return None
+    results = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        count, calls = run()  # type: ignore[misc]
+        results.append((time.perf_counter() - started, count, calls))
+    return min(results)
+
+
+# ---------------------------------------------------------------------------------------------- measures
+
+def listing(table: Table, people: int, rounds: int) -> None:
+    for vendor in ("moco", "whosoff", "fieldservice"):
+        with serve(vendor, people) as url:
+            mine = best(lambda: ours(vendor, url), rounds)
+            floor = best(lambda: plain(vendor, url), rounds)
+            wrapper = best(lambda: moco_wrapper_loop(url), rounds) if vendor == "moco" else None
+        assert mine and floor
+        seconds, count, calls = mine
+        table.add(f"list {count:,} {vendor} people", f"{seconds:.2f} s ({count / seconds:,.0f}/s)",
+                  f"plain requests: {floor[0]:.2f} s", f"{seconds / floor[0]:.2f}x the plain loop")
+        table.add(f"  requests per person ({vendor})", f"{calls / count:.4f} ({calls} requests)",
+                  f"plain requests: {floor[2] / floor[1]:.4f} ({floor[2]} requests)")
+        if vendor == "moco":
+            if wrapper is None:
+                table.add("  moco-wrapper", "", "not installed", "pip install -e '.[bench]'")
+            else:
+                table.add(f"list {count:,} moco people", f"{seconds:.2f} s",
+                          f"moco-wrapper: {wrapper[0]:.2f} s ({wrapper[1]:,} people, {wrapper[2]} requests)",
+                          f"{wrapper[0] / seconds:.2f}x faster than moco-wrapper" if wrapper[0] > seconds
+                          else f"{seconds / wrapper[0]:.2f}x slower than moco-wrapper")
+
+
+def peak_memory(vendor: str, people: int) -> float:
+    """Peak MB traced while listing `people`; field-service is read page by page (see the note)."""
+    extra: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    if vendor == "fieldservice":
+        options = {"pagination": "page", "page_size": 100}
+        extra = {"pagination": "page", "page_size": 100}
+    with serve(vendor, people, **options) as url:
+        adapter = connect(vendor, url, **extra)
+        filters = {"include_archived": True} if vendor == "moco" else {}
+        gc.collect()
+        tracemalloc.start()
+        count = sum(1 for _ in adapter.list(**filters))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    if count < people:
+        raise RuntimeError(f"{vendor}: listed {count} of {people}")
+    return peak / 1e6
+
+
+def memory(table: Table, sizes: list[int]) -> None:
+    for vendor in ("moco", "whosoff", "fieldservice"):
+        peaks = [peak_memory(vendor, size) for size in sizes]
+        note = " (paged setting)" if vendor == "fieldservice" else ""
+        table.add(f"peak memory listing {vendor}{note}",
+                  " | ".join(f"{size:,}: {peak:.1f} MB" for size, peak in zip(sizes, peaks)), "",
+                  f"x{peaks[-1] / peaks[0]:.1f} for x{sizes[-1] / sizes[0]:,.0f} people")
+
+
+USER_TYPES = {"100": "staff", "200": "approver", "210": "approver plus add", "220": "approver plus add edit cancel",
+              "300": "super user", "310": "super user with staff hub"}
+
+
+def whosoff_by_hand(record: dict) -> dict:
+    """The fields mappings/whosoff.toml reads, written out by hand."""
+    def date(value: Any) -> dt.date | None:
+        return dt.date.fromisoformat(value[:10]) if value else None
+    approver = record.get("approver_id")
+    return {"id": str(record["user_id"]), "first_name": record.get("first_name") or None,
+            "middle_name": record.get("middle_name") or None, "last_name": record.get("last_name") or None,
+            "title": record.get("title") or None, "employee_number": record.get("staff_code") or None,
+            "email": record.get("email_contact") or None, "work_phone": record.get("work_telephone") or None,
+            "mobile_phone": record.get("mobile_telephone") or None,
+            "username": record.get("active_directory_username") or None, "active": record.get("status_id") == "1",
+            "manager_id": str(approver) if approver not in (None, 0, "0") else None,
+            "employment_start": date(record.get("employment_started_date")),
+            "employment_end": date(record.get("employment_ended_date")),
+            "avatar_url": record.get("image_url_large"),
+            "department": (str(record.get("department_id")), record.get("department_name")),
+            "role": USER_TYPES.get(str(record.get("user_type_id")))}
+
+
+def fieldservice_by_hand(record: dict) -> dict:
+    general, access, contract = record.get("general") or {}, record.get("access") or {}, record.get("contract") or {}
+    contact, status = record.get("contact") or {}, record.get("status") or {}
+    birth = general.get("birthDate")
+    return {"id": record["_id"], "first_name": general.get("firstName"), "last_name": general.get("lastName"),
+            "birthday": dt.datetime.strptime(birth, "%d.%m.%Y").date() if birth else None,
+            "language": general.get("language"), "notes": general.get("description"),
+            "email": access.get("email"), "username": str(record["id"]) if record.get("id") is not None else None,
+            "work_phone": contact.get("telephone"), "mobile_phone": contact.get("mobile"),
+            "employment_start": dt.date.fromisoformat(contract["startDate"][:10]) if contract.get("startDate") else None,
+            "department": contract.get("department"), "role": record.get("accessGroupId"),
+            "address": dict(record.get("address") or {}), "tags": list(record.get("tags") or []),
+            "employee_number": str(record.get("number")),
+            "created_at": dt.datetime.fromisoformat(status["createdAt"].replace("Z", "+00:00"))
+            if status.get("createdAt") else None}
+
+
+def vendor_records(vendor: str, count: int) -> list[dict]:
+    """`count` records as the vendor's list answer holds them (read once from a sandbox)."""
+    with serve(vendor, min(count, 20_000)) as url:
+        adapter = connect(vendor, url)
+        captured: list[bytes] = []
+        adapter.transport.session.hooks["response"].append(lambda r, *a, **k: captured.append(r.content))
+        list(adapter.list(**({"include_archived": True} if vendor == "moco" else {})))
+    records: list[dict] = []
+    for body in captured:
+        data = json.loads(body)
+        data = data.get("Data") if isinstance(data, dict) else data
+        if isinstance(data, list) and data and isinstance(data[0], dict) and "token" not in data[0]:
+            records.extend(data)
+    return (records * (count // len(records) + 1))[:count]
+
+
+def translation(table: Table, count: int) -> None:
+    for vendor, by_hand in (("moco", moco_by_hand), ("whosoff", whosoff_by_hand),
+                            ("fieldservice", fieldservice_by_hand)):
+        records = vendor_records(vendor, count)
+        adapter = connect(vendor, "http://127.0.0.1:9")
+        started = time.perf_counter()
+        for record in records:
+            by_hand(record)
+        hand = time.perf_counter() - started
+        started = time.perf_counter()
+        for record in records:
+            adapter.to_person(record)
+        mine = time.perf_counter() - started
+        table.add(f"translate {count:,} {vendor} records", f"{count / mine:,.0f} records/s",
+                  f"hand-written: {count / hand:,.0f} records/s", f"{mine / hand:.2f}x the hand-written time")
+
+
+def migration(table: Table, people: int, rate: float, window: float, workers: int) -> None:
+    limit = int(rate * window)
+    overlap = max(people // 20, 10)  # some people already in the target, so there are matches too
+    with tempfile.TemporaryDirectory() as folder, limited_sandbox("moco", people) as source, \
+            limited_sandbox("whosoff", overlap, limit, window) as target:
+        journal = str(Path(folder) / "journal.sqlite")
+        for label in ("first run", "second run"):
+            source_adapter = connect("moco", source[0])
+            target_adapter = connect("whosoff", target[0], rate_limit=limit, rate_period=window)
+            before = writes_seen(target[1])
+            started = time.perf_counter()
+            plan = staffbridge.migrate(source_adapter, target_adapter, mapping=ROLE_MAP, journal=journal,
+                                       workers=workers)
+            report = plan.apply()
+            wall = time.perf_counter() - started
+            sent = target_adapter.transport.requests_sent
+            least = max(sent - limit, 0) / rate  # the first window's requests need not wait
+            migrated = report.totals["create"] + report.totals["update"]
+            if label == "first run":
+                table.add(f"migrate {people:,} MOCO -> WhosOff at {rate:g} req/s",
+                          f"{wall:.1f} s, {sent:,} requests, {report.totals['failed']} failed",
+                          f"least time the limit allows: {least:.1f} s",
+                          f"utilisation {100 * least / wall:.0f}%")
+                table.add("  requests per migrated person", f"{sent / migrated if migrated else 0:.3f}",
+                          f"{writes_seen(target[1]) - before:,} writes seen by the target",
+                          f"rate-limiter waits {target_adapter.transport.limiter.waited:.0f} s "
+                          f"(summed over {workers} workers)")
+                time.sleep(window)  # a new process would find the window full: start the second one clear
+            else:
+                table.add("  second run (nothing changed)", f"{wall:.1f} s, {sent} requests to the target",
+                          "", f"{report.totals['unchanged']:,} unchanged")
+
+
+def startup(table: Table, runs: int) -> None:
+    script = Path(sys.executable).with_name("staffbridge")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "staffbridge"]
+
+    def median(argv: list[str]) -> float:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times) * 1000
+
+    floor = median([sys.executable, "-c", "pass"])
+    for args in (["--version"], ["adapters"]):
+        took = median(command + args)
+        table.add(f"start-up: staffbridge {' '.join(args)}", f"{took:.0f} ms", f"python -c pass: {floor:.0f} ms",
+                  f"+{took - floor:.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=10_000, help="people listed per adapter (default 10000)")
+    parser.add_argument("--memory", default="1000,100000", help="list sizes for peak memory (default 1000,100000)")
+    parser.add_argument("--translate", type=int, default=100_000, help="records translated (default 100000)")
+    parser.add_argument("--migrate", type=int, default=10_000, help="people migrated (default 10000)")
+    parser.add_argument("--rate", type=float, default=200.0, help="target requests per second (default 200)")
+    parser.add_argument("--window", type=float, default=10.0, help="rate-limit window in seconds (default 10)")
+    parser.add_argument("--workers", type=int, default=8, help="migration writer threads (default 8)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed list runs, the best counts (default 3)")
+    parser.add_argument("--startup-runs", type=int, default=10, help="start-up timings, median (default 10)")
+    parser.add_argument("--only", default="list,memory,translate,migrate,startup",
+                        help="which parts, comma-separated (default all)")
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+    table = Table()
+    started = time.perf_counter()
+    print("staffbridge benchmarks (sandboxes in child processes); figures as they come:", file=sys.stderr)
+    if "list" in parts:
+        listing(table, args.people, args.rounds)
+    if "memory" in parts:
+        memory(table, [int(size) for size in args.memory.split(",")])
+    if "translate" in parts:
+        translation(table, args.translate)
+    if "migrate" in parts:
+        migration(table, args.migrate, args.rate, args.window, args.workers)
+    if "startup" in parts:
+        startup(table, args.startup_runs)
+    print(table.render())
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
