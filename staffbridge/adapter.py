@@ -74,6 +74,9 @@ class HTTPSettings(AdapterSettings):
     rate_limit = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     rate_period = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, min_inclusive=False))
     max_retries = fields.Integer(load_default=4, validate=validate.Range(min=0, max=20))
+    # HTTP statuses retried for idempotent requests (default 429, 500, 502, 503, 504); 429 always is
+    retry_statuses = fields.List(fields.Integer(validate=validate.Range(min=400, max=599)), load_default=None,
+                                 allow_none=True)
     pool_size = fields.Integer(load_default=16, validate=validate.Range(min=1, max=256))
 
 
@@ -313,9 +316,15 @@ class HTTPAdapter(Adapter):
             self.base_url(), vendor=self.name, auth=self.auth, timeout=self.settings["timeout"],
             rate_limit=self.settings.get("rate_limit") or limit,
             rate_period=self.settings.get("rate_period") or period,
-            retry=RetryPolicy(max_retries=self.settings["max_retries"]),
+            retry=self.retry_policy(),
             error_parser=self.parse_errors, secrets=self.secret_values(),
             pool_size=self.settings["pool_size"])
+
+    def retry_policy(self) -> RetryPolicy:
+        policy = RetryPolicy(max_retries=self.settings["max_retries"])
+        if self.settings.get("retry_statuses") is not None:
+            policy.statuses = frozenset(self.settings["retry_statuses"])
+        return policy
 
     def base_url(self) -> str:
         url = self.settings.get("base_url")

@@ -25,7 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from . import __version__
-from .errors import (AuthenticationError, NotFound, RateLimited, RequestInfo, ResponseError,
+from .errors import (AuthenticationError, MappingError, NotFound, RateLimited, RequestInfo, ResponseError,
                      ServerError, Timeout, TransportError, VendorAPIError, VendorMessage,
                      VendorValidationError)
 from .redaction import scrub, scrub_headers, scrub_text
@@ -49,6 +49,7 @@ class RateLimiter:
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         self.limit, self.per, self.margin = limit, per, margin
         self._stamps: deque[float] = deque()
+        self._paused_until = 0.0  # after a 429: nobody sends before this
         self._lock = threading.Lock()
         self._clock, self._sleep = clock, sleep
         self.waited = 0.0  # seconds spent waiting, for benchmarks and progress reports
@@ -59,22 +60,24 @@ class RateLimiter:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._stamps and now - self._stamps[0] >= self.per + self.margin:
-                    self._stamps.popleft()
-                if len(self._stamps) < self.limit:
-                    self._stamps.append(now)
-                    return
-                wait = self.per + self.margin - (now - self._stamps[0])
+                if now < self._paused_until:
+                    wait = self._paused_until - now
+                else:
+                    while self._stamps and now - self._stamps[0] >= self.per + self.margin:
+                        self._stamps.popleft()
+                    if len(self._stamps) < self.limit:
+                        self._stamps.append(now)
+                        return
+                    wait = self.per + self.margin - (now - self._stamps[0])
             self.waited += wait
             self._sleep(wait)
 
     def penalise(self, seconds: float) -> None:
-        """After a 429 nobody may send for `seconds`: fill the window so every thread waits."""
+        """After a 429 nobody using this limiter may send for `seconds`."""
         if not self.limit:
             return
         with self._lock:
-            until = self._clock() + seconds - self.per - self.margin
-            self._stamps = deque([until] * self.limit)
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
 
 
 @dataclass
@@ -83,6 +86,8 @@ class RetryPolicy:
     backoff: float = 0.5  # first wait; doubles each time
     max_backoff: float = 30.0
     max_retry_after: float = 300.0  # never sleep longer than this on a vendor's say-so
+    # statuses retried for idempotent requests (a non-idempotent one is retried only on 429)
+    statuses: frozenset[int] = RETRY_STATUSES_IDEMPOTENT
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         if retry_after is not None:
@@ -206,6 +211,10 @@ class Transport:
                 self.requests_sent += 1
                 response = self.session.request(method, url, params=params, json=json_body,
                                                 headers=call_headers, timeout=self.timeout, stream=stream)
+            except requests.exceptions.InvalidJSONError as exc:
+                # our own body could not be encoded (a NaN in a custom field): nothing was sent
+                raise MappingError(f"{self.vendor}: the request body is not valid JSON ({exc}); "
+                                   f"nothing was sent on {method} {scrub_text(url, self.secrets)}") from None
             except requests.RequestException as exc:
                 info = self.describe(method, url, call_headers, json_body)
                 sent = not never_sent(exc)
@@ -222,7 +231,7 @@ class Transport:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             # 429 means the server refused without acting, so even a create may be sent again
             status = response.status_code
-            retryable = status == 429 or (idempotent and status in RETRY_STATUSES_IDEMPOTENT)
+            retryable = status == 429 or (idempotent and status in self.retry.statuses)
             if retryable and attempt < self.retry.max_retries:
                 if status == 429:  # as long as this thread will wait: never past max_retry_after
                     self.limiter.penalise(min(retry_after or 0.0, self.retry.max_retry_after))

@@ -1,6 +1,8 @@
 """The transport against a real loopback server (the sandbox base with a tiny route table)."""
 import logging
 
+import staffbridge
+
 import pytest
 
 from staffbridge import (AuthenticationError, NotFound, RateLimited, ResponseError, ServerError, Timeout,
@@ -171,3 +173,34 @@ def test_retry_after_parsing():
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_a_body_json_cannot_carry_is_a_typed_error_and_nothing_is_sent(transport, sandbox, slept):
+    with pytest.raises(staffbridge.MappingError) as info:
+        transport.request("POST", "/write", json_body={"custom": float("nan")})
+    assert "not valid JSON" in str(info.value) and sandbox.requests == [] and slept == []
+
+
+def test_retried_statuses_are_a_setting(sandbox):
+    sandbox.faults.inject("500")
+    strict = staffbridge.connect("moco", base_url=sandbox.url, api_key="k", retry_statuses=[502, 503, 504])
+    with pytest.raises(ServerError):
+        strict.transport.request("GET", "/ok")
+    sandbox.faults.inject("500")
+    lenient = staffbridge.connect("moco", base_url=sandbox.url, api_key="k")
+    assert lenient.transport.request("GET", "/ok").status_code == 200
+
+
+def test_after_a_429_every_thread_waits_out_retry_after():
+    now, waits = [0.0], []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(1_000_000, per=1.0, clock=lambda: now[0], sleep=sleep)
+    limiter.penalise(5.0)
+    limiter.acquire()
+    assert waits == [5.0]
+    limiter.acquire()
+    assert waits == [5.0]
