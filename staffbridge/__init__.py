@@ -12,9 +12,22 @@ from .errors import (AdapterNotFound, AuthenticationError, ConfigError, DeleteRe
                      ResponseError, ServerError, StaffbridgeError, Timeout, TransportError,
                      UnsupportedOperation, VendorAPIError, VendorMessage, VendorValidationError)
 from .person import Address, Person, PersonSchema, Ref
-from .registry import available, connect
+# Bound eagerly: importing the submodule staffbridge.migrate (or .unify) sets that attribute of the
+# package to the module, which a lazy __getattr__ could never take back.
 from .migrate import migrate
 from .unify import unify
+
+# stevedore loads on first use (PEP 562): `staffbridge --version` need not scan entry points.
+_LAZY = {"connect": "registry", "available": "registry"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from importlib import import_module
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "__version__", "connect", "available", "migrate", "unify", "Person", "PersonSchema", "Ref", "Address",

@@ -42,3 +42,11 @@ def test_adapters_and_mappings_install_under_staffbridge():
 def test_py_typed_ships():
     from importlib import resources
     assert resources.files("staffbridge").joinpath("py.typed").is_file()
+
+
+def test_public_api_names_are_the_functions_not_the_modules():
+    import staffbridge.migrate  # noqa: F401 - importing the submodules must not shadow the functions
+    import staffbridge.unify  # noqa: F401
+    for name in ("connect", "available", "migrate", "unify", "Person", "Ref", "NotFound"):
+        assert callable(getattr(staffbridge, name)), name
+    assert set(staffbridge.__all__) >= {"connect", "available", "migrate", "unify", "Person", "PersonSchema"}
