@@ -48,8 +48,12 @@ class PersonValidationError(StaffbridgeError, ValueError):
         self.errors = dict(errors)
         self.record = record
         where = f"person {record}: " if record else ""
-        details = "; ".join(f"{name}: {_join(messages)}" for name, messages in self.errors.items())
-        super().__init__(f"{where}{details}")
+        super().__init__(f"{where}{self.details}")
+
+    @property
+    def details(self) -> str:
+        """Every field and its messages, without the record: "email: Not a valid email address."."""
+        return "; ".join(f"{name}: {_join(messages)}" for name, messages in self.errors.items())
 
 
 class MappingError(StaffbridgeError, ValueError):

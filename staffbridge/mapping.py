@@ -24,7 +24,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping as MappingABC
+from typing import Any, Callable, Mapping as MappingABC
 
 from .converters import Converter, Text, get_converter
 from .errors import MappingError
@@ -307,8 +307,3 @@ def _parse(text: str, where: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{where}: not valid TOML: {exc}") from None
-
-
-def fields_named(mapping: Mapping, names: Iterable[str]) -> list[FieldSpec]:
-    wanted = set(names)
-    return [s for s in mapping.fields if s.name.split(".", 1)[0] in wanted]

@@ -44,7 +44,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterable, Mapping as MappingABC, Sequence
+from typing import IO, Any, Mapping as MappingABC, Sequence
 
 from .adapter import Adapter
 from .errors import ConfigError, MappingError, StaffbridgeError

@@ -72,6 +72,9 @@ def cassette_vcr(vendor: str, secrets: tuple[str, ...] = (), match_on: tuple[Any
     """`match_on` names vcrpy matchers; a callable `(r1, r2)` raising AssertionError on a mismatch
     is registered under its own name (e.g. to ignore the body of a handshake holding a fresh nonce)."""
     request_hook, response_hook = scrubber(secrets)
+    if recording():
+        # vcrpy logs bodies at INFO before our scrubbing hooks run; a real account's tokens would leak
+        logging.getLogger("vcr").setLevel(logging.WARNING)
     names = tuple(m if isinstance(m, str) else m.__name__ for m in match_on)
     recorder = vcr.VCR(cassette_library_dir=str(library or CASSETTES / vendor),
                        record_mode="all" if recording() else "none",

@@ -93,7 +93,7 @@ class Translator:
         try:
             carried.wanted = validate_person(wanted, record=person.label)
         except PersonValidationError as exc:
-            carried.invalid = _errors_text(exc)
+            carried.invalid = exc.details
         return carried
 
     def holds(self, name: str, value: Any) -> bool:
@@ -203,18 +203,6 @@ def _custom_keys(names: Any) -> frozenset[str] | None:
 
 def _keeps(keys: frozenset[str] | None, key: str) -> bool:
     return keys is None or key in keys
-
-
-def _errors_text(exc: PersonValidationError) -> str:
-    return "; ".join(f"{name}: {_join(messages)}" for name, messages in exc.errors.items())
-
-
-def _join(messages: Any) -> str:
-    if isinstance(messages, (list, tuple)):
-        return ", ".join(str(m) for m in messages)
-    if isinstance(messages, dict):
-        return "; ".join(f"{k}: {_join(v)}" for k, v in messages.items())
-    return str(messages)
 
 
 def _plain(value: Any) -> Any:

@@ -22,7 +22,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import staffbridge
 from staffbridge import Address, Person, PersonValidationError, Ref, StaffbridgeError
 from staffbridge.mapping import get_path
 from staffbridge.person import WRITABLE_FIELDS, validate_changes

@@ -16,7 +16,6 @@ the DEBUG log are searched for every secret.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from staffbridge.cli import Console
-from staffbridge.cli_unify import add_unify_parser, cmd_unify, parse_authority
+from staffbridge.cli_unify import add_unify_parser, parse_authority
 from staffbridge.errors import ConfigError
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import MocoSandbox
