@@ -96,10 +96,7 @@ class FileAdapter(Adapter):
     def list(self, **filters: Any) -> Iterator[Person]:
         """Everyone in the file, in file order; filters: active, email, department (by name)."""
         self._require("list")
-        unknown = sorted(set(filters) - set(self.filters))
-        if unknown:
-            raise ConfigError(f"{self.name}: unknown filter {unknown[0]!r}; supported: "
-                              f"{', '.join(self.filters)}", setting=unknown[0])
+        self.check_filters(filters)
         active = None if filters.get("active") is None else _as_bool(filters["active"], "active")
         email = str(filters.get("email") or "").casefold()
         department = str(filters.get("department") or "").casefold()

@@ -148,12 +148,15 @@ class Adapter:
     def list(self, **filters: Any) -> Iterator[Person]:
         """Every person matching `filters`, streamed as the vendor delivers them."""
         self._require("list")
+        self.check_filters(filters)
+        for record in self.fetch_records(**filters):
+            yield self.to_person(record)
+
+    def check_filters(self, filters: MappingABC[str, Any]) -> None:
         unknown = sorted(set(filters) - set(self.filters))
         if unknown:
             raise ConfigError(f"{self.name}: unknown filter {unknown[0]!r}; supported: "
                               f"{', '.join(self.filters) or 'none'}", setting=unknown[0])
-        for record in self.fetch_records(**filters):
-            yield self.to_person(record)
 
     def get(self, id: str) -> Person:
         """One person; raises NotFound."""

@@ -41,7 +41,6 @@ before those fields existed; that also keeps 100,000 of them affordable in memor
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import itertools
 import json
 import re
@@ -49,7 +48,7 @@ import time
 import uuid
 from typing import Any, Callable
 
-from .people import sample_person
+from .people import gc_paused, sample_person
 from .server import Request, Response, Sandbox
 
 COMPANY_ID = "64f1a2b3c4d5e6f708192a3b"
@@ -277,14 +276,8 @@ class FieldServiceBackend:
 
     def seed(self, count: int, start: int = 0) -> None:
         """Add sample people `start` .. `start + count - 1` (people.py), fast enough for 100,000."""
-        # the cycle collector would rescan every new document again and again, and none holds a cycle
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             self._seed(count, start)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _seed(self, count: int, start: int) -> None:
         users, emails, email_of = self.users, self._emails, self._email_of

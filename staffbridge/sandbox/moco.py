@@ -60,18 +60,16 @@ import base64
 import binascii
 import calendar
 import datetime as dt
-import gc
 import itertools
 import random
 import re
 import uuid
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlencode
 
-from .people import DEPARTMENTS, ROLES, SamplePerson, sample_people
+from .people import DEPARTMENTS, ROLES, SamplePerson, gc_paused, sample_people
 from .server import Request, Response, Sandbox, json_response
 
 USER_ID_BASE = 933662733  # ids of the size MOCO hands out (recordings: 933 662 733)
@@ -92,17 +90,6 @@ NO_TIME = (0.0, 0.0, 0.0, 0.0, 0.0)
 SEED_UNITS_CREATED = dt.datetime(2010, 1, 4, 8, 0, tzinfo=dt.timezone.utc)
 _BACKEND_SERIALS = itertools.count(1)  # tells list caches one backend from its replacement
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def utc_now() -> dt.datetime:
@@ -226,7 +213,7 @@ class MocoBackend:
         for name in DEPARTMENTS:
             self.add_unit(name, created_at=SEED_UNITS_CREATED)
         if seed_people:
-            with _gc_paused():  # a cyclic GC pass per few hundred new objects triples seeding time
+            with gc_paused():  # a cyclic GC pass per few hundred new objects triples seeding time
                 self.seed(sample_people(seed_people))
 
     # -- seeding

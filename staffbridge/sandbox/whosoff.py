@@ -67,7 +67,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import gc
 import hashlib
 import hmac
 import re
@@ -76,7 +75,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .people import DEPARTMENTS, TAGS, SamplePerson, sample_person
+from .people import DEPARTMENTS, TAGS, SamplePerson, gc_paused, sample_person
 from .server import Request, Response, Sandbox, json_response
 
 USER_TYPES = ("100", "200", "210", "220", "300", "310")
@@ -294,13 +293,8 @@ class WhosOffBackend:
     # -- seeding: cheap per person, shared values cached, so 100,000 people take seconds
     def seed(self, count: int, start: int = 0) -> None:
         """Add sample people start .. start+count-1 (see people.py), each as user 1000001 + n."""
-        collecting = gc.isenabled()
-        gc.disable()  # 100,000 acyclic records: cyclic collection passes would only cost time
-        try:
+        with gc_paused():
             self._seed(count, start)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _seed(self, count: int, start: int) -> None:
         year = dt.date.today().year
