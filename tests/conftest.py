@@ -1,5 +1,6 @@
 import logging
 import os
+import signal
 
 import pytest
 
@@ -20,3 +21,24 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG, logger="staffbridge")
     caplog.set_level(logging.DEBUG, logger="urllib3")
     return caplog
+
+
+@pytest.fixture(autouse=True)
+def hang_guard(request: pytest.FixtureRequest):
+    """A module that sets HANG_LIMIT (seconds) fails a test running longer than that instead of
+    hanging CI. Not a speed check: benchmarks measure speed; the limits are many times the real time."""
+    limit = getattr(request.module, "HANG_LIMIT", None)
+    if not limit or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TimeoutError(f"over {limit} s: something hangs")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(limit)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
