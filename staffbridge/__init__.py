@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 from .errors import (AdapterNotFound, AuthenticationError, ConfigError, DeleteRefused, MappingError,
                      MissingReference, NotFound, PersonValidationError, RateLimited, RequestInfo,
-                     ResponseError, ServerError, StaffbridgeError, Timeout, TransportError,
+                     ResponseError, ResponseInfo, ServerError, StaffbridgeError, Timeout, TransportError,
                      UnsupportedOperation, VendorAPIError, VendorMessage, VendorValidationError)
 from .person import Address, Person, PersonSchema, Ref
 # Bound eagerly: importing the submodule staffbridge.migrate (or .unify) sets that attribute of the
@@ -34,5 +34,5 @@ __all__ = [
     "StaffbridgeError", "ConfigError", "AdapterNotFound", "UnsupportedOperation", "PersonValidationError",
     "MissingReference", "MappingError", "VendorAPIError", "AuthenticationError", "NotFound",
     "VendorValidationError", "DeleteRefused", "RateLimited", "ServerError", "ResponseError",
-    "TransportError", "Timeout", "RequestInfo", "VendorMessage",
+    "TransportError", "Timeout", "RequestInfo", "ResponseInfo", "VendorMessage",
 ]

@@ -50,6 +50,16 @@ class Capabilities:
     def supports(self, operation: str) -> bool:
         return operation in self.operations or operation in self.extras
 
+    def __contains__(self, name: object) -> bool:
+        """`"update" in adapter.capabilities`: an operation, extra or filter the adapter has."""
+        return name in self.operations or name in self.extras or name in self.filters
+
+    def __getitem__(self, name: str) -> Any:
+        """Dict-style access for code that treats capabilities as data: `capabilities["filters"]`."""
+        if name not in self.__dataclass_fields__:
+            raise KeyError(name)
+        return getattr(self, name)
+
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 

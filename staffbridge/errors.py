@@ -85,6 +85,18 @@ class RequestInfo:
 
 
 @dataclass(frozen=True)
+class ResponseInfo:
+    """The answer that carried the error, safe to log: secret headers masked, the body cut short."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    text: str = ""
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status}"
+
+
+@dataclass(frozen=True)
 class VendorMessage:
     """One error the vendor reported, e.g. WhosOff's {Code, Message} or MOCO's message."""
 
@@ -100,9 +112,10 @@ class VendorAPIError(StaffbridgeError):
 
     def __init__(self, message: str, *, status: int | None = None, request: RequestInfo | None = None,
                  messages: list[VendorMessage] | None = None, vendor: str | None = None,
-                 body: str | None = None):
+                 body: str | None = None, response: ResponseInfo | None = None):
         self.status = status
         self.request = request
+        self.response = response
         self.messages = messages or []
         self.vendor = vendor
         self.body = body  # the response text, cut short; vendors do not echo our secrets back

@@ -26,7 +26,7 @@ from requests.adapters import HTTPAdapter
 
 from . import __version__
 from .errors import (AuthenticationError, MappingError, NotFound, RateLimited, RequestInfo, ResponseError,
-                     ServerError, Timeout, TransportError, VendorAPIError, VendorMessage,
+                     ResponseInfo, ServerError, Timeout, TransportError, VendorAPIError, VendorMessage,
                      VendorValidationError)
 from .redaction import scrub, scrub_headers, scrub_text
 
@@ -261,8 +261,10 @@ class Transport:
         except Exception:  # a vendor's garbled error body must not hide the error itself
             messages = [VendorMessage(_shorten(body_text(response)))]
         messages = [VendorMessage(scrub_text(m.message, self.secrets), m.code) for m in messages]
+        body = scrub_text(_shorten(body_text(response), 2000), self.secrets)
         kwargs: dict[str, Any] = dict(status=status, request=info, messages=messages, vendor=self.vendor,
-                                      body=scrub_text(_shorten(body_text(response), 2000), self.secrets))
+                                      body=body, response=ResponseInfo(
+                                          status, scrub_headers(response.headers, self.secrets), body))
         label = f"{self.vendor} error"
         if status in (401, 403):
             return AuthenticationError(f"{self.vendor} refused the credentials", **kwargs)

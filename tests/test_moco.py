@@ -240,3 +240,10 @@ def test_records_with_wrong_types_are_read_as_far_as_possible(moco, sandbox):
     assert person.email == odd["email"] and person.birthday is None and person.external is True
     assert person.tags == ["Remote", "Teilzeit"] and person.raw["surprise"] == {"x": 1}
     assert any(p.startswith("birthday:") for p in person.problems)
+
+
+def test_capabilities_answer_membership_and_dict_access(moco):
+    caps = moco.capabilities
+    assert "update" in caps and "updated_after" in caps and "performance_report" in caps
+    assert "teleport" not in caps
+    assert caps["filters"] == caps.filters and caps.as_dict()["pagination"] == "link"

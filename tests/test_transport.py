@@ -204,3 +204,11 @@ def test_after_a_429_every_thread_waits_out_retry_after():
     assert waits == [5.0]
     limiter.acquire()
     assert waits == [5.0]
+
+
+def test_errors_carry_the_response_with_secret_headers_masked(transport):
+    with pytest.raises(VendorValidationError) as info:
+        transport.request("GET", "/status/422")
+    response = info.value.response
+    assert response.status == 422 and "answer 422" in response.text
+    assert response.headers["Content-Type"].startswith("application/json")
