@@ -17,51 +17,24 @@ has matches as well as creates.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import requests
 
 import staffbridge
 
-SANDBOX = """
-import sys, time
-from staffbridge.sandbox import sandbox_class
-vendor, people, limit, window = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-sandbox = sandbox_class(vendor)(seed_people=people, rate_limit=limit or None, rate_window=window).start()
-print(sandbox.url, sandbox.root, flush=True)
-while True:
-    time.sleep(3600)
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sandbox_process import serve  # noqa: E402
 
 WHOSOFF = dict(app_id="sandbox-app", client_secret="sandbox-client-secret", username="admin@example.com",
                password="sandbox-password")
 READS_BY_POST = ("retrieve", "authenticate", "my-staff")
 # MOCO roles named by WhosOff user types, so roles travel too (the rest stay as notes)
 ROLE_MAP = {"fields": {"role": {"values": {"100": "Mitarbeiter", "200": "Teamleitung", "300": "Administrator"}}}}
-
-
-@contextmanager
-def sandbox(vendor: str, people: int, limit: int = 0, window: float = 1.0) -> Iterator[tuple[str, str]]:
-    child = subprocess.Popen([sys.executable, "-c", SANDBOX, vendor, str(people), str(limit), str(window)],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        line = child.stdout.readline() if child.stdout else ""
-        found = re.match(r"(http://\S+) (http://\S+)", line)
-        if not found:
-            raise RuntimeError(f"{vendor} sandbox did not start: {line!r}")
-        yield found.group(1), found.group(2)
-    finally:
-        child.terminate()
-        child.wait(timeout=10)
 
 
 def connect(vendor: str, url: str, limit: int | None, window: float) -> Any:
@@ -118,8 +91,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"moco -> {args.target}: {args.people:,} people, target limited to {args.rate:g} req/s "
           f"({int(args.rate * args.window)} per {args.window:g} s, sandbox and adapter), {args.workers} workers")
-    with tempfile.TemporaryDirectory() as folder, sandbox("moco", args.people) as source, \
-            sandbox(args.target, args.overlap, int(args.rate * args.window), args.window) as target:
+    with tempfile.TemporaryDirectory() as folder, serve("moco", args.people) as source, \
+            serve(args.target, args.overlap, rate_limit=int(args.rate * args.window) or None,
+                  rate_window=args.window) as target:
         journal = str(Path(folder) / "journal.sqlite")
         run("first run ", source[0], target, args, journal)
         time.sleep(args.window)  # the vendor's window forgets the first run, as it would before a rerun

@@ -29,7 +29,6 @@ import gc
 import hashlib
 import json
 import os
-import re
 import secrets
 import statistics
 import subprocess
@@ -37,9 +36,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import requests
 
@@ -47,41 +45,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import staffbridge  # noqa: E402
 from bench_migrate import ROLE_MAP, writes_seen  # noqa: E402
-from bench_migrate import sandbox as limited_sandbox  # noqa: E402
+from sandbox_process import sandbox_process as serve  # noqa: E402
+from sandbox_process import serve as serve_with_root  # noqa: E402
 from bench_moco import hand_written as moco_by_hand  # noqa: E402
 
 KEY = "sandbox-key"
 WHOSOFF = dict(app_id="sandbox-app", client_secret="sandbox-client-secret", username="admin@example.com",
                password="sandbox-password")
 UNLIMITED = dict(rate_limit=1_000_000, rate_period=1.0)
-SERVE = """
-import json, sys, time
-from staffbridge.sandbox import sandbox_class
-vendor, people, options = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
-sandbox = sandbox_class(vendor)(seed_people=people, **options).start()
-print(sandbox.url, sandbox.root, flush=True)
-while True:
-    time.sleep(3600)
-"""
-
-
-@contextmanager
-def serve(vendor: str, people: int, **options: Any) -> Iterator[str]:
-    """A vendor sandbox in a child process; yields its base URL."""
-    child = subprocess.Popen([sys.executable, "-c", SERVE, vendor, str(people), json.dumps(options)],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        line = child.stdout.readline() if child.stdout else ""
-        found = re.match(r"(http://\S+) ", line)
-        if not found:
-            raise RuntimeError(f"{vendor} sandbox did not start: {line!r}")
-        yield found.group(1)
-    finally:
-        child.terminate()
-        child.wait(timeout=10)
-
-
 class Table:
     """The one table printed at the end: (measure, staffbridge, baseline, comparison)."""
 
@@ -311,8 +282,8 @@ def translation(table: Table, count: int) -> None:
 def migration(table: Table, people: int, rate: float, window: float, workers: int) -> None:
     limit = int(rate * window)
     overlap = max(people // 20, 10)  # some people already in the target, so there are matches too
-    with tempfile.TemporaryDirectory() as folder, limited_sandbox("moco", people) as source, \
-            limited_sandbox("whosoff", overlap, limit, window) as target:
+    with tempfile.TemporaryDirectory() as folder, serve_with_root("moco", people) as source, \
+            serve_with_root("whosoff", overlap, rate_limit=limit or None, rate_window=window) as target:
         journal = str(Path(folder) / "journal.sqlite")
         for label in ("first run", "second run"):
             source_adapter = connect("moco", source[0])

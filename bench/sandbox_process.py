@@ -1,26 +1,44 @@
 """Run a vendor sandbox in a child process, so a benchmark measures only the client's time and memory."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
+
+SERVE = """
+import json, sys, time
+from staffbridge.sandbox import sandbox_class
+vendor, people, options = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+sandbox = sandbox_class(vendor)(seed_people=people, **options).start()
+print(sandbox.url, sandbox.root, flush=True)
+while True:
+    time.sleep(3600)
+"""
 
 
 @contextmanager
-def sandbox_process(vendor: str, people: int) -> Iterator[str]:
-    """Yields the sandbox's base URL; the child is stopped on exit."""
-    child = subprocess.Popen([sys.executable, "-m", "staffbridge", "sandbox", vendor, "--people", str(people)],
+def serve(vendor: str, people: int, **options: Any) -> Iterator[tuple[str, str]]:
+    """Yields the sandbox's (base URL, server root); `options` go to its constructor (rate_limit, ...)."""
+    child = subprocess.Popen([sys.executable, "-c", SERVE, vendor, str(people), json.dumps(options)],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         line = child.stdout.readline() if child.stdout else ""
-        found = re.search(r"(http://\S+)", line)
+        found = re.match(r"(http://\S+) (http://\S+)", line)
         if not found:
-            raise RuntimeError(f"sandbox did not start: {line!r}")
-        yield found.group(1)
+            raise RuntimeError(f"{vendor} sandbox did not start: {line!r}")
+        yield found.group(1), found.group(2)
     finally:
         child.terminate()
         child.wait(timeout=10)
+
+
+@contextmanager
+def sandbox_process(vendor: str, people: int, **options: Any) -> Iterator[str]:
+    """Like `serve`, yielding only the base URL."""
+    with serve(vendor, people, **options) as (url, _root):
+        yield url
