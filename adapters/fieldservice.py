@@ -52,7 +52,7 @@ from typing import Any, Iterator, Mapping as MappingABC
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from staffbridge.adapter import REF_FIELDS, HTTPAdapter, HTTPSettings, secret_setting
+from staffbridge.adapter import HTTPAdapter, HTTPSettings, secret_setting
 from staffbridge.errors import NotFound, PersonValidationError, ResponseError, StaffbridgeError
 from staffbridge.mapping import deep_merge, delete_path, get_path, set_path
 from staffbridge.person import Address, Person, Ref
@@ -295,26 +295,11 @@ class FieldServiceAdapter(HTTPAdapter):
 
     # ------------------------------------------------------------------ what the vendor can hold
     def _storable(self, person: Person) -> Person:
-        """`person` as this vendor can take it: portable references, no text-only address."""
-        person = self._portable(person)
+        """`person` as this vendor can take it: no text-only address (portable refs: Adapter.portable)."""
         if _text_only(person.address):
             _warn_text_address(person.label)
             person = person.replace(address=None)
         return person
-
-    def _portable(self, person: Person) -> Person:
-        """A Person from another system keeps its references by name only: foreign ids mean nothing here."""
-        if person.system in (None, self.name):
-            return person
-        portable = {}
-        for field in REF_FIELDS:
-            ref = getattr(person, field)
-            if isinstance(ref, Ref) and ref.id is not None:
-                if not ref.name:
-                    log.warning("fieldservice: %s of %s is only a %s id; not sent", field, person.label,
-                                person.system)
-                portable[field] = Ref(name=ref.name) if ref.name else None
-        return person.replace(**portable) if portable else person
 
     def _role_names(self) -> dict[str, Any]:
         spec = self.mapping.spec("role")

@@ -187,7 +187,7 @@ class Adapter:
         id = str(id)
         if isinstance(changes, Person):
             current = self.get(id)
-            checked = validate_person(changes, record=f"{self.name}#{id}")
+            checked = self.portable(validate_person(changes, record=f"{self.name}#{id}"))
             delta = person_changes(current, checked)
             if not delta and not options:
                 return current
@@ -215,9 +215,24 @@ class Adapter:
     def to_person(self, record: Any) -> Person:
         return self.mapping.to_person(record, system=self.name)
 
+    def portable(self, person: Person) -> Person:
+        """A Person read from another system keeps its references by name only: that system's
+        department and role ids mean nothing here (a MOCO unit id is no WhosOff department id)."""
+        if person.system in (None, self.name):
+            return person
+        portable = {}
+        for field in REF_FIELDS:
+            ref = getattr(person, field)
+            if isinstance(ref, Ref) and ref.id is not None:
+                if not ref.name:
+                    log.warning("%s: %s of %s is only a %s id; not sent", self.name, field, person.label,
+                                person.system)
+                portable[field] = Ref(name=ref.name) if ref.name else None
+        return person.replace(**portable) if portable else person
+
     def prepare(self, person: Person) -> Person:
         """Validated, with references resolved to this vendor's ids; raises before any write."""
-        checked = validate_person(person, required=self.mapping.required)
+        checked = validate_person(self.portable(person), required=self.mapping.required)
         values = {name: getattr(checked, name) for name in REF_FIELDS}
         resolved = self.resolve_refs(values, record=checked.label, required=self.mapping.required)
         return checked.replace(**resolved)

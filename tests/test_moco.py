@@ -247,3 +247,12 @@ def test_capabilities_answer_membership_and_dict_access(moco):
     assert "update" in caps and "updated_after" in caps and "performance_report" in caps
     assert "teleport" not in caps
     assert caps["filters"] == caps.filters and caps.as_dict()["pagination"] == "link"
+
+
+def test_a_person_from_another_system_travels_by_reference_name(moco):
+    # a WhosOff department id means nothing to MOCO: the name is resolved to MOCO's own unit
+    foreign = Person(system="whosoff", id="1000001", first_name="Far", last_name="Away",
+                     email="far.away@example.com", department=Ref("123456", "Vertrieb"))
+    created = moco.create(foreign)
+    assert created.department.name == "Vertrieb" and created.department.id != "123456"
+    moco.delete(created.id)
