@@ -77,12 +77,12 @@ from staffbridge.errors import (ConfigError, MissingReference, NotFound, PersonV
 from staffbridge.person import Person, Ref, person_changes, validate_changes, validate_person
 
 from .whosoff_http import WhosOffHTTP
-from .whosoff_settings import (MAX_INT32, MAX_LENGTHS, STATUS_FILTER, UPDATE_FIELDS, MyStaff, WhosOffDate,
+from .whosoff_settings import (MAX_INT32, MAX_LENGTHS, STATUS_FILTER, UPDATE_FIELDS, MyStaff,
                                WhosOffSettings, generate_password, user_id, wire_value)
 
 log = logging.getLogger("staffbridge.adapters.whosoff")
 
-__all__ = ["MyStaff", "WhosOffAdapter", "WhosOffDate", "WhosOffSettings"]
+__all__ = ["MyStaff", "WhosOffAdapter", "WhosOffSettings"]
 
 
 class WhosOffAdapter(WhosOffHTTP):
@@ -113,9 +113,9 @@ class WhosOffAdapter(WhosOffHTTP):
         date_format = self.settings.get("date_format")
         specs = []
         for spec in self.mapping.fields:
-            # the shipped "date" (ISO) becomes the lenient WhosOff date; a user's own format is kept
-            if type(spec.converter) is Date and (spec.converter.arg is None or date_format):
-                spec = dataclasses.replace(spec, converter=WhosOffDate(date_format))
+            # the docs say only "Date": the date_format setting replaces the shipped ISO "date"
+            if date_format and type(spec.converter) is Date:
+                spec = dataclasses.replace(spec, converter=Date(date_format))
             specs.append(spec)
         # a new Mapping, not edits to the loaded one: it compiles its readers when built
         self.mapping = dataclasses.replace(self.mapping, fields=specs, defaults=defaults, required=required)

@@ -11,7 +11,6 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from staffbridge.adapter import HTTPSettings, secret_setting
-from staffbridge.converters import Converter
 from staffbridge.errors import NotFound
 from staffbridge.person import Person
 
@@ -106,28 +105,6 @@ class WhosOffSettings(HTTPSettings):
 
 
 # ------------------------------------------------------------------ small value types
-
-class WhosOffDate(Converter):
-    """Employment dates. Default ISO: reads "YYYY-MM-DD" or an ISO timestamp's date, writes "YYYY-MM-DD"."""
-
-    def read(self, value: Any) -> dt.date | None:
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str):
-            raise ValueError(f"expected a date string, got {type(value).__name__}")
-        text = value.strip()
-        try:
-            if self.arg:
-                return dt.datetime.strptime(text, self.arg).date()
-            if len(text) >= 10 and text[10:11] in ("", "T", " "):
-                return dt.date.fromisoformat(text[:10])
-        except ValueError:
-            pass
-        raise ValueError(f"not a date in the form {self.arg or 'YYYY-MM-DD'}: {value!r}")
-
-    def write(self, value: Any) -> Any:
-        return value.strftime(self.arg or "%Y-%m-%d") if isinstance(value, dt.date) else value
-
 
 @dataclass
 class MyStaff:

@@ -73,13 +73,16 @@ class Boolean(Converter):
 
 
 class Date(Converter):
-    """A date in a strftime format (default ISO: %Y-%m-%d)."""
+    """A date in a strftime format. Plain `date` is ISO and also takes the date of an ISO timestamp
+    ("2024-03-01T00:00:00Z"), for vendors that document only "Date"; `date:%Y-%m-%d` is strict."""
 
     def read(self, value: Any) -> dt.date | None:
         if value is None or value == "":
             return None
         if not isinstance(value, str):
             raise ValueError(f"expected a date string, got {type(value).__name__}")
+        if self.arg is None and value[10:11] in ("T", " "):
+            value = value[:10]
         if self.arg in (None, "%Y-%m-%d") and len(value) == 10:  # ISO, without strptime's cost
             try:
                 return dt.date.fromisoformat(value)

@@ -144,3 +144,10 @@ def test_paths():
     doc = {}
     set_path(doc, "a.b.c", 1)
     assert doc == {"a": {"b": {"c": 1}}} and get_path(doc, "a.b.c") == 1 and get_path(doc, "a.x", None) is None
+
+
+def test_plain_date_also_takes_a_timestamps_date_but_a_strict_format_does_not():
+    from staffbridge.converters import get_converter
+    assert get_converter("date").read("2024-03-01T00:00:00Z") == dt.date(2024, 3, 1)
+    with pytest.raises(ValueError):
+        get_converter("date:%Y-%m-%d").read("2024-03-01T00:00:00Z")

@@ -6,7 +6,8 @@ import pytest
 import staffbridge
 from staffbridge import (AuthenticationError, ConfigError, MissingReference, NotFound, Person,
                          PersonValidationError, Ref, ResponseError, ServerError, VendorValidationError)
-from staffbridge.adapters.whosoff import WhosOffAdapter, WhosOffDate
+from staffbridge.adapters.whosoff import WhosOffAdapter
+from staffbridge.converters import Date
 from staffbridge.sandbox.whosoff import ADMIN_USER_ID, FIRST_DEPARTMENT_ID, WhosOffSandbox
 
 APP_ID = "test-app-id"
@@ -494,7 +495,7 @@ def test_not_an_object_is_a_person_with_problems(wo):
 
 
 def test_date_format_setting(sb):
-    converter = WhosOffDate("%d/%m/%Y")
+    converter = Date("%d/%m/%Y")
     assert converter.read("01/02/2020").isoformat() == "2020-02-01"
     assert converter.write(converter.read("01/02/2020")) == "01/02/2020"
     with connect(sb, date_format="%d/%m/%Y") as wo:
