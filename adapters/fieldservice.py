@@ -52,10 +52,10 @@ from typing import Any, Iterator, Mapping as MappingABC
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from staffbridge.adapter import HTTPAdapter, HTTPSettings, secret_setting
-from staffbridge.errors import NotFound, PersonValidationError, ResponseError, StaffbridgeError
-from staffbridge.mapping import deep_merge, delete_path, get_path, set_path
-from staffbridge.person import Address, Person, Ref
+from staffbridge.sdk.adapter import HTTPAdapter, HTTPSettings, secret_setting
+from staffbridge.model.errors import NotFound, PersonValidationError, ResponseError, StaffbridgeError
+from staffbridge.mapping.engine import deep_merge, delete_path, get_path, set_path
+from staffbridge.model.person import Address, Person, Ref
 
 log = logging.getLogger("staffbridge.adapters.fieldservice")
 

@@ -42,11 +42,11 @@ from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
 from marshmallow import fields, validate
 
-from staffbridge.adapter import Adapter, AdapterSettings
+from staffbridge.sdk.adapter import Adapter, AdapterSettings
 from staffbridge.adapters.files_format import (KNOWN_COLUMNS, Row, Table, canonical_values, lay_out, load_lenient,
                                                person_values, write_csv, write_jsonl, write_rows)
-from staffbridge.errors import ConfigError, NotFound, PersonValidationError, StaffbridgeError
-from staffbridge.person import Person, person_changes, validate_changes, validate_person
+from staffbridge.model.errors import ConfigError, NotFound, PersonValidationError, StaffbridgeError
+from staffbridge.model.person import Person, person_changes, validate_changes, validate_person
 
 BOM = "\ufeff"
 

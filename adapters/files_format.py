@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from marshmallow import ValidationError
 
-from staffbridge.person import CANONICAL_FIELDS, Address, Person, PersonSchema, Ref
+from staffbridge.model.person import CANONICAL_FIELDS, Address, Person, PersonSchema, Ref
 
 __all__ = ["Row", "Table", "canonical_values", "cell_text", "field_cells", "lay_out", "load_lenient",
            "person_values", "write_csv", "write_jsonl", "write_rows"]

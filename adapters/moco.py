@@ -22,10 +22,10 @@ from typing import Any, Iterator
 
 from marshmallow import fields, validate
 
-from staffbridge.adapter import HTTPAdapter, HTTPSettings, secret_setting
-from staffbridge.converters import DateTime
-from staffbridge.errors import ConfigError, DeleteRefused, NotFound, ResponseError, VendorValidationError
-from staffbridge.person import Person, Ref
+from staffbridge.sdk.adapter import HTTPAdapter, HTTPSettings, secret_setting
+from staffbridge.mapping.converters import DateTime
+from staffbridge.model.errors import ConfigError, DeleteRefused, NotFound, ResponseError, VendorValidationError
+from staffbridge.model.person import Person, Ref
 
 
 class MocoSettings(HTTPSettings):

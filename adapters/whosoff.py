@@ -71,13 +71,13 @@ import dataclasses
 import logging
 from typing import Any, Iterator, Mapping as MappingABC
 
-from staffbridge.converters import Date
-from staffbridge.errors import (ConfigError, MissingReference, NotFound, PersonValidationError,
+from staffbridge.mapping.converters import Date
+from staffbridge.model.errors import (ConfigError, MissingReference, NotFound, PersonValidationError,
                                 ResponseError, VendorAPIError)
-from staffbridge.person import Person, Ref, person_changes, validate_changes, validate_person
+from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
 
-from .whosoff_http import WhosOffHTTP
-from .whosoff_settings import (MAX_INT32, MAX_LENGTHS, STATUS_FILTER, UPDATE_FIELDS, MyStaff,
+from staffbridge.adapters.whosoff_http import WhosOffHTTP
+from staffbridge.adapters.whosoff_settings import (MAX_INT32, MAX_LENGTHS, STATUS_FILTER, UPDATE_FIELDS, MyStaff,
                                WhosOffSettings, generate_password, user_id, wire_value)
 
 log = logging.getLogger("staffbridge.adapters.whosoff")

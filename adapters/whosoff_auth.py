@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from staffbridge.errors import AuthenticationError, ResponseError, ServerError, TransportError
+from staffbridge.model.errors import AuthenticationError, ResponseError, ServerError, TransportError
 
 log = logging.getLogger("staffbridge.adapters.whosoff")
 

@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any, Callable, Iterable, Iterator
 
-from staffbridge.errors import (AuthenticationError, NotFound, VendorAPIError, VendorMessage,
+from staffbridge.model.errors import (AuthenticationError, NotFound, VendorAPIError, VendorMessage,
                                 VendorValidationError)
 
 _DECODER = json.JSONDecoder()

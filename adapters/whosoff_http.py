@@ -12,13 +12,13 @@ from typing import Any, Iterator
 
 import requests
 
-from staffbridge.adapter import HTTPAdapter
-from staffbridge.errors import (AuthenticationError, NotFound, ResponseError, TransportError, VendorAPIError,
+from staffbridge.sdk.adapter import HTTPAdapter
+from staffbridge.model.errors import (AuthenticationError, NotFound, ResponseError, TransportError, VendorAPIError,
                                 VendorMessage, VendorValidationError)
-from staffbridge.redaction import scrub_text
+from staffbridge.model.redaction import scrub_text
 
-from .whosoff_auth import Credentials, HandshakeRefused, TokenManager
-from .whosoff_envelope import Malformed, error_class, iter_records, parse_text, unwrap
+from staffbridge.adapters.whosoff_auth import Credentials, HandshakeRefused, TokenManager
+from staffbridge.adapters.whosoff_envelope import Malformed, error_class, iter_records, parse_text, unwrap
 
 log = logging.getLogger("staffbridge.adapters.whosoff")
 

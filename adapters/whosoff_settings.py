@@ -10,11 +10,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from staffbridge.adapter import HTTPSettings, secret_setting
-from staffbridge.errors import NotFound
-from staffbridge.person import Person
+from staffbridge.sdk.adapter import HTTPSettings, secret_setting
+from staffbridge.model.errors import NotFound
+from staffbridge.model.person import Person
 
-from .whosoff_auth import SECRET_ENCODINGS
+from staffbridge.adapters.whosoff_auth import SECRET_ENCODINGS
 
 MAX_INT32 = 2_147_483_647
 # Codes the bundled sandbox uses (WhosOff publishes none for these cases); all are settings.

@@ -4,35 +4,55 @@
     moco = staffbridge.connect("moco", domain="acme", api_key="...")
     for person in moco.list():
         print(person.first_name, person.email)
+
+Every public name is exported lazily (PEP 562): `import staffbridge` loads nothing else, so
+`staffbridge --version` starts about as fast as Python does; the first use of a name imports its module.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from .errors import (AdapterNotFound, AuthenticationError, ConfigError, DeleteRefused, MappingError,
-                     MissingReference, NotFound, PersonValidationError, RateLimited, RequestInfo,
-                     ResponseError, ResponseInfo, ServerError, StaffbridgeError, Timeout, TransportError,
-                     UnsupportedOperation, VendorAPIError, VendorMessage, VendorValidationError)
-from .person import Address, Person, PersonSchema, Ref
-# Bound eagerly: importing the submodule staffbridge.migrate (or .unify) sets that attribute of the
-# package to the module, which a lazy __getattr__ could never take back.
-from .migrate import migrate
-from .unify import unify
+# public name -> the module that defines it (one definition per concept; nothing here is a module name)
+_EXPORTS = {
+    "connect": "staffbridge.sdk.registry",
+    "available": "staffbridge.sdk.registry",
+    "migrate": "staffbridge.jobs.migration.run",
+    "unify": "staffbridge.jobs.unification.run",
+    **dict.fromkeys(("Person", "PersonSchema", "Ref", "Address"), "staffbridge.model.person"),
+    **dict.fromkeys((
+        "StaffbridgeError", "ConfigError", "AdapterNotFound", "UnsupportedOperation", "PersonValidationError",
+        "MissingReference", "MappingError", "VendorAPIError", "AuthenticationError", "NotFound",
+        "VendorValidationError", "DeleteRefused", "RateLimited", "ServerError", "ResponseError",
+        "TransportError", "Timeout", "RequestInfo", "ResponseInfo", "VendorMessage"), "staffbridge.model.errors"),
+}
 
-# stevedore loads on first use (PEP 562): `staffbridge --version` need not scan entry points.
-_LAZY = {"connect": "registry", "available": "registry"}
+__all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        from importlib import import_module
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-__all__ = [
-    "__version__", "connect", "available", "migrate", "unify", "Person", "PersonSchema", "Ref", "Address",
-    "StaffbridgeError", "ConfigError", "AdapterNotFound", "UnsupportedOperation", "PersonValidationError",
-    "MissingReference", "MappingError", "VendorAPIError", "AuthenticationError", "NotFound",
-    "VendorValidationError", "DeleteRefused", "RateLimited", "ServerError", "ResponseError",
-    "TransportError", "Timeout", "RequestInfo", "ResponseInfo", "VendorMessage",
-]
+    value = getattr(import_module(module_name), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names above load on first use
+    from staffbridge.jobs.migration.run import migrate
+    from staffbridge.jobs.unification.run import unify
+    from staffbridge.model.errors import (AdapterNotFound, AuthenticationError, ConfigError, DeleteRefused,
+                                          MappingError, MissingReference, NotFound, PersonValidationError,
+                                          RateLimited, RequestInfo, ResponseError, ResponseInfo, ServerError,
+                                          StaffbridgeError, Timeout, TransportError, UnsupportedOperation,
+                                          VendorAPIError, VendorMessage, VendorValidationError)
+    from staffbridge.model.person import Address, Person, PersonSchema, Ref
+    from staffbridge.sdk.registry import available, connect

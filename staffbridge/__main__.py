@@ -1,3 +1,3 @@
-from .cli import run
+from staffbridge.faces.cli.main import run
 
 run()

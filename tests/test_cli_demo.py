@@ -1,8 +1,8 @@
 """`staffbridge demo`: two in-process sandboxes, plan, apply, plan again: nothing left to do."""
 import json
 
-from staffbridge import demo
-from staffbridge.cli import main
+from staffbridge.faces.cli import demo
+from staffbridge.faces.cli.main import main
 
 PLANTED = "planted0demo0secret"
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from staffbridge.cli import main
+from staffbridge.faces.cli.main import main
 from staffbridge.sandbox import sandbox_class
 
 SECRET = "planted-key-7Qx93LmZp2"

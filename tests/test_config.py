@@ -5,7 +5,7 @@ import pytest
 
 from staffbridge import ConfigError
 from staffbridge.adapters.files import CsvAdapter, JsonlAdapter
-from staffbridge.config import Config, find_config, load_config
+from staffbridge.sdk.config import Config, find_config, load_config
 
 SECRET = "planted-Secret-4f9c2e"
 

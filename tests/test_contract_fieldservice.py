@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 
 from staffbridge import Address, Person, Ref, connect
-from staffbridge.adapter import Adapter
+from staffbridge.sdk.adapter import Adapter
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
-from staffbridge.testing import AdapterContract
+from staffbridge.sdk.testing import AdapterContract
 
 API_KEY = "sandbox-key"
 

@@ -1,7 +1,7 @@
 import staffbridge
 from staffbridge import Person, Ref
 from staffbridge.sandbox.moco import MocoSandbox
-from staffbridge.testing import AdapterContract
+from staffbridge.sdk.testing import AdapterContract
 
 API_KEY = "sandbox-key"
 

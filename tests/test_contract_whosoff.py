@@ -3,7 +3,7 @@ import vcr.matchers
 import staffbridge
 from staffbridge import Person, Ref
 from staffbridge.sandbox.whosoff import WhosOffSandbox
-from staffbridge.testing import AdapterContract
+from staffbridge.sdk.testing import AdapterContract
 
 APP_ID = "contract-app-id-7f3a"
 CLIENT_SECRET = "contract-client-secret-91c2"

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from staffbridge.journal import Journal
+from staffbridge.store.journal import Journal
 from staffbridge.sandbox.moco import MocoSandbox
 from staffbridge.sandbox.whosoff import WhosOffSandbox
 

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 import staffbridge
-from staffbridge.http import RetryPolicy
-from staffbridge.journal import Journal
+from staffbridge.sdk.transport import RetryPolicy
+from staffbridge.store.journal import Journal
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import MocoSandbox
 from staffbridge.sandbox.server import Fault, Faults

@@ -14,7 +14,7 @@ import pytest
 
 import staffbridge
 from staffbridge import Person, Ref, ServerError
-from staffbridge.http import RetryPolicy, Transport
+from staffbridge.sdk.transport import RetryPolicy, Transport
 from staffbridge.sandbox import Sandbox, json_response
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import MocoSandbox

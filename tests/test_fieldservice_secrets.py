@@ -4,7 +4,7 @@ import pytest
 import staffbridge
 from staffbridge import Person
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
-from staffbridge.testing import cassette_vcr
+from staffbridge.sdk.testing import cassette_vcr
 
 PLANTED_KEY = "PLANTED-fs-key-5d1e7b"
 PLANTED_PASSWORD = "PLANTED-pass-Qw93!"
@@ -64,7 +64,7 @@ def test_planted_secrets_reach_no_cassette_log_error_or_repr(tmp_path, debug_log
 
 
 def test_the_shipped_cassettes_hold_no_key():
-    from staffbridge.testing import CASSETTES
+    from staffbridge.sdk.testing import CASSETTES
     text = "".join(p.read_text(encoding="utf-8") for p in (CASSETTES / "fieldservice").glob("*.yaml"))
     assert text and "sandbox-key" not in text
     assert "x-API-Key:\n      - '***'" in text

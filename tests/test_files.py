@@ -10,7 +10,7 @@ import pytest
 import staffbridge
 from staffbridge import Address, NotFound, Person, PersonValidationError, Ref, StaffbridgeError
 from staffbridge.adapters.files import CsvAdapter, JsonlAdapter, write_csv, write_jsonl
-from staffbridge.migrate import migrate
+from staffbridge.jobs.migration.run import migrate
 
 
 def write(path, text, encoding="utf-8"):

@@ -31,7 +31,7 @@ from urllib3.exceptions import ProtocolError
 
 import staffbridge
 from staffbridge import Person, Ref, StaffbridgeError
-from staffbridge.http import RetryPolicy
+from staffbridge.sdk.transport import RetryPolicy
 from staffbridge.sandbox import sandbox_class
 
 EXAMPLES = 1000

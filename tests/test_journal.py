@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from staffbridge.journal import Journal
+from staffbridge.store.journal import Journal
 
 
 def test_states_are_kept_and_target_ids_survive_later_marks(tmp_path):

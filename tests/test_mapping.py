@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from staffbridge import Address, MappingError, Person, Ref
-from staffbridge.mapping import Mapping, get_path, set_path
+from staffbridge.mapping.engine import Mapping, get_path, set_path
 
 # A MOCO user as the docs show it (sections/users.md), with one field the mapping does not know.
 MOCO_USER = {
@@ -147,7 +147,7 @@ def test_paths():
 
 
 def test_plain_date_also_takes_a_timestamps_date_but_a_strict_format_does_not():
-    from staffbridge.converters import get_converter
+    from staffbridge.mapping.converters import get_converter
     assert get_converter("date").read("2024-03-01T00:00:00Z") == dt.date(2024, 3, 1)
     with pytest.raises(ValueError):
         get_converter("date:%Y-%m-%d").read("2024-03-01T00:00:00Z")

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from staffbridge import ConfigError, Person, Ref
-from staffbridge.matching import Matcher, key_value, normalise, parse_keys
+from staffbridge.jobs.sync.matching import Matcher, key_value, normalise, parse_keys
 
 
 def person(id, **fields):

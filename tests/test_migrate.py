@@ -10,7 +10,7 @@ import pytest
 import staffbridge
 from staffbridge import ConfigError, Person, StaffbridgeError
 from staffbridge.adapters.moco import MocoAdapter
-from staffbridge.journal import Journal
+from staffbridge.store.journal import Journal
 from staffbridge.sandbox.moco import MocoSandbox
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")

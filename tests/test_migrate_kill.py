@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 import staffbridge
-from staffbridge.journal import Journal
+from staffbridge.store.journal import Journal
 from staffbridge.sandbox.moco import MocoSandbox
 
 PEOPLE = 80

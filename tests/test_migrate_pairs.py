@@ -9,7 +9,7 @@ import pytest
 
 import staffbridge
 from staffbridge import AdapterNotFound
-from staffbridge.journal import Journal
+from staffbridge.store.journal import Journal
 from staffbridge.sandbox import sandbox_class
 
 VENDORS = ("moco", "whosoff", "fieldservice")

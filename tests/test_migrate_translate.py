@@ -9,10 +9,10 @@ import pytest
 import staffbridge
 from staffbridge import Address, Person, Ref
 from staffbridge.adapters.moco import MocoAdapter
-from staffbridge.migrate import with_mapping
-from staffbridge.passwords import create_options, new_password
-from staffbridge.report import Report, Row
-from staffbridge.translate import Translator, digest
+from staffbridge.jobs.migration.run import with_mapping
+from staffbridge.sdk.passwords import create_options, new_password
+from staffbridge.jobs.migration.report import Report, Row
+from staffbridge.jobs.migration.translate import Translator, digest
 
 NOWHERE = "http://127.0.0.1:9"  # never contacted: every test here stays off the network
 
@@ -87,7 +87,7 @@ def test_custom_fields_merge_and_compare_by_key(moco):
 
 
 def test_change_values_are_json_ready():
-    from staffbridge.translate import Change
+    from staffbridge.jobs.migration.translate import Change
     change = Change("birthday", dt.date(1990, 1, 2), Ref("1", "x"))
     assert json.dumps(change.to_dict()) == '{"field": "birthday", "before": "1990-01-02", "after": {"id": "1", "name": "x"}}'
 

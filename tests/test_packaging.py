@@ -7,8 +7,8 @@ from pathlib import Path
 
 import staffbridge
 import staffbridge.adapters
-from staffbridge.adapter import Adapter
-from staffbridge.registry import adapter_class
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.sdk.registry import adapter_class
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,8 +45,8 @@ def test_py_typed_ships():
 
 
 def test_public_api_names_are_the_functions_not_the_modules():
-    import staffbridge.migrate  # noqa: F401 - importing the submodules must not shadow the functions
-    import staffbridge.unify  # noqa: F401
+    import staffbridge.jobs.migration.run  # noqa: F401 - importing the submodules must not shadow the functions
+    import staffbridge.jobs.unification.run  # noqa: F401
     for name in ("connect", "available", "migrate", "unify", "Person", "Ref", "NotFound"):
         assert callable(getattr(staffbridge, name)), name
     assert set(staffbridge.__all__) >= {"connect", "available", "migrate", "unify", "Person", "PersonSchema"}

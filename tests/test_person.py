@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from staffbridge import Address, Person, PersonSchema, PersonValidationError, Ref
-from staffbridge.person import person_changes, validate_changes, validate_person
+from staffbridge.model.person import person_changes, validate_changes, validate_person
 
 
 def test_validation_names_every_bad_field():

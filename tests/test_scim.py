@@ -10,9 +10,9 @@ import pytest
 from scim2_models import EnterpriseUser, ListResponse, User
 
 from staffbridge import Address, Person, Ref, ResponseError
-from staffbridge.scim import (CORE_SCHEMA, ENTERPRISE_SCHEMA, LIST_RESPONSE_SCHEMA, STAFFBRIDGE_SCHEMA, from_scim,
+from staffbridge.mapping.scim import (CORE_SCHEMA, ENTERPRISE_SCHEMA, LIST_RESPONSE_SCHEMA, STAFFBRIDGE_SCHEMA, from_scim,
                               person_from_scim, to_scim, to_scim_user)
-from staffbridge.unify import unify
+from staffbridge.jobs.unification.run import unify
 
 from .test_unify_fakes import MemoryAdapter, staff
 

@@ -20,7 +20,7 @@ import json
 import pytest
 
 from staffbridge.adapters.whosoff_auth import derive_secret
-from staffbridge.cli import main
+from staffbridge.faces.cli.main import main
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import MocoSandbox
 from staffbridge.sandbox.whosoff import WhosOffSandbox

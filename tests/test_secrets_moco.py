@@ -6,7 +6,7 @@ import pytest
 import staffbridge
 from staffbridge import Person, Ref
 from staffbridge.sandbox.moco import MocoSandbox
-from staffbridge.testing import cassette_vcr
+from staffbridge.sdk.testing import cassette_vcr
 
 PLANTED_KEY = "PLANTED-moco-key-8f3a9c"
 PLANTED_PASSWORD = "PLANTED-pass-Zx81!"

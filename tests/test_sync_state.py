@@ -7,8 +7,8 @@ import json
 import pytest
 
 from staffbridge import ConfigError
-from staffbridge.sync_state import SyncState
-from staffbridge.unify import unify
+from staffbridge.store.cursors import SyncState
+from staffbridge.jobs.unification.run import unify
 
 from .test_unify_fakes import MemoryAdapter, at, staff
 

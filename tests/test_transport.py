@@ -7,7 +7,7 @@ import pytest
 
 from staffbridge import (AuthenticationError, NotFound, RateLimited, ResponseError, ServerError, Timeout,
                          TransportError, VendorValidationError)
-from staffbridge.http import RateLimiter, RetryPolicy, Transport, parse_retry_after
+from staffbridge.sdk.transport import RateLimiter, RetryPolicy, Transport, parse_retry_after
 from staffbridge.sandbox import Sandbox, json_response
 
 SECRET = "PLANTED-transport-secret-4711"

@@ -5,7 +5,7 @@ import pytest
 
 import staffbridge
 from staffbridge import Address, ConfigError, Person, Ref
-from staffbridge.unify import unify
+from staffbridge.jobs.unification.run import unify
 
 from .test_unify_fakes import MemoryAdapter, at, staff
 

@@ -8,13 +8,13 @@ import json
 
 import pytest
 
-from staffbridge.cli import Console
-from staffbridge.cli_unify import add_unify_parser, parse_authority
-from staffbridge.errors import ConfigError
+from staffbridge.faces.cli.main import Console
+from staffbridge.faces.cli.unify import add_unify_parser, parse_authority
+from staffbridge.model.errors import ConfigError
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import MocoSandbox
 from staffbridge.sandbox.whosoff import WhosOffSandbox
-from staffbridge.scim import from_scim
+from staffbridge.mapping.scim import from_scim
 
 SECRETS = {"UNIFY_MOCO_KEY": "planted-moco-key-4711", "UNIFY_FS_KEY": "planted-fs-key-0815",
            "UNIFY_WO_PASSWORD": "planted-wo-password-42", "UNIFY_WO_SECRET": "planted-wo-client-secret-7"}
@@ -187,7 +187,7 @@ def test_planted_secrets_appear_nowhere(config, tmp_path, debug_logs) -> None:
 
 def test_through_the_main_cli(config, monkeypatch) -> None:
     """cli.main with `unify` routed as cli.py will route it (the two lines in the report), if not yet."""
-    from staffbridge import cli
+    from staffbridge.faces.cli import main as cli
     built = cli.build_parser()
     commands = next(a for a in built._actions if isinstance(a, argparse._SubParsersAction))
     if "unify" not in commands.choices:

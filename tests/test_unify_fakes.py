@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, Iterator
 
 from staffbridge import Person
-from staffbridge.adapter import Adapter, Capabilities
+from staffbridge.sdk.adapter import Adapter, Capabilities
 
 UTC = dt.timezone.utc
 

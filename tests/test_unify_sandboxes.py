@@ -13,8 +13,8 @@ from staffbridge import Person, Ref
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import USER_ID_BASE, MocoSandbox
 from staffbridge.sandbox.whosoff import ADMIN_USER_ID, WhosOffSandbox
-from staffbridge.scim import from_scim
-from staffbridge.sync_state import SyncState
+from staffbridge.mapping.scim import from_scim
+from staffbridge.store.cursors import SyncState
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=UTC)  # MOCO's clock when the phone numbers change

@@ -7,7 +7,7 @@ import staffbridge
 from staffbridge import (AuthenticationError, ConfigError, MissingReference, NotFound, Person,
                          PersonValidationError, Ref, ResponseError, ServerError, VendorValidationError)
 from staffbridge.adapters.whosoff import WhosOffAdapter
-from staffbridge.converters import Date
+from staffbridge.mapping.converters import Date
 from staffbridge.sandbox.whosoff import ADMIN_USER_ID, FIRST_DEPARTMENT_ID, WhosOffSandbox
 
 APP_ID = "test-app-id"

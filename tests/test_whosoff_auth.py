@@ -9,7 +9,7 @@ import pytest
 
 from staffbridge.adapters.whosoff_auth import (Credentials, HandshakeRefused, TokenManager, derive_secret,
                                                handshake_body, new_nonce, parse_expiry, read_token)
-from staffbridge.errors import ResponseError, ServerError
+from staffbridge.model.errors import ResponseError, ServerError
 from staffbridge.sandbox.whosoff import WhosOffBackend
 
 CREDS = Credentials("app-1", "admin@example.com", "pw-1", "client-secret-1", "203.0.113.9")

@@ -5,7 +5,7 @@ import pytest
 
 from staffbridge.adapters.whosoff_envelope import (Malformed, error_class, iter_records, parse_text, unwrap,
                                                    vendor_messages)
-from staffbridge.errors import AuthenticationError, NotFound, VendorMessage, VendorValidationError
+from staffbridge.model.errors import AuthenticationError, NotFound, VendorMessage, VendorValidationError
 
 USERS = [{"user_id": 1000000 + n, "first_name": f"Ünïcode {n}", "last_name": "Müller", "status_id": "1",
           "this_year_remaining": 1234567 + n, "note": "brace } and bracket ] in text, \"quoted\""}

@@ -9,7 +9,7 @@ import staffbridge
 from staffbridge import AuthenticationError, NotFound, Person, Ref, StaffbridgeError
 from staffbridge.adapters.whosoff_auth import derive_secret
 from staffbridge.sandbox.whosoff import WhosOffSandbox
-from staffbridge.testing import CASSETTES, cassette_vcr
+from staffbridge.sdk.testing import CASSETTES, cassette_vcr
 
 APP_ID = "plant-app-4a1b9c"
 CLIENT_SECRET = "plant-client-secret-77e2"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-from .server import FAULT_KINDS, Request, Response, Routes, Sandbox, json_response
+from staffbridge.sandbox.server import FAULT_KINDS, Request, Response, Routes, Sandbox, json_response
 
 # vendor name -> "module:Class"; imported on demand so one vendor's emulator costs the others nothing
 SANDBOXES = {

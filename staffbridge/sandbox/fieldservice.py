@@ -48,8 +48,8 @@ import time
 import uuid
 from typing import Any, Callable
 
-from .people import gc_paused, sample_person
-from .server import Request, Response, Sandbox
+from staffbridge.sandbox.people import gc_paused, sample_person
+from staffbridge.sandbox.server import Request, Response, Sandbox
 
 COMPANY_ID = "64f1a2b3c4d5e6f708192a3b"
 API_USER_ID = "64f1a2b3c4d5e6f708192a3c"  # who `status.createdBy` names for changes made with the key

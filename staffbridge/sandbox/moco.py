@@ -69,8 +69,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlencode
 
-from .people import DEPARTMENTS, ROLES, SamplePerson, gc_paused, sample_people
-from .server import Request, Response, Sandbox, json_response
+from staffbridge.sandbox.people import DEPARTMENTS, ROLES, SamplePerson, gc_paused, sample_people
+from staffbridge.sandbox.server import Request, Response, Sandbox, json_response
 
 USER_ID_BASE = 933662733  # ids of the size MOCO hands out (recordings: 933 662 733)
 UNIT_ID_BASE = 909175374

@@ -75,8 +75,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .people import DEPARTMENTS, TAGS, SamplePerson, gc_paused, sample_person
-from .server import Request, Response, Sandbox, json_response
+from staffbridge.sandbox.people import DEPARTMENTS, TAGS, SamplePerson, gc_paused, sample_person
+from staffbridge.sandbox.server import Request, Response, Sandbox, json_response
 
 USER_TYPES = ("100", "200", "210", "220", "300", "310")
 APPROVER_TYPES = frozenset(USER_TYPES[1:])

@@ -12,11 +12,11 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
-from .adapter import Adapter
-from .errors import ConfigError
-from .matching import Key, Match, Matcher, describe_key
-from .person import Person
-from .translate import Translator, digest, empty
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.model.errors import ConfigError
+from staffbridge.jobs.sync.matching import Key, Match, Matcher, describe_key
+from staffbridge.model.person import Person
+from staffbridge.jobs.migration.translate import Translator, digest, empty
 
 log = logging.getLogger("staffbridge.migrate")
 
@@ -46,7 +46,7 @@ def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...
                source_filters: dict[str, Any] | None, report: "Reporter") -> None:
     """Fills in `plan` (a migrate.Plan): its step lists, completeness, notes. `written` is the
     journal's word on earlier runs: source key -> (target id, digest of what was written)."""
-    from .migrate import Step  # the Plan's own step type; imported here to keep the modules acyclic
+    from staffbridge.jobs.migration.run import Step  # the Plan's own step type; imported here to keep the modules acyclic
 
     targets = report.read(list_everyone(target), "reading target")
     people, read_error = report.read_until_error(list_everyone(source, source_filters), "reading source")

@@ -44,8 +44,8 @@ import json
 import logging
 from typing import Any, Iterable, Mapping
 
-from .errors import ConfigError, PersonValidationError, ResponseError
-from .person import Address, Person, Ref, load_person
+from staffbridge.model.errors import ConfigError, PersonValidationError, ResponseError
+from staffbridge.model.person import Address, Person, Ref, load_person
 
 __all__ = ["CORE_SCHEMA", "ENTERPRISE_SCHEMA", "LIST_RESPONSE_SCHEMA", "STAFFBRIDGE_SCHEMA", "from_scim",
            "person_from_scim", "to_scim", "to_scim_user"]
@@ -96,7 +96,7 @@ def _models() -> dict[str, Any]:
 def to_scim(people: Iterable[Any], extension: bool = True) -> dict[str, Any]:
     """A SCIM ListResponse (as a JSON-ready dict) of `people`: Persons, UnifiedPersons or a Directory
     (whose removed people are left out)."""
-    from .directory import Directory
+    from staffbridge.jobs.unification.directory import Directory
     directory = people if isinstance(people, Directory) else None
     items = directory.current if directory is not None else list(people)
     users = [to_scim_user(item, extension=extension, directory=directory) for item in items]
@@ -106,7 +106,7 @@ def to_scim(people: Iterable[Any], extension: bool = True) -> dict[str, Any]:
 
 def to_scim_user(item: Any, extension: bool = True, directory: Any = None) -> dict[str, Any]:
     """One SCIM User (a JSON-ready dict) from a Person or a UnifiedPerson."""
-    from .directory import UnifiedPerson
+    from staffbridge.jobs.unification.directory import UnifiedPerson
     unified = item if isinstance(item, UnifiedPerson) else None
     person: Person = item.person if unified is not None else item
     data = _core(person)

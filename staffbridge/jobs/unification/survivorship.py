@@ -43,9 +43,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .errors import ConfigError, MappingError
-from .mapping import deep_merge, read_toml
-from .person import CANONICAL_FIELDS, Address, Ref
+from staffbridge.model.errors import ConfigError, MappingError
+from staffbridge.mapping.engine import deep_merge, read_toml
+from staffbridge.model.person import CANONICAL_FIELDS, Address, Ref
 
 __all__ = ["Candidate", "Rule", "Rules", "MERGED_FIELDS", "is_empty", "load_rules", "values_agree"]
 

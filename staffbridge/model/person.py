@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from .errors import PersonValidationError
+from staffbridge.model.errors import PersonValidationError
 
 __all__ = ["Address", "Person", "PersonSchema", "Ref", "load_person", "validate_changes", "validate_person"]
 

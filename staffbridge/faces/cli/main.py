@@ -30,15 +30,15 @@ import sys
 import time
 from typing import Any, Iterable, Iterator, Sequence, TextIO
 
-from . import __version__
-from .adapter import Adapter
-from .cli_unify import add_unify_parser
-from .config import FILE_ADAPTERS, Config, load_config
-from .errors import ConfigError, NotFound, StaffbridgeError
-from .person import Person
-from .progress import ProgressBar
-from .redaction import scrub, scrub_text
-from .registry import adapter_class, available
+from staffbridge import __version__
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.faces.cli.unify import add_unify_parser
+from staffbridge.sdk.config import FILE_ADAPTERS, Config, load_config
+from staffbridge.model.errors import ConfigError, NotFound, StaffbridgeError
+from staffbridge.model.person import Person
+from staffbridge.faces.cli.progress import ProgressBar
+from staffbridge.model.redaction import scrub, scrub_text
+from staffbridge.sdk.registry import adapter_class, available
 
 EXIT_OK, EXIT_FAILED_RECORDS, EXIT_CANNOT_START = 0, 1, 2
 DEFAULT_MATCH = ("email", "employee_number")
@@ -170,12 +170,12 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     with connect(args, args.system, console) as adapter:
         people = _Problems(adapter.list(**filters), console)
         if args.format == "csv":
-            from .adapters.files import write_csv
+            from staffbridge.adapters.files import write_csv
             with console.progress() as bar:
                 held = _counted(people, bar, f"reading {adapter.name}")
             write_csv(held, _ScrubbedStream(console))
         elif args.format == "jsonl":
-            from .adapters.files import write_jsonl
+            from staffbridge.adapters.files import write_jsonl
             write_jsonl(people, _ScrubbedStream(console))
         elif args.format == "json":
             _json_array((_person_json(p) for p in people), console)
@@ -208,7 +208,7 @@ def cmd_get(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
-    from .migrate import migrate
+    from staffbridge.jobs.migration.run import migrate
 
     if args.report and not args.apply:
         raise UsageError("--report is written by a run with --apply (see the plan with --json)")
@@ -246,7 +246,7 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, console: Console) -> int:
-    from .sandbox import sandbox_class
+    from staffbridge.sandbox import sandbox_class
 
     vendors = args.vendor or ["moco", "whosoff", "fieldservice"]
     started = []
@@ -272,7 +272,7 @@ def cmd_sandbox(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
-    from .demo import run_demo
+    from staffbridge.faces.cli.demo import run_demo
 
     return run_demo(console, source_people=args.people, json_output=args.json, target=args.target)
 

@@ -12,8 +12,8 @@ from typing import Any
 from stevedore import DriverManager, ExtensionManager
 from stevedore.exception import NoMatches
 
-from .adapter import Adapter
-from .errors import AdapterNotFound, ConfigError, StaffbridgeError
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.model.errors import AdapterNotFound, ConfigError, StaffbridgeError
 
 NAMESPACE = "staffbridge.adapters"
 

@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .adapter import REF_FIELDS, Adapter
-from .errors import PersonValidationError
-from .person import CANONICAL_FIELDS, WRITABLE_FIELDS, Person, Ref, person_changes, validate_person
+from staffbridge.sdk.adapter import REF_FIELDS, Adapter
+from staffbridge.model.errors import PersonValidationError
+from staffbridge.model.person import CANONICAL_FIELDS, WRITABLE_FIELDS, Person, Ref, person_changes, validate_person
 
 __all__ = ["Carried", "Change", "Translator", "digest", "empty"]
 

@@ -20,11 +20,11 @@ from typing import Any, ClassVar, Iterator, Mapping as MappingABC
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from .errors import (ConfigError, MissingReference, PersonValidationError, ServerError,
+from staffbridge.model.errors import (ConfigError, MissingReference, PersonValidationError, ServerError,
                      TransportError, UnsupportedOperation, VendorValidationError)
-from .http import RetryPolicy, Transport
-from .mapping import Mapping
-from .person import Person, Ref, person_changes, validate_changes, validate_person
+from staffbridge.sdk.transport import RetryPolicy, Transport
+from staffbridge.mapping.engine import Mapping
+from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
 
 log = logging.getLogger("staffbridge.adapter")
 
@@ -364,7 +364,7 @@ class HTTPAdapter(Adapter):
         """Adds credentials to the headers of each request."""
 
     def parse_errors(self, response: Any) -> list[Any]:
-        from .http import default_error_parser
+        from staffbridge.sdk.transport import default_error_parser
         return default_error_parser(response)
 
     def rate_limit_text(self) -> str | None:

@@ -24,11 +24,11 @@ from typing import Any, Callable, Iterable, Mapping
 import requests
 from requests.adapters import HTTPAdapter
 
-from . import __version__
-from .errors import (AuthenticationError, MappingError, NotFound, RateLimited, RequestInfo, ResponseError,
+from staffbridge import __version__
+from staffbridge.model.errors import (AuthenticationError, MappingError, NotFound, RateLimited, RequestInfo, ResponseError,
                      ResponseInfo, ServerError, Timeout, TransportError, VendorAPIError, VendorMessage,
                      VendorValidationError)
-from .redaction import scrub, scrub_headers, scrub_text
+from staffbridge.model.redaction import scrub, scrub_headers, scrub_text
 
 log = logging.getLogger("staffbridge.http")
 

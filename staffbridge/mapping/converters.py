@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any, Callable, Mapping
 
-from .errors import MappingError
-from .person import Address, Ref
+from staffbridge.model.errors import MappingError
+from staffbridge.model.person import Address, Ref
 
 
 class Converter:

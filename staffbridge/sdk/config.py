@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .adapter import Adapter
-from .errors import AdapterNotFound, ConfigError, MappingError, StaffbridgeError
-from .redaction import is_secret_key
-from .registry import adapter_class, available
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.model.errors import AdapterNotFound, ConfigError, MappingError, StaffbridgeError
+from staffbridge.model.redaction import is_secret_key
+from staffbridge.sdk.registry import adapter_class, available
 
 __all__ = ["Config", "System", "DEFAULT_NAME", "FILE_ADAPTERS", "find_config", "load_config"]
 

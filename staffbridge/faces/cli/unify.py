@@ -21,7 +21,7 @@ import contextlib
 import sys
 from typing import Any, Sequence
 
-from .errors import ConfigError, StaffbridgeError
+from staffbridge.model.errors import ConfigError, StaffbridgeError
 
 __all__ = ["add_unify_parser", "cmd_unify"]
 
@@ -65,7 +65,7 @@ def add_unify_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser]
 def cmd_unify(args: argparse.Namespace, console: Any = None) -> int:
     """Runs `staffbridge unify` with parsed `args`; returns the exit code. `console` is the CLI's Console
     (made here when called on its own); errors that stop the run are one line on stderr, exit 2."""
-    from .cli import Console, _lazy_config
+    from staffbridge.faces.cli.main import Console, _lazy_config
 
     console = console or Console()
     if getattr(args, "loaded_config", None) is None:
@@ -78,8 +78,8 @@ def cmd_unify(args: argparse.Namespace, console: Any = None) -> int:
 
 
 def _run(args: argparse.Namespace, console: Any) -> int:
-    from .cli import connect
-    from .unify import unify
+    from staffbridge.faces.cli.main import connect
+    from staffbridge.jobs.unification.run import unify
 
     authority = parse_authority(args.authority)
     match = [part for given in args.match for part in given.split(",") if part.strip()] if args.match else None

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterator, Sequence
 
-from .person import Address, Person, Ref
-from .sync_read import SystemRead
+from staffbridge.model.person import Address, Person, Ref
+from staffbridge.jobs.sync.read import SystemRead
 
 __all__ = ["Ambiguity", "Conflict", "Directory", "UnifiedPerson"]
 
@@ -233,7 +233,7 @@ class Directory:
 
     def to_scim(self, extension: bool = True) -> dict[str, Any]:
         """A SCIM 2.0 ListResponse of the current people (see staffbridge.scim)."""
-        from .scim import to_scim
+        from staffbridge.mapping.scim import to_scim
         return to_scim(self, extension=extension)
 
     def __repr__(self) -> str:

@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .adapter import Adapter
-from .registry import available, connect
-from .sandbox import sandbox_class
-from .sandbox.people import sample_people, sample_person
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.sdk.registry import available, connect
+from staffbridge.sandbox import sandbox_class
+from staffbridge.sandbox.people import sample_people, sample_person
 
 __all__ = ["DEFAULT_TARGET", "DemoDirectory", "run_demo", "start_directory"]
 
@@ -85,7 +85,7 @@ def change_phones(target: Adapter, numbers: list[int]) -> list[str]:
 def run_demo(console: Any, source_people: int = 60, json_output: bool = False,
              target: str | None = None) -> int:
     """Runs the demo, printing through `console` (staffbridge.cli.Console); returns the exit code."""
-    from .migrate import migrate
+    from staffbridge.jobs.migration.run import migrate
 
     started = time.monotonic()
     overlap_start = max(0, source_people * 2 // 3)  # 60 people: the target holds 40..79

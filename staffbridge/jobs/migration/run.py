@@ -46,15 +46,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Mapping as MappingABC, Sequence
 
-from .adapter import Adapter
-from .errors import ConfigError, MappingError, StaffbridgeError
-from .journal import Journal
-from .mapping import Mapping, deep_merge, read_toml
-from .matching import parse_keys
-from .person import Person
-from .planner import Progress, Reporter, build_plan
-from .report import Report, Row
-from .translate import Change, Translator, _plain
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.model.errors import ConfigError, MappingError, StaffbridgeError
+from staffbridge.store.journal import Journal
+from staffbridge.mapping.engine import Mapping, deep_merge, read_toml
+from staffbridge.jobs.sync.matching import parse_keys
+from staffbridge.model.person import Person
+from staffbridge.jobs.migration.plan import Progress, Reporter, build_plan
+from staffbridge.jobs.migration.report import Report, Row
+from staffbridge.jobs.migration.translate import Change, Translator, _plain
 
 __all__ = ["Plan", "Step", "migrate"]
 
@@ -197,7 +197,7 @@ class Plan:
         """Writes the plan; returns (and keeps in `.report`) the report. A plan applies once."""
         if self.report is not None:
             raise StaffbridgeError("this plan has been applied; plan again (migrate(...)) to go on")
-        from .applier import Applier
+        from staffbridge.jobs.migration.apply import Applier
         self.report = Applier(self).run()
         return self.report
 

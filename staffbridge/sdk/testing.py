@@ -22,12 +22,12 @@ from typing import Any, Callable, ClassVar, Iterator
 import pytest
 import vcr
 
-from .adapter import Adapter
-from .errors import NotFound, PersonValidationError, VendorValidationError
-from .person import Person
-from .redaction import MASK, SECRET_HEADERS, scrub
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.model.errors import NotFound, PersonValidationError, VendorValidationError
+from staffbridge.model.person import Person
+from staffbridge.model.redaction import MASK, SECRET_HEADERS, scrub
 
-CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
+CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 REPLAY_ROOT = "http://127.0.0.1:9"  # never contacted: vcrpy answers, matching ignores host and port
 
 

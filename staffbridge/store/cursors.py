@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, PersonValidationError
-from .person import Person
+from staffbridge.model.errors import ConfigError, PersonValidationError
+from staffbridge.model.person import Person
 
 __all__ = ["STATE_VERSION", "SyncState", "SystemState"]
 

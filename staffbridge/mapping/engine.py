@@ -26,9 +26,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Mapping as MappingABC
 
-from .converters import Converter, Text, get_converter
-from .errors import MappingError
-from .person import CANONICAL_FIELDS, Person
+from staffbridge.mapping.converters import Converter, Text, get_converter
+from staffbridge.model.errors import MappingError
+from staffbridge.model.person import CANONICAL_FIELDS, Person
 
 _MISSING = object()
 Path_ = str | dict[str, str] | None

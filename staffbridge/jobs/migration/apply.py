@@ -13,18 +13,18 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Callable
 
-from .adapter import Adapter
-from .errors import (AuthenticationError, MappingError, NotFound, PersonValidationError, RateLimited,
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.model.errors import (AuthenticationError, MappingError, NotFound, PersonValidationError, RateLimited,
                      StaffbridgeError, UnsupportedOperation, VendorValidationError)
-from .matching import Matcher
-from .passwords import create_options, new_password
-from .person import Person
-from .planner import list_everyone
-from .redaction import scrub_text
-from .report import Report, Row
+from staffbridge.jobs.sync.matching import Matcher
+from staffbridge.sdk.passwords import create_options, new_password
+from staffbridge.model.person import Person
+from staffbridge.jobs.migration.plan import list_everyone
+from staffbridge.model.redaction import scrub_text
+from staffbridge.jobs.migration.report import Report, Row
 
 if TYPE_CHECKING:
-    from .migrate import Plan, Step
+    from staffbridge.jobs.migration.run import Plan, Step
 
 log = logging.getLogger("staffbridge.migrate")
 

@@ -35,14 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .adapter import Adapter
-from .directory import REMOVED, Ambiguity, Conflict, Directory, UnifiedPerson
-from .errors import ConfigError
-from .matching import Matcher, parse_keys
-from .person import Person
-from .survivorship import MERGED_FIELDS, Candidate, Rules, is_empty, load_rules, values_agree
-from .sync_read import DEFAULT_OVERLAP, Progress, SystemRead, read_system
-from .sync_state import SyncState
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.jobs.unification.directory import REMOVED, Ambiguity, Conflict, Directory, UnifiedPerson
+from staffbridge.model.errors import ConfigError
+from staffbridge.jobs.sync.matching import Matcher, parse_keys
+from staffbridge.model.person import Person
+from staffbridge.jobs.unification.survivorship import MERGED_FIELDS, Candidate, Rules, is_empty, load_rules, values_agree
+from staffbridge.jobs.sync.read import DEFAULT_OVERLAP, Progress, SystemRead, read_system
+from staffbridge.store.cursors import SyncState
 
 __all__ = ["unify", "Directory", "UnifiedPerson", "Conflict", "Ambiguity"]
 

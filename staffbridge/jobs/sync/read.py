@@ -22,9 +22,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .adapter import Adapter
-from .person import Person
-from .sync_state import SystemState
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.model.person import Person
+from staffbridge.store.cursors import SystemState
 
 log = logging.getLogger("staffbridge.unify")
 

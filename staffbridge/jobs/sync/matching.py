@@ -23,8 +23,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Generic, Iterable, Sequence, TypeVar
 
-from .errors import ConfigError
-from .person import CANONICAL_FIELDS, Address, Person, Ref
+from staffbridge.model.errors import ConfigError
+from staffbridge.model.person import CANONICAL_FIELDS, Address, Person, Ref
 
 __all__ = ["Key", "Match", "Matcher", "describe_key", "key_value", "normalise", "parse_keys"]
 
