@@ -86,12 +86,12 @@ class SQLiteStore(Store):
         except sqlite3.Error as exc:
             raise self._unusable(exc) from None
         try:
+            with self._transaction() as db:  # first: a file that is not ours is refused untouched
+                self._prepare(db)
             if self.location != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
                 # a killed process loses nothing committed in WAL mode with NORMAL; only an OS crash could
                 self._db.execute("PRAGMA synchronous=NORMAL")
-            with self._transaction() as db:
-                self._prepare(db)
         except BaseException as exc:
             self._db.close()
             if isinstance(exc, sqlite3.Error):
