@@ -147,7 +147,8 @@ class Plan:
     def journal(self) -> Journal:
         """The journal, opened on first need (a dry run against a new path creates no file)."""
         if self._journal is None:
-            self._journal = Journal(self._journal_spec or ":memory:", pair=self.pair)
+            spec = self._journal_spec
+            self._journal = spec if isinstance(spec, Journal) else Journal(spec or ":memory:", pair=self.pair)
         return self._journal
 
     def journal_written(self) -> dict[str, tuple[str, str | None]]:
