@@ -24,9 +24,9 @@ What it does, and what it never does:
 - Passwords: where the target's `create` requires one (WhosOff), each new person gets a random one
   from `secrets`, used in that one request and never logged, journalled or reported; with
   `welcome_email=True` the target is asked to send its welcome email where it can (MOCO).
-- Journal: `journal` (a path, or a `Journal`) records each record's state before and after every
-  write. A migration killed at any point and run again with the same journal creates no duplicates
-  and finishes the rest; run again with nothing changed, it writes nothing.
+- Journal: `journal` (a path, a `Journal`, or a `Store` opened for a scope) records each record's
+  state before and after every write. A migration killed at any point and run again with the same
+  journal creates no duplicates and finishes the rest; run again with nothing changed, it writes nothing.
 - Concurrency: `workers` threads write at once, all through the target's one rate limiter.
 - `progress(done, total, label)` is called as work goes on; while reading, `total` is None (not
   known yet). Labels: "reading target", "reading source", "writing", "deleting".
@@ -48,6 +48,7 @@ from typing import IO, Any, Mapping as MappingABC, Sequence
 
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.model.errors import ConfigError, MappingError, StaffbridgeError
+from staffbridge.store.base import Store
 from staffbridge.store.journal import Journal
 from staffbridge.mapping.engine import Mapping, deep_merge, read_toml
 from staffbridge.jobs.sync.matching import parse_keys
@@ -113,7 +114,7 @@ class Step:
 class Plan:
     """What a migration will do. Inspect the step lists, then `apply()`."""
 
-    def __init__(self, source: Adapter, target: Adapter, *, keys: Any, journal: Journal | str | Path | None,
+    def __init__(self, source: Adapter, target: Adapter, *, keys: Any, journal: Journal | Store | str | Path | None,
                  workers: int, progress: Progress | None, welcome_email: bool | None,
                  delete_missing: bool) -> None:
         self.source, self.target = source, target
@@ -146,7 +147,8 @@ class Plan:
     def journal(self) -> Journal:
         """The journal, opened on first need (a dry run against a new path creates no file)."""
         if self._journal is None:
-            self._journal = Journal(self._journal_spec or ":memory:", pair=self.pair)
+            spec = self._journal_spec
+            self._journal = spec if isinstance(spec, Journal) else Journal(spec or ":memory:", pair=self.pair)
         return self._journal
 
     def journal_written(self) -> dict[str, tuple[str, str | None]]:
@@ -204,7 +206,7 @@ class Plan:
 
 def migrate(source: Adapter, target: Adapter, match: Any = ("email", "employee_number"),
             mapping: str | Path | MappingABC[str, Any] | None = None, dry_run: bool = True,
-            delete_missing: bool = False, journal: Journal | str | Path | None = None, workers: int = 4,
+            delete_missing: bool = False, journal: Journal | Store | str | Path | None = None, workers: int = 4,
             progress: Progress | None = None, welcome_email: bool | None = None,
             source_filters: dict[str, Any] | None = None) -> Plan:
     """Plans a migration from `source` to `target` (see the module docstring); applies it too when

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.model.person import Person
-from staffbridge.store.cursors import SystemState
+from staffbridge.store.records import SystemState
 
 log = logging.getLogger("staffbridge.unify")
 

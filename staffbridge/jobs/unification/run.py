@@ -18,7 +18,8 @@
   `authority=` a system or {field: system}). Different values of one field in different systems are
   the person's `conflicts`; differences of form only (email case, phone spacing, an address as text
   versus in parts) are not.
-- Incremental sync (`state=` a JSON file): see `staffbridge.sync_read`. Only adapters that can list by
+- Incremental sync (`state=` a state file or a `Store`: `staffbridge.store.cursors`; the reads:
+  `staffbridge.jobs.sync.read`). Only adapters that can list by
   `updated_after` (MOCO) are read incrementally; everybody else is read whole. Deletes: a record missing
   from a complete whole read is marked removed; never after a failed or partial read, and an
   `updated_after` read cannot see them: MOCO recommends a DELETE webhook subscription; here a whole
@@ -42,6 +43,7 @@ from staffbridge.jobs.sync.matching import Matcher, parse_keys
 from staffbridge.model.person import Person
 from staffbridge.jobs.unification.survivorship import MERGED_FIELDS, Candidate, Rules, is_empty, load_rules, values_agree
 from staffbridge.jobs.sync.read import DEFAULT_OVERLAP, Progress, SystemRead, read_system
+from staffbridge.store.base import Store
 from staffbridge.store.cursors import SyncState
 
 __all__ = ["unify", "Directory", "UnifiedPerson", "Conflict", "Ambiguity"]
@@ -52,12 +54,13 @@ DEFAULT_MATCH = ("email", "employee_number")
 
 def unify(systems: Sequence[Adapter] | Mapping[str, Adapter], match: Any = None,
           authority: str | Mapping[str, str] | None = None, rules: str | Path | Mapping[str, Any] | Rules | None = None,
-          state: str | Path | SyncState | None = None, full: bool = False, full_every: int | None = None,
+          state: str | Path | Store | SyncState | None = None, full: bool = False, full_every: int | None = None,
           overlap: dt.timedelta = DEFAULT_OVERLAP, progress: Progress | None = None) -> Directory:
     """Reads every system and returns the unified Directory (see the module docstring).
 
     `match`: ordered match keys (default: the rules' [match], else email, then employee_number).
-    `state`: a path (loaded, and saved after the run) or a SyncState (updated in place, not saved).
+    `state`: a path or a Store (loaded, and saved after the run) or a SyncState (updated in place, not
+    saved).
     `progress(done, total, label)` is called while reading ("reading moco") and per system done."""
     named = _named(systems)
     loaded_rules = load_rules(rules, authority)
