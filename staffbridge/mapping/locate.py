@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from importlib import resources
 from types import ModuleType
+from typing import cast
 
 from stevedore import DriverManager, ExtensionManager
 from stevedore.exception import NoMatches
@@ -32,8 +33,8 @@ def mapping_names() -> list[str]:
 def mapping_text(name: str) -> str:
     """The TOML of the mapping `name`; MappingError lists the installed ones when there is none."""
     try:
-        package: ModuleType = DriverManager(NAMESPACE, name, invoke_on_load=False,
-                                            on_load_failure_callback=_load_failed).driver
+        package = cast(ModuleType, DriverManager(NAMESPACE, name, invoke_on_load=False,
+                                                 on_load_failure_callback=_load_failed).driver)
     except NoMatches:
         raise MappingError(f"no mapping shipped for {name!r}; installed: "
                            f"{', '.join(mapping_names()) or 'none'}") from None

@@ -90,7 +90,7 @@ class FieldServiceBackend:
             kept = {key: user[key] for key in ("_id", "number", "companyId", "status", "chatId")}
             access = {**(fields.pop("access", None) or {}),
                       "token": user["access"]["token"], "loginTries": user["access"]["loginTries"]}
-            server_tail = {key: user[key] for key in ("implementation", "analytics") if key in user}
+            server_tail: dict[str, Any] = {key: user[key] for key in ("implementation", "analytics") if key in user}
             user.clear()
             user.update({**kept, **fields, "access": access, **server_tail})
         else:

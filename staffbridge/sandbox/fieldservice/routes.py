@@ -13,10 +13,10 @@ from staffbridge.sandbox.fieldservice.schema import OBJECT_ID
 from staffbridge.sandbox.server import Request, Response, Sandbox
 
 
-def nest_json(body: Any, status: int = 200, **headers: str) -> Response:
+def nest_json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     # encoded here, under the sandbox lock: the documents may change once the handler returns
     return Response(status, json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                    {"Content-Type": "application/json; charset=utf-8", **headers})
+                    {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
 
 def nest_error(status: int, message: str | list[str], error: str | None) -> Response:
@@ -72,7 +72,7 @@ class FieldServiceSandbox(Sandbox):
             offset = _query_int(request, "skip", 0, 0, problems)
         if problems:
             return nest_error(400, problems, "Bad Request")
-        return nest_json(users[offset:offset + limit], **{"X-Total-Count": str(len(users))})
+        return nest_json(users[offset:offset + limit], headers={"X-Total-Count": str(len(users))})
 
     def get_user(self, request: Request) -> Response:
         return self._with_user(request, lambda user_id: nest_json(self.backend.get(user_id)))
@@ -106,7 +106,7 @@ class FieldServiceSandbox(Sandbox):
         return None
 
     def too_many_requests(self, headers: dict[str, str]) -> Response:
-        return nest_json({"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}, 429, **headers)
+        return nest_json({"statusCode": 429, "message": "ThrottlerException: Too Many Requests"}, 429, headers)
 
     def not_found(self, request: Request) -> Response:
         return nest_error(404, f"Cannot {request.method} {request.path}", "Not Found")

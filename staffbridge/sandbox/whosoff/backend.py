@@ -12,7 +12,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from staffbridge.sandbox.people import DEPARTMENTS, TAGS, SamplePerson, gc_paused, sample_person
 from staffbridge.sandbox.whosoff.validation import (NOT_UPDATABLE, USER_TYPES, WRITE_SPECS, Errors, Spec,
@@ -350,7 +350,9 @@ class WhosOffBackend:
         return values
 
     def _exists(self, kind: str, record_id: int) -> bool:
-        return record_id in {"department": self.departments, "region": self.regions, "user": self.users}[kind]
+        tables: dict[str, Mapping[int, Any]] = {"department": self.departments, "region": self.regions,
+                                                 "user": self.users}
+        return record_id in tables[kind]
 
     @staticmethod
     def _allowances(raw: Any, errors: Errors) -> tuple[tuple[str, int, int], ...]:

@@ -27,7 +27,7 @@ class TinyHRAdapter(HTTPAdapter):
     def auth(self, headers: dict[str, str]) -> None:
         headers["Authorization"] = f"Bearer {self.settings['token']}"
 
-    def fetch_records(self) -> Iterator[Any]:
+    def fetch_records(self, **filters: Any) -> Iterator[Any]:  # TinyHR has no filters: `filters` stays empty
         page: int | None = 1
         while page:
             answer = self.transport.json(self.transport.request("GET", "/people", params={"page": page}))
