@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 SERVE = """
 import json, sys, time
-from staffbridge.sandbox import sandbox_class
+from staffbridge.sdk.registry import sandbox_class
 vendor, people, options = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 sandbox = sandbox_class(vendor)(seed_people=people, **options).start()
 print(sandbox.url, sandbox.root, flush=True)

@@ -4,6 +4,8 @@ import signal
 
 import pytest
 
+from .example_plugin_install import INSTALL_PROBLEM, install_example_plugin
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--record-cassettes", action="store_true",
@@ -13,6 +15,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--record-cassettes"):
         os.environ["STAFFBRIDGE_RECORD"] = "1"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # before any test reads entry points (see example_plugin_install.py); a failure is reported by
+    # the plugin's tests, not here, so the rest of the suite still runs
+    session.config.stash[INSTALL_PROBLEM] = install_example_plugin()
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 import staffbridge
 from staffbridge.faces.cli.main import main, parse_filters
 from staffbridge.faces.cli.progress import ProgressBar
-from staffbridge.sandbox import sandbox_class
 from staffbridge.sandbox.people import sample_people
+from staffbridge.sdk.registry import sandbox_class
 
 STAFF = ("first_name,last_name,email,birthday,department,active\n"
          "Ada,Lovelace,ada@example.com,1815-12-10,Mathematik,yes\n"

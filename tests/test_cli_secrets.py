@@ -4,7 +4,7 @@ import json
 import pytest
 
 from staffbridge.faces.cli.main import main
-from staffbridge.sandbox import sandbox_class
+from staffbridge.sdk.registry import sandbox_class
 
 SECRET = "planted-key-7Qx93LmZp2"
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import staffbridge
 from staffbridge import Person, PersonValidationError, StaffbridgeError
 from staffbridge.adapters.files_format import write_csv, write_jsonl
-from staffbridge.sandbox.moco import MocoBackend
+from staffbridge.sandbox.moco import MocoBackend, render_user
 
 from .test_fuzz_http import EXAMPLES, FUZZ, JSON, ODD, mutated, paths_of
 
@@ -33,7 +33,7 @@ HANG_LIMIT = 300  # seconds per fuzz target at most: a hang guard for CI (see co
 def sample_people() -> list[Person]:
     backend = MocoBackend(4)
     moco = staffbridge.connect("moco", domain="fuzz", api_key="fuzz-key")
-    return [moco.to_person(backend.render_user(user)) for user in backend.users.values()]
+    return [moco.to_person(render_user(backend, user)) for user in backend.users.values()]
 
 
 def exported(writer: Any) -> str:

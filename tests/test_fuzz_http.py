@@ -31,8 +31,8 @@ from urllib3.exceptions import ProtocolError
 
 import staffbridge
 from staffbridge import Person, Ref, StaffbridgeError
+from staffbridge.sdk.registry import sandbox_class
 from staffbridge.sdk.transport import RetryPolicy
-from staffbridge.sandbox import sandbox_class
 
 EXAMPLES = 1000
 HANG_LIMIT = LIMIT = 300  # seconds per fuzz target at most (each takes ~10)

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from staffbridge import Address, Person, PersonValidationError, Ref, StaffbridgeError
 from staffbridge.mapping.engine import get_path
 from staffbridge.model.person import WRITABLE_FIELDS, validate_changes
-from staffbridge.sandbox import sandbox_class
+from staffbridge.sdk.registry import sandbox_class
 
 from .test_fuzz_http import EXAMPLES, FUZZ, JSON, ODD, connect, mutated, paths_of
 

@@ -9,8 +9,8 @@ import pytest
 
 import staffbridge
 from staffbridge import AdapterNotFound
+from staffbridge.sdk.registry import sandbox_class
 from staffbridge.store.journal import Journal
-from staffbridge.sandbox import sandbox_class
 
 VENDORS = ("moco", "whosoff", "fieldservice")
 READS_BY_POST = ("retrieve", "authenticate", "my-staff")  # WhosOff reads with POST

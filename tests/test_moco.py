@@ -6,7 +6,7 @@ import pytest
 import staffbridge
 from staffbridge import (AdapterNotFound, ConfigError, DeleteRefused, MissingReference, NotFound, Person,
                          PersonValidationError, Ref, ResponseError, VendorValidationError)
-from staffbridge.sandbox.moco import MocoSandbox
+from staffbridge.sandbox.moco import MocoSandbox, render_user
 
 KEY = "sandbox-key"
 
@@ -234,7 +234,7 @@ def test_malformed_pages_are_typed_errors(sandbox, kind):
 
 
 def test_records_with_wrong_types_are_read_as_far_as_possible(moco, sandbox):
-    odd = dict(sandbox.backend.render_user(next(iter(sandbox.backend.users.values()))))
+    odd = dict(render_user(sandbox.backend, next(iter(sandbox.backend.users.values()))))
     odd.update(birthday="1st of May", tags="Remote, Teilzeit", unit=None, extern="yes", surprise={"x": 1})
     person = moco.to_person(odd)
     assert person.email == odd["email"] and person.birthday is None and person.external is True

@@ -50,3 +50,28 @@ def test_public_api_names_are_the_functions_not_the_modules():
     for name in ("connect", "available", "migrate", "unify", "Person", "Ref", "NotFound"):
         assert callable(getattr(staffbridge, name)), name
     assert set(staffbridge.__all__) >= {"connect", "available", "migrate", "unify", "Person", "PersonSchema"}
+
+
+def test_every_subpackage_is_listed():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "staffbridge").rglob("__init__.py")}
+    assert found, "no packages found under staffbridge/"
+    assert not sorted(found - listed), f"subpackages missing from [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def test_every_sandbox_and_mapping_has_an_entry_point():
+    import staffbridge.sandbox
+    from staffbridge.mapping.locate import mapping_names, mapping_text
+    from staffbridge.sandbox.server import Sandbox
+    from staffbridge.sdk.registry import installed_sandboxes, sandbox_class
+
+    vendors = [info.name for info in pkgutil.iter_modules(staffbridge.sandbox.__path__) if info.ispkg]
+    assert vendors, "no sandbox packages found in staffbridge.sandbox"
+    for vendor in vendors:
+        assert vendor in installed_sandboxes(), f"sandbox {vendor!r} has no staffbridge.sandboxes entry point"
+        cls = sandbox_class(vendor)
+        assert issubclass(cls, Sandbox) and cls.name == vendor
+    shipped = {path.stem for path in (ROOT / "mappings").glob("*.toml")} - {"unify"}  # unify.toml: rules
+    assert shipped and shipped <= set(mapping_names()), f"mappings without an entry point: {shipped - set(mapping_names())}"
+    for name in shipped:
+        assert mapping_text(name) == (ROOT / "mappings" / f"{name}.toml").read_text(encoding="utf-8")

@@ -8,11 +8,11 @@ from typing import Iterator
 import pytest
 import requests
 
-from staffbridge.sandbox import sandbox_class
 from staffbridge.sandbox.moco import (EMPLOYMENT_ID_BASE, UNIT_ID_BASE, USER_ID_BASE, MocoBackend,
                                       MocoSandbox)
 from staffbridge.sandbox.people import sample_person
 from staffbridge.sandbox.server import RateLimit
+from staffbridge.sdk.registry import sandbox_class
 
 KEY = "sandbox-key"
 AUTH = {"Authorization": f"Token token={KEY}"}

@@ -9,10 +9,10 @@ import uuid
 import pytest
 import requests
 
-from staffbridge.sandbox import sandbox_class
 from staffbridge.sandbox.people import sample_person
 from staffbridge.sandbox.server import RateLimit
 from staffbridge.sandbox.whosoff import ADMIN_USER_ID, WhosOffBackend, WhosOffSandbox
+from staffbridge.sdk.registry import sandbox_class
 
 APP_ID, CLIENT_SECRET = "sandbox-app", "sandbox-client-secret"
 FIXED_TOKEN = "fixed-token"

@@ -22,11 +22,11 @@ from __future__ import annotations
 import copy
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Mapping as MappingABC
 
 from staffbridge.mapping.converters import Converter, Text, get_converter
+from staffbridge.mapping.locate import mapping_text
 from staffbridge.model.errors import MappingError
 from staffbridge.model.person import CANONICAL_FIELDS, Person
 
@@ -135,11 +135,7 @@ class Mapping:
     @classmethod
     def load(cls, vendor: str, overlay: str | Path | MappingABC[str, Any] | None = None) -> "Mapping":
         """The shipped mapping for `vendor`, with a user's file (or dict) laid over it."""
-        try:
-            text = resources.files("staffbridge.mappings").joinpath(f"{vendor}.toml").read_text("utf-8")
-        except FileNotFoundError:
-            raise MappingError(f"no mapping shipped for {vendor!r}") from None
-        data = _parse(text, f"mappings/{vendor}.toml")
+        data = _parse(mapping_text(vendor), f"mappings/{vendor}.toml")
         if overlay is not None:
             data = deep_merge(data, overlay if isinstance(overlay, MappingABC) else read_toml(overlay))
         return cls.from_dict(vendor, data)

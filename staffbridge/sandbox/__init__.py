@@ -1,25 +1,12 @@
-"""Local, stateful emulators of each vendor API: real HTTP servers on 127.0.0.1 (see server.py)."""
-from __future__ import annotations
+"""Local, stateful emulators of each vendor API: real HTTP servers on 127.0.0.1 (see server.py).
 
-import importlib
+One package per vendor, kept apart as moto keeps its emulators: `backend` (state and rules, no
+HTTP) and `routes` (URL -> handler, request parsing, JSON rendering, the vendor's error bodies).
+They are registered as `staffbridge.sandboxes` entry points; look one up by name with
+`staffbridge.sdk.registry.sandbox_class("moco")`.
+"""
+from __future__ import annotations
 
 from staffbridge.sandbox.server import FAULT_KINDS, Request, Response, Routes, Sandbox, json_response
 
-# vendor name -> "module:Class"; imported on demand so one vendor's emulator costs the others nothing
-SANDBOXES = {
-    "moco": "staffbridge.sandbox.moco:MocoSandbox",
-    "whosoff": "staffbridge.sandbox.whosoff:WhosOffSandbox",
-    "fieldservice": "staffbridge.sandbox.fieldservice:FieldServiceSandbox",
-}
-
-
-def sandbox_class(vendor: str) -> type[Sandbox]:
-    try:
-        module_name, class_name = SANDBOXES[vendor].split(":")
-    except KeyError:
-        raise LookupError(f"no sandbox for {vendor!r}; available: {', '.join(sorted(SANDBOXES))}") from None
-    return getattr(importlib.import_module(module_name), class_name)
-
-
-__all__ = ["FAULT_KINDS", "Request", "Response", "Routes", "Sandbox", "SANDBOXES", "json_response",
-           "sandbox_class"]
+__all__ = ["FAULT_KINDS", "Request", "Response", "Routes", "Sandbox", "json_response"]

@@ -58,13 +58,15 @@ class SamplePerson:
         return f"{self.first_name} {self.last_name}\n{self.street}\n{self.zip} {self.city}"
 
 
+EMAIL_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "å": "a", "é": "e", "'": None})
+
+
 def sample_person(number: int) -> SamplePerson:
     """Person `number` (0-based), identical on every call and in every sandbox."""
     rnd = random.Random(number * 7919 + 17)
     first = FIRST_NAMES[number % len(FIRST_NAMES)]
     last = LAST_NAMES[(number // len(FIRST_NAMES) + number * 7) % len(LAST_NAMES)]
-    local = f"{first}.{last}".lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "å": "a",
-                                                               "é": "e", "'": ""}))
+    local = f"{first}.{last}".lower().translate(EMAIL_LETTERS)
     zip_code, city = CITIES[rnd.randrange(len(CITIES))]
     country = {"Zürich": "CH", "Wien": "AT"}.get(city, "DE")
     return SamplePerson(

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from staffbridge.sdk.adapter import Adapter
-from staffbridge.sdk.registry import available, connect
-from staffbridge.sandbox import sandbox_class
+from staffbridge.sdk.registry import available, connect, sandbox_class
 from staffbridge.sandbox.people import sample_people, sample_person
 
 __all__ = ["DEFAULT_TARGET", "DemoDirectory", "run_demo", "start_directory"]

@@ -38,7 +38,7 @@ from staffbridge.model.errors import ConfigError, NotFound, StaffbridgeError
 from staffbridge.model.person import Person
 from staffbridge.faces.cli.progress import ProgressBar
 from staffbridge.model.redaction import scrub, scrub_text
-from staffbridge.sdk.registry import adapter_class, available
+from staffbridge.sdk.registry import adapter_class, available, installed_sandboxes, sandbox_class
 
 EXIT_OK, EXIT_FAILED_RECORDS, EXIT_CANNOT_START = 0, 1, 2
 DEFAULT_MATCH = ("email", "employee_number")
@@ -246,9 +246,7 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace, console: Console) -> int:
-    from staffbridge.sandbox import sandbox_class
-
-    vendors = args.vendor or ["moco", "whosoff", "fieldservice"]
+    vendors = args.vendor or installed_sandboxes()
     started = []
     try:
         for offset, vendor in enumerate(vendors):
@@ -441,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     move.set_defaults(run=cmd_migrate)
 
     sandbox = commands.add_parser("sandbox", parents=[common], help="serve the bundled vendor emulators on 127.0.0.1")
-    sandbox.add_argument("vendor", nargs="*", help="moco, whosoff, fieldservice (default: all)")
+    sandbox.add_argument("vendor", nargs="*", help="an installed sandbox, e.g. moco (default: all of them)")
     sandbox.add_argument("--port", type=int, default=0, help="first port (default: free ports)")
     sandbox.add_argument("--people", type=int, default=50, help="sample staff to seed (default 50)")
     sandbox.set_defaults(run=cmd_sandbox)

@@ -39,12 +39,12 @@ import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from staffbridge.model.errors import ConfigError, MappingError
 from staffbridge.mapping.engine import deep_merge, read_toml
+from staffbridge.mapping.locate import shipped_text
 from staffbridge.model.person import CANONICAL_FIELDS, Address, Ref
 
 __all__ = ["Candidate", "Rule", "Rules", "MERGED_FIELDS", "is_empty", "load_rules", "values_agree"]
@@ -159,8 +159,7 @@ def load_rules(source: str | Path | Mapping[str, Any] | Rules | None = None,
 
 
 def _shipped() -> dict[str, Any]:
-    text = resources.files("staffbridge.mappings").joinpath("unify.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return tomllib.loads(shipped_text("unify.toml"))
 
 
 def parse_rules(data: Mapping[str, Any], where: str = "rules") -> Rules:
