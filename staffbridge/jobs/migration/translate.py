@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from staffbridge.sdk.adapter import REF_FIELDS, Adapter
+from staffbridge.model.compare import name_key
 from staffbridge.model.errors import PersonValidationError
 from staffbridge.model.person import CANONICAL_FIELDS, WRITABLE_FIELDS, Person, Ref, person_changes, validate_person
 
@@ -139,7 +140,7 @@ class Translator:
         if not ref.name:
             return None, (f"{field_name} is only the source id {ref.id!r}, without a name to look up in "
                           f"{self.target.name}; name the source's ids in a mapping file")
-        key = (field_name, ref.name.casefold())
+        key = (field_name, name_key(ref.name))
         if key not in self._refs:
             self._refs[key] = self._resolve(field_name, ref.name)
         found = self._refs[key]

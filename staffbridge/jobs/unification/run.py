@@ -37,10 +37,11 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.jobs.unification.directory import REMOVED, Ambiguity, Conflict, Directory, UnifiedPerson
+from staffbridge.model.compare import is_empty
 from staffbridge.model.errors import ConfigError
 from staffbridge.jobs.sync.matching import Matcher, parse_keys
 from staffbridge.model.person import Person
-from staffbridge.jobs.unification.survivorship import MERGED_FIELDS, Candidate, Rules, is_empty, load_rules, values_agree
+from staffbridge.jobs.unification.survivorship import MERGED_FIELDS, Candidate, Rules, load_rules, values_agree
 from staffbridge.jobs.sync.read import DEFAULT_OVERLAP, Progress, SystemRead, read_system
 from staffbridge.store.cursors import SyncState
 
@@ -256,8 +257,8 @@ class Unifier:
         held = [c for c in candidates if not is_empty(c.value)]
         rule = self.rules.rule_for(name)
         chosen = rule.pick(held)
-        if chosen is not None and len(held) > 1 and self.rules.reports(name) and not all(
-                values_agree(name, a.value, b.value) for i, a in enumerate(held) for b in held[i + 1:]):
+        if chosen is not None and len(held) > 1 and self.rules.reports(name) and not values_agree(
+                name, [c.value for c in held]):
             conflicts.append(Conflict(name, {c.system: c.value for c in held}, chosen.system, rule.describe()))
         return chosen
 
