@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from staffbridge.model.compare import is_empty, same_value
 from staffbridge.model.errors import PersonValidationError
+from staffbridge.model.render import json_value
 from staffbridge.model.values import Address, Ref
 
 __all__ = ["Address", "Person", "PersonSchema", "Ref", "load_person", "validate_changes", "validate_person"]
@@ -79,7 +80,7 @@ class Person:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self, include_raw: bool = False) -> dict[str, Any]:
-        """JSON-ready dict (dates as ISO strings)."""
+        """JSON-ready dict (values in their `render.json_value` form: dates as ISO strings...)."""
         data = PersonSchema().dump(self)
         if include_raw:
             data["raw"] = self.raw
@@ -103,9 +104,7 @@ class RefField(fields.Field):
     default_error_messages = {"invalid": "Not a reference: give {{'id': ..., 'name': ...}}, an id or a name."}
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is None:
-            return None
-        return {"id": value.id, "name": value.name}
+        return json_value(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Ref:
         if isinstance(value, Ref):
@@ -124,9 +123,7 @@ class AddressField(fields.Field):
     default_error_messages = {"invalid": "Not an address: give text or {{street, zip, city, state, country, co}}."}
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is None:
-            return None
-        return {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
+        return json_value(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Address:
         if isinstance(value, Address):

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +53,9 @@ from staffbridge.jobs.sync.matching import parse_keys
 from staffbridge.model.person import Person
 from staffbridge.jobs.migration.plan import Progress, Reporter, build_plan
 from staffbridge.jobs.migration.report import Report, Row
-from staffbridge.jobs.migration.translate import Change, Translator, _plain
+from staffbridge.jobs.migration.translate import Change, Translator
+from staffbridge.model.output import write_text
+from staffbridge.model.render import json_text
 
 __all__ = ["Plan", "Step", "migrate"]
 
@@ -182,11 +183,7 @@ class Plan:
                 "steps": [step.to_dict() for step in self.steps()]}
 
     def to_json(self, path_or_file: str | Path | IO[str]) -> None:
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=_plain) + "\n"
-        if isinstance(path_or_file, (str, Path)):
-            Path(path_or_file).write_text(text, encoding="utf-8")
-        else:
-            path_or_file.write(text)
+        write_text(json_text(self.to_dict()), path_or_file)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v}" for k, v in self.summary().items())

@@ -16,6 +16,7 @@ from typing import Any
 from staffbridge.sdk.adapter import REF_FIELDS, Adapter
 from staffbridge.model.compare import name_key
 from staffbridge.model.errors import PersonValidationError
+from staffbridge.model.render import json_value
 from staffbridge.model.person import CANONICAL_FIELDS, WRITABLE_FIELDS, Person, Ref, person_changes, validate_person
 
 __all__ = ["Carried", "Change", "Translator", "digest", "empty"]
@@ -30,7 +31,7 @@ class Change:
     after: Any
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "before": _plain(self.before), "after": _plain(self.after)}
+        return {"field": self.field, "before": json_value(self.before), "after": json_value(self.after)}
 
 
 @dataclass
@@ -204,18 +205,3 @@ def _custom_keys(names: Any) -> frozenset[str] | None:
 
 def _keeps(keys: frozenset[str] | None, key: str) -> bool:
     return keys is None or key in keys
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready form of a field value (a Ref as {id, name}, dates as ISO text)."""
-    if isinstance(value, Ref):
-        return {"id": value.id, "name": value.name}
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "as_text"):
-        return value.as_text()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
