@@ -225,46 +225,10 @@ def with_mapping(target: Adapter, overlay: str | Path | MappingABC[str, Any] | N
     left as it was, while the copy shares its connection and rate limiter."""
     if overlay is None:
         return target
-    data = dict(overlay) if isinstance(overlay, MappingABC) else read_toml(overlay)
-    fields = data.get("fields") or {}
-    if not isinstance(fields, MappingABC):
-        raise MappingError("mapping overlay: [fields] must be a table", field="fields")
-    # value-map keys are vendor ids: TOML gives text, Python may give ints
-    fields = {name: _text_keys(spec) for name, spec in fields.items()}
-    data = {**data, "fields": fields}
-    current = target.mapping
-    parsed = Mapping.from_dict(current.vendor, deep_merge(current.source, data))  # checks the overlay
-    # Lay the overlay over the adapter's *live* mapping: adapters tune theirs after loading (WhosOff
-    # swaps in its date converter and settings' defaults), which a rebuild from the file would lose.
-    specs = [copy.copy(s) for s in current.fields]
-    for name, spec in fields.items():
-        old = next((s for s in specs if s.name == name), None)
-        if spec is False:
-            specs = [s for s in specs if s.name != name]
-        elif old is not None and isinstance(spec, MappingABC) and set(spec) == {"values"}:
-            old.converter = copy.copy(old.converter)  # a value map only: keep the adapter's converter
-            old.converter.values = {**old.converter.values, **spec["values"]}
-        elif old is not None:
-            specs[specs.index(old)] = parsed.spec(name)
-        else:
-            specs.append(parsed.spec(name))
-    changed: dict[str, Any] = {"fields": specs, "defaults": {**current.defaults, **(data.get("defaults") or {})},
-                               "source": parsed.source}
-    if "create" in data:
-        changed["required"] = list(parsed.required)
-    if "record" in data:
-        changed.update(id_path=parsed.id_path, secret=parsed.secret, read_only=parsed.read_only)
-    merged = dataclasses.replace(current, **changed)  # a new Mapping: its readers are compiled anew
     clone = copy.copy(target)
-    clone.mapping = merged
-    clone._refs = {}
+    clone.mapping = target.mapping.overlaid(overlay)  # (WhosOff's tuned converters and defaults stay)
+    clone._refs = {}  # names resolved under the old value maps
     return clone
-
-
-def _text_keys(spec: Any) -> Any:
-    if isinstance(spec, MappingABC) and isinstance(spec.get("values"), MappingABC):
-        return {**spec, "values": {str(k): v for k, v in spec["values"].items()}}
-    return spec
 
 
 def _notes(notes: Sequence[str]) -> str | None:
