@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from staffbridge.sdk.adapter import REF_FIELDS, Adapter
-from staffbridge.model.compare import name_key
+from staffbridge.model.compare import is_empty, name_key
 from staffbridge.model.errors import PersonValidationError
 from staffbridge.model.render import json_value
 from staffbridge.model.person import CANONICAL_FIELDS, WRITABLE_FIELDS, Person, Ref, person_changes, validate_person
 
-__all__ = ["Carried", "Change", "Translator", "digest", "empty"]
+__all__ = ["Carried", "Change", "Translator", "digest"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Translator:
         unresolved: dict[str, str] = {}
         for name in WRITABLE_FIELDS:
             value = getattr(person, name)
-            if value is None or value == [] or value == {} or value == "":
+            if is_empty(value):
                 continue
             if name not in self.writable:
                 dropped.append(name)
@@ -109,8 +109,8 @@ class Translator:
         except (ValueError, TypeError):
             return True
         if isinstance(wire, dict):
-            return any(not empty(v) for v in wire.values())
-        return not empty(wire)
+            return any(not is_empty(v) for v in wire.values())
+        return not is_empty(wire)
 
     def missing_for_create(self, carried: Carried) -> str | None:
         """Why `carried` cannot be created (a required field empty or unresolved), else None."""
@@ -118,7 +118,7 @@ class Translator:
         for name in self.required:
             if name in carried.unresolved:
                 reasons.append(carried.unresolved[name])
-            elif getattr(carried.wanted, name.split(".")[0], None) in (None, "", [], {}):
+            elif is_empty(getattr(carried.wanted, name.split(".")[0], None)):
                 reasons.append(f"{name} is required by {self.target.name} and the source has none")
         return "; ".join(reasons) or None
 
@@ -185,10 +185,6 @@ def digest(person: Person) -> str:
     """A short hash of the person's canonical values: the journal keeps it to know what it wrote."""
     text = json.dumps(person.to_dict(), sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
 
 
 def _fields(names: Any) -> frozenset[str]:
