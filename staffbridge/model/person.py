@@ -229,7 +229,7 @@ def validate_person(person: Person, required: Iterable[str] = (), record: str | 
         errors.update(exc.normalized_messages())
         checked = person
     for name in required:
-        if getattr(person, name, None) in (None, "", [], {}) or getattr(person, name) == Ref():
+        if is_empty(getattr(person, name, None)):
             errors.setdefault(name, ["Missing data for required field."])
     if errors:
         raise PersonValidationError(errors, record=record or person.label)
