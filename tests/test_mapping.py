@@ -74,6 +74,23 @@ def test_user_overlay_renames_and_adds_value_maps(tmp_path, moco):
     assert body["unit_id"] == 456 and body["custom_properties"] == {"Personalnummer": "E2"}
 
 
+def test_one_overlay_loader_for_adapters_and_migrations(moco):
+    overlay = {"fields": {"department": {"values": {456: "Management"}}, "title": False},
+               "defaults": {"language": "de"}}
+    loaded = Mapping.load("moco", overlay)  # an adapter's `mapping` setting
+    laid = moco.overlaid(overlay)  # a migration's mapping= over the target's live mapping
+    for mine in (loaded, laid):
+        assert mine.spec("department").converter.values == {"456": "Management"}  # ids as text, as vendors send
+        assert mine.to_person({**MOCO_USER, "unit": {"id": 456}}).department == Ref("456", "Management")
+        assert mine.spec("title") is None and mine.defaults == {"language": "de"}
+    assert moco.spec("department").converter.values == {}  # the mapping laid over is left as it was
+
+
+def test_an_overlay_without_a_fields_table_is_a_mapping_error(moco):
+    with pytest.raises(MappingError, match=r"\[fields\] must be a table"):
+        Mapping.load("moco", {"fields": ["email"]})
+
+
 def test_custom_field_mapped_alone_is_not_sent_twice(moco):
     mine = Mapping.from_dict("x", {"fields": {"custom_fields": "props", "custom_fields.Cost": "cost_center"}})
     body = mine.to_vendor({"custom_fields": {"Cost": "4711", "Other": "y"}})

@@ -10,7 +10,7 @@ import staffbridge
 from staffbridge import Address, Person, Ref
 from staffbridge.adapters.moco import MocoAdapter
 from staffbridge.jobs.migration.run import with_mapping
-from staffbridge.sdk.passwords import create_options, new_password
+from staffbridge.sdk.passwords import OneTimePasswords, check_password, create_options, new_password, with_password
 from staffbridge.jobs.migration.report import Report, Row
 from staffbridge.jobs.migration.translate import Translator, digest
 
@@ -140,6 +140,44 @@ def test_create_options_come_from_the_signature_or_a_declaration(moco):
 
     assert create_options(Strict(base_url=NOWHERE, api_key="k"))["password"] == "required"
     assert create_options(Demanding(base_url=NOWHERE, api_key="k"))["password"] == "required"
+
+
+def test_a_password_is_checked_in_one_place_and_never_named():
+    assert check_password("s3cret!", max_length=50) == "s3cret!"
+    for bad in (None, "", 7, "x" * 51):
+        with pytest.raises(staffbridge.PersonValidationError) as info:
+            check_password(bad, max_length=50, record="whosoff#1")
+        assert info.value.errors == {"password": ["Must be text of at most 50 characters."]}
+        assert "x" * 51 not in str(info.value)
+
+
+def test_with_password_copies_the_body_and_masks_the_password_from_then_on(moco):
+    body = {"access": {"email": "ada@x.io"}}
+    sent = with_password(body, "hunter2-XY", moco.transport, "access.password")
+    assert sent == {"access": {"email": "ada@x.io", "password": "hunter2-XY"}} and body == {"access": {"email": "ada@x.io"}}
+    assert "hunter2-XY" not in repr(moco.transport.describe("POST", "/u", body=sent))
+    assert with_password(body, None, moco.transport) is body
+
+
+def test_one_time_passwords_are_masked_while_sent_and_forgotten_after(moco):
+    class Strict(MocoAdapter):
+        password_on_create = "required"
+
+    strict = Strict(base_url=NOWHERE, api_key="k")
+    passwords = OneTimePasswords(strict)
+    with passwords.for_create() as password:
+        assert password and password in strict.transport.secrets
+    assert password not in strict.transport.secrets  # spent: masking it would only slow every log line
+    with OneTimePasswords(moco).for_create() as none:
+        assert none is None  # MOCO takes a password, but does not require one
+
+
+def test_a_create_refused_for_want_of_a_password_makes_passwords_required(moco):
+    passwords = OneTimePasswords(moco)
+    refused = staffbridge.PersonValidationError({"password": ["required"]})
+    assert not passwords.required and passwords.learn(refused, None) and passwords.required
+    assert not OneTimePasswords(moco).learn(staffbridge.PersonValidationError({"email": ["bad"]}), None)
+    assert not OneTimePasswords(moco).learn(refused, "given-already")
 
 
 # ---------------------------------------------------------------------------------------------- report

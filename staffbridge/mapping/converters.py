@@ -11,7 +11,8 @@ from dataclasses import asdict
 from typing import Any, Callable, Mapping
 
 from staffbridge.model.errors import MappingError
-from staffbridge.model.person import Address, Ref
+from staffbridge.model.compare import name_key
+from staffbridge.model.values import Address, Ref
 
 
 class Converter:
@@ -179,7 +180,7 @@ class Reference(Identifier):
             return super().write(None)
         ident = value.id if isinstance(value, Ref) else value
         if ident is None and isinstance(value, Ref) and value.name:
-            ident = _invert(self.values).get(value.name.casefold())
+            ident = _invert(self.values).get(name_key(value.name))
         return super().write(ident)
 
 
@@ -194,7 +195,7 @@ class ReferenceName(Converter):
         if value is None:
             return None
         name = value.name if isinstance(value, Ref) else str(value)
-        return _invert(self.values).get((name or "").casefold(), name)
+        return _invert(self.values).get(name_key(name or ""), name)
 
 
 class Enum(Converter):
@@ -217,7 +218,7 @@ class Enum(Converter):
         if isinstance(value, Ref):
             if value.id is not None and str(value.id) in self.values:
                 return str(value.id)
-            found = _invert(self.values).get((value.name or "").casefold())
+            found = _invert(self.values).get(name_key(value.name or ""))
             if found is None:
                 raise ValueError(f"no code for {value.name or value.id!r}; known: {', '.join(self.values.values())}")
             return found
@@ -288,7 +289,8 @@ class AddressParts(Converter):
 
 
 def _invert(values: Mapping[str, Any]) -> dict[str, str]:
-    return {str(name).casefold(): code for code, name in values.items()}
+    """Name -> vendor code, keyed as reference names compare (`compare.name_key`)."""
+    return {name_key(str(name)): code for code, name in values.items()}
 
 
 def _example(fmt: str | None) -> str:

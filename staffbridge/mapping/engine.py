@@ -20,6 +20,7 @@ when nothing maps there). A user's own file is laid over the shipped one table b
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,10 +136,47 @@ class Mapping:
     @classmethod
     def load(cls, vendor: str, overlay: str | Path | MappingABC[str, Any] | None = None) -> "Mapping":
         """The shipped mapping for `vendor`, with a user's file (or dict) laid over it."""
-        data = _parse(mapping_text(vendor), f"mappings/{vendor}.toml")
-        if overlay is not None:
-            data = deep_merge(data, overlay if isinstance(overlay, MappingABC) else read_toml(overlay))
-        return cls.from_dict(vendor, data)
+        shipped = cls.from_dict(vendor, _parse(mapping_text(vendor), f"mappings/{vendor}.toml"))
+        return shipped.overlaid(overlay) if overlay is not None else shipped
+
+    def overlaid(self, overlay: str | Path | MappingABC[str, Any]) -> "Mapping":
+        """A new Mapping: this one with a user's mapping file (or dict) laid over it, table by table.
+
+        The one overlay loader: `load` lays the user's file over the shipped mapping, a migration lays
+        its `mapping=` over the target adapter's *live* mapping. That is why the overlay goes over
+        this object's field specs rather than a rebuild from its source: adapters tune theirs after
+        loading (WhosOff swaps in its date converter), and a rebuild would lose that. A field given
+        only `values` keeps its converter and gains the value map; `field = false` drops a field;
+        anything else is the field's table merged over the shipped one. Raises MappingError for an
+        overlay that is not a valid mapping."""
+        data = dict(overlay) if isinstance(overlay, MappingABC) else read_toml(overlay)
+        fields = data.get("fields") or {}
+        if not isinstance(fields, MappingABC):
+            raise MappingError(f"{self.vendor} mapping overlay: [fields] must be a table", field="fields")
+        # value-map keys are vendor ids: TOML gives text, Python may give ints
+        fields = {name: _text_keys(spec) for name, spec in fields.items()}
+        data = {**data, "fields": fields}
+        parsed = Mapping.from_dict(self.vendor, deep_merge(self.source, data))  # checks the overlay
+        merged = {spec.name: spec for spec in parsed.fields}
+        specs = [copy.copy(s) for s in self.fields]
+        for name, spec in fields.items():
+            old = next((s for s in specs if s.name == name), None)
+            if spec is False:
+                specs = [s for s in specs if s.name != name]
+            elif old is not None and isinstance(spec, MappingABC) and set(spec) == {"values"}:
+                old.converter = copy.copy(old.converter)  # a value map only: keep this mapping's converter
+                old.converter.values = {**old.converter.values, **spec["values"]}
+            elif old is not None:
+                specs[specs.index(old)] = merged[name]
+            else:
+                specs.append(merged[name])
+        changed: dict[str, Any] = {"fields": specs, "defaults": {**self.defaults, **(data.get("defaults") or {})},
+                                   "source": parsed.source}
+        if "create" in data:
+            changed["required"] = list(parsed.required)
+        if "record" in data:
+            changed.update(id_path=parsed.id_path, secret=parsed.secret, read_only=parsed.read_only)
+        return dataclasses.replace(self, **changed)  # a new Mapping: its readers are compiled anew
 
     @classmethod
     def from_dict(cls, vendor: str, data: MappingABC[str, Any]) -> "Mapping":
@@ -288,6 +326,12 @@ def _compile_readers(readers: list[tuple[Any, ...]]) -> Callable[[dict[str, Any]
     lines.append("    return values, custom, problems")
     exec("\n".join(lines), env)  # noqa: S102 - source built above from the mapping's own names
     return env["read_all"]
+
+
+def _text_keys(spec: Any) -> Any:
+    if isinstance(spec, MappingABC) and isinstance(spec.get("values"), MappingABC):
+        return {**spec, "values": {str(k): v for k, v in spec["values"].items()}}
+    return spec
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

@@ -14,60 +14,12 @@ from typing import Any, Iterable, Mapping
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
+from staffbridge.model.compare import is_empty, same_value
 from staffbridge.model.errors import PersonValidationError
+from staffbridge.model.render import json_value
+from staffbridge.model.values import Address, Ref
 
 __all__ = ["Address", "Person", "PersonSchema", "Ref", "load_person", "validate_changes", "validate_person"]
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A reference to another record (a department, a role): its id, its name, or both."""
-
-    id: str | None = None
-    name: str | None = None
-
-    def __post_init__(self) -> None:
-        # Vendors send ids as ints or strings; canonical ids are strings so they compare equal.
-        if self.id is not None and not isinstance(self.id, str):
-            object.__setattr__(self, "id", str(self.id))
-
-    def __bool__(self) -> bool:
-        return self.id is not None or self.name is not None
-
-    def same_as(self, other: "Ref | None") -> bool:
-        """Equal by name when both have one (names travel between systems; ids do not), else by id."""
-        if other is None:
-            return False
-        if self.name and other.name:
-            return self.name.casefold() == other.name.casefold()
-        return self.id is not None and self.id == other.id
-
-
-@dataclass(frozen=True)
-class Address:
-    """A postal address, structured where the vendor structures it; `formatted` is the one-text form."""
-
-    street: str | None = None
-    zip: str | None = None
-    city: str | None = None
-    state: str | None = None
-    country: str | None = None
-    co: str | None = None
-    formatted: str | None = None
-
-    PARTS = ("street", "zip", "city", "state", "country", "co")
-
-    def __bool__(self) -> bool:
-        return any(getattr(self, name) for name in (*self.PARTS, "formatted"))
-
-    def as_text(self) -> str | None:
-        """The formatted form; composed from the parts when the vendor gave only parts."""
-        if self.formatted:
-            return self.formatted
-        town = " ".join(p for p in (self.zip, self.city) if p)
-        lines = [p for p in (f"c/o {self.co}" if self.co else None, self.street, town, self.state,
-                             self.country) if p]
-        return "\n".join(lines) or None
 
 
 @dataclass(eq=True)
@@ -128,7 +80,7 @@ class Person:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self, include_raw: bool = False) -> dict[str, Any]:
-        """JSON-ready dict (dates as ISO strings)."""
+        """JSON-ready dict (values in their `render.json_value` form: dates as ISO strings...)."""
         data = PersonSchema().dump(self)
         if include_raw:
             data["raw"] = self.raw
@@ -152,9 +104,7 @@ class RefField(fields.Field):
     default_error_messages = {"invalid": "Not a reference: give {{'id': ..., 'name': ...}}, an id or a name."}
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is None:
-            return None
-        return {"id": value.id, "name": value.name}
+        return json_value(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Ref:
         if isinstance(value, Ref):
@@ -173,9 +123,7 @@ class AddressField(fields.Field):
     default_error_messages = {"invalid": "Not an address: give text or {{street, zip, city, state, country, co}}."}
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is None:
-            return None
-        return {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
+        return json_value(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Address:
         if isinstance(value, Address):
@@ -281,7 +229,7 @@ def validate_person(person: Person, required: Iterable[str] = (), record: str | 
         errors.update(exc.normalized_messages())
         checked = person
     for name in required:
-        if getattr(person, name, None) in (None, "", [], {}) or getattr(person, name) == Ref():
+        if is_empty(getattr(person, name, None)):
             errors.setdefault(name, ["Missing data for required field."])
     if errors:
         raise PersonValidationError(errors, record=record or person.label)
@@ -301,31 +249,9 @@ def validate_changes(changes: Mapping[str, Any], record: str | None = None) -> d
     return {name: getattr(loaded, name) for name in changes}
 
 
-def _normal(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    if isinstance(value, Address):
-        return _normal(value.as_text())
-    if isinstance(value, list):
-        return sorted(str(v) for v in value) or None
-    if value == {}:
-        return None
-    return value
-
-
-def same_value(name: str, current: Any, wanted: Any) -> bool:
-    """Whether two values of field `name` mean the same (case-folded email, "" == None, tag order...)."""
-    if isinstance(wanted, Ref) or isinstance(current, Ref):
-        return isinstance(wanted, Ref) and wanted.same_as(current)
-    current, wanted = _normal(current), _normal(wanted)
-    if name == "email" and isinstance(current, str) and isinstance(wanted, str):
-        return current.casefold() == wanted.casefold()
-    return current == wanted
-
-
 def person_changes(current: Person, wanted: Person, fields: Iterable[str] = WRITABLE_FIELDS) -> dict[str, Any]:
-    """The canonical fields where `wanted` says something `current` does not already say.
+    """The canonical fields where `wanted` says something `current` does not already say
+    (`compare.same_value` decides, so a plan agrees with matching and unify).
 
     An empty field in `wanted` means "not known", never "clear it": a partial source must not wipe
     a complete target. Custom fields are compared key by key and sent merged for the same reason.
@@ -333,13 +259,14 @@ def person_changes(current: Person, wanted: Person, fields: Iterable[str] = WRIT
     changes: dict[str, Any] = {}
     for name in fields:
         want = getattr(wanted, name)
-        if want is None or want == [] or want == {}:
+        if is_empty(want):
             continue
         have = getattr(current, name)
         if name == "custom_fields":
             have = have or {}
-            if any(have.get(k) != v for k, v in want.items()):
-                changes[name] = {**have, **want}
+            known = {key: value for key, value in want.items() if not is_empty(value)}
+            if any(not same_value(f"custom_fields.{key}", have.get(key), value) for key, value in known.items()):
+                changes[name] = {**have, **known}
         elif not same_value(name, have, want):
             changes[name] = want
     return changes

@@ -1,5 +1,8 @@
 """Applying a migration plan: the writes, in parallel, journalled, one report row per record.
 
+`Plan.apply()` hands its steps to an `Applier`; this module knows steps, not plans, so imports go one
+way (run -> plan -> apply -> steps).
+
 Each write is journalled before it is sent and after it is answered (see journal.py). A create whose
 journal entry is still "creating" from a run that was killed is looked up in the target first: by
 `adapter.find_existing`, else by the match keys over a fresh listing. Failures never stop the run:
@@ -11,20 +14,21 @@ import logging
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Sequence
 
-from staffbridge.sdk.adapter import Adapter
-from staffbridge.model.errors import (AuthenticationError, MappingError, NotFound, PersonValidationError, RateLimited,
-                     StaffbridgeError, UnsupportedOperation, VendorValidationError)
-from staffbridge.jobs.sync.matching import Matcher
-from staffbridge.sdk.passwords import create_options, new_password
-from staffbridge.model.person import Person
-from staffbridge.jobs.migration.plan import list_everyone
-from staffbridge.model.redaction import scrub_text
 from staffbridge.jobs.migration.report import Report, Row
-
-if TYPE_CHECKING:
-    from staffbridge.jobs.migration.run import Plan, Step
+from staffbridge.jobs.migration.steps import Step
+from staffbridge.jobs.migration.translate import Translator
+from staffbridge.jobs.progress import ProgressGuard
+from staffbridge.jobs.sync.matching import Key, Matcher
+from staffbridge.jobs.sync.read import list_everyone
+from staffbridge.model.errors import (AuthenticationError, MappingError, NotFound, PersonValidationError, RateLimited,
+                                      StaffbridgeError, UnsupportedOperation, VendorValidationError)
+from staffbridge.model.person import Person
+from staffbridge.model.redaction import scrub_text
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.sdk.passwords import OneTimePasswords
+from staffbridge.store.journal import Journal
 
 log = logging.getLogger("staffbridge.migrate")
 
@@ -34,23 +38,31 @@ NOT_WRITTEN = (PersonValidationError, MappingError, VendorValidationError, Unsup
 
 
 class Applier:
-    def __init__(self, plan: "Plan") -> None:
-        self.plan = plan
-        self.target: Adapter = plan.target
-        self.journal = plan.journal()
-        self.options = create_options(self.target)
+    """Writes steps into `target`, journalled in `journal`, `workers` at a time. `translator` diffs a
+    record an interrupted run created; `keys` find such a record when the adapter cannot."""
+
+    def __init__(self, target: Adapter, journal: Journal, *, translator: Translator | None, keys: Sequence[Key],
+                 workers: int, progress: ProgressGuard, welcome_email: bool | None) -> None:
+        self.target = target
+        self.journal = journal
+        self.translator = translator
+        self.keys = keys
+        self.workers = workers
+        self.progress = progress
+        self.welcome_email = welcome_email
+        self.passwords = OneTimePasswords(target)
         self._fresh: Matcher[Person] | None = None
         self._fresh_lock = threading.Lock()
 
     # ------------------------------------------------------------------ the run
-    def run(self) -> Report:
-        plan = self.plan
+    def run(self, steps: list[Step], notes: Sequence[str] = (), read_error: str | None = None,
+            pair: str = "") -> Report:
+        """Writes `steps` (a plan's, in order); `notes` and the source's `read_error` go in the report."""
         started = time.perf_counter()
         sent_before = self._requests_sent()
-        steps = plan.steps()
         rows: list[Row | None] = [None] * len(steps)
-        notes = list(plan.notes)
-        if "welcome_email" not in self.options and plan.welcome_email:
+        notes = list(notes)
+        if "welcome_email" not in self.passwords.options and self.welcome_email:
             notes.append(f"{self.target.name} cannot send a welcome email; none was asked for")
 
         writes, deletes, settled = [], [], []
@@ -66,44 +78,45 @@ class Applier:
                 rows[index] = step.row("failed")
         self.journal.mark_many(settled)
         done = len(steps) - len(writes) - len(deletes)
-        plan.progress(done, len(steps), "writing")
+        self.progress(done, len(steps), "writing")
         done = self._run_all(steps, writes, rows, done, len(steps), "writing")
         self._run_all(steps, deletes, rows, done, len(steps), "deleting")
 
-        if self.options.get("password") == "required" and plan.creates:  # known for sure only now
+        creates = any(step.action == "create" for step in steps)
+        if self.passwords.required and creates:  # known for sure only now
             notes.append(f"{self.target.name} needs a password on create: each new person got a random one, "
                          "stored nowhere; they set their own with the vendor's password reset")
         result = [row for row in rows if row is not None]
-        if plan.read_error:
+        if read_error:
             result.insert(0, Row(None, None, "read", "failed",
-                                 f"the source could not be read completely ({plan.read_error}); "
+                                 f"the source could not be read completely ({read_error}); "
                                  "what was read is migrated, nothing is deleted"))
         stats = {"seconds": round(time.perf_counter() - started, 3),
-                 "target_requests": self._requests_sent() - sent_before, "workers": plan.workers}
-        report = Report(result, source_complete=plan.source_complete, notes=notes, stats=stats)
-        log.info("migration %s finished: %s", plan.pair, report.totals)
+                 "target_requests": self._requests_sent() - sent_before, "workers": self.workers}
+        report = Report(result, source_complete=read_error is None, notes=notes, stats=stats)
+        log.info("migration %s finished: %s", pair, report.totals)
         return report
 
-    def _run_all(self, steps: list["Step"], indexes: list[int], rows: list[Row | None], done: int, total: int,
+    def _run_all(self, steps: list[Step], indexes: list[int], rows: list[Row | None], done: int, total: int,
                  label: str) -> int:
         if not indexes:
             return done
         work: Callable[[Step], Row] = self.delete if label == "deleting" else self.write
-        with ThreadPoolExecutor(max_workers=self.plan.workers, thread_name_prefix="staffbridge-migrate") as pool:
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="staffbridge-migrate") as pool:
             pending: dict[Future[Row], int] = {}
             queue = iter(indexes)
             try:
                 # keep a few more tasks queued than workers, not 10,000 futures at once
                 for index in queue:
                     pending[pool.submit(self._guarded, work, steps[index])] = index
-                    if len(pending) >= self.plan.workers * 4:
+                    if len(pending) >= self.workers * 4:
                         break
                 while pending:
                     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
                         rows[pending.pop(future)] = future.result()
                         done += 1
-                        self.plan.progress(done, total, label)
+                        self.progress(done, total, label)
                         following = next(queue, None)
                         if following is not None:
                             pending[pool.submit(self._guarded, work, steps[following])] = following
@@ -112,7 +125,7 @@ class Applier:
                 raise
         return done
 
-    def _guarded(self, work: Callable[["Step"], Row], step: "Step") -> Row:
+    def _guarded(self, work: Callable[[Step], Row], step: Step) -> Row:
         try:
             return work(step)
         except Exception as exc:  # an adapter's bug must not take the rest of the run down with it
@@ -120,12 +133,12 @@ class Applier:
             return step.row("failed", f"{type(exc).__name__}: {exc}")
 
     # ------------------------------------------------------------------ one record
-    def write(self, step: "Step") -> Row:
+    def write(self, step: Step) -> Row:
         if step.action == "update":
             return self.update(step, step.target_id or "")
         return self.create(step)
 
-    def create(self, step: "Step") -> Row:
+    def create(self, step: Step) -> Row:
         assert step.wanted is not None and step.key is not None
         entry = self.journal.get(step.key)
         if entry is not None and entry.in_flight:
@@ -138,30 +151,22 @@ class Applier:
                 log.info("%s: an interrupted run had created it as %s; not creating again", step.label, existing.id)
                 return self.catch_up(step, existing)
         self.journal.mark(step.key, "creating", source_id=step.source_id, action="create")
-        password = new_password() if self.options.get("password") == "required" else None
-        return self._create(step, password)
+        return self._create(step)
 
-    def _create(self, step: "Step", password: str | None) -> Row:
-        try:
+    def _create(self, step: Step) -> Row:
+        with self.passwords.for_create() as password:
             return self._send_create(step, password)
-        finally:
-            # once sent, a one-time password needs no masking; 10,000 of them would slow every log line
-            forget = getattr(getattr(self.target, "transport", None), "forget_secret", None)
-            if password is not None and forget is not None:
-                forget(password)
 
-    def _send_create(self, step: "Step", password: str | None) -> Row:
+    def _send_create(self, step: Step, password: str | None) -> Row:
         assert step.wanted is not None and step.key is not None
         options: dict[str, Any] = {"password": password} if password is not None else {}
-        if self.plan.welcome_email is not None and "welcome_email" in self.options:
-            options["welcome_email"] = self.plan.welcome_email
+        if self.welcome_email is not None and "welcome_email" in self.passwords.options:
+            options["welcome_email"] = self.welcome_email
         try:
             created = self.target.create(step.wanted, **options)
         except PersonValidationError as exc:
-            if password is None and "password" in exc.errors and "password" in self.options:
-                # the signature said optional, the adapter says required: from now on, send one
-                self.options["password"] = "required"
-                return self._create(step, new_password())
+            if self.passwords.learn(exc, password):  # the signature said optional, the adapter required
+                return self._create(step)
             return self._failed(step, "failed", scrub_text(_reason(exc), [password] if password else []))
         except Exception as exc:
             reason = scrub_text(_reason(exc), [password] if password else [])
@@ -172,10 +177,10 @@ class Applier:
         log.debug("created %s as %s#%s", step.label, self.target.name, created.id)
         return step.row("ok", target_id=created.id)
 
-    def catch_up(self, step: "Step", existing: Person) -> Row:
+    def catch_up(self, step: Step, existing: Person) -> Row:
         """The record an interrupted run created: journal it, and update whatever still differs."""
-        assert step.wanted is not None and step.key is not None and self.plan.translator is not None
-        changes = self.plan.translator.changes(existing, step.wanted)
+        assert step.wanted is not None and step.key is not None and self.translator is not None
+        changes = self.translator.changes(existing, step.wanted)
         if changes:
             try:
                 self.target.update(existing.id or "", {c.field: c.after for c in changes})
@@ -187,7 +192,7 @@ class Applier:
         return step.row("ok", "created by an interrupted run; found in the target, not created again",
                         target_id=existing.id)
 
-    def update(self, step: "Step", target_id: str) -> Row:
+    def update(self, step: Step, target_id: str) -> Row:
         assert step.key is not None
         self.journal.mark(step.key, "updating", source_id=step.source_id, target_id=target_id, action="update")
         try:
@@ -197,7 +202,7 @@ class Applier:
         self.journal.mark(step.key, "done", target_id=target_id, action="update", digest=step.digest)
         return step.row("ok")
 
-    def delete(self, step: "Step") -> Row:
+    def delete(self, step: Step) -> Row:
         assert step.key is not None and step.target_id is not None
         self.journal.mark(step.key, "deleting", target_id=step.target_id, action="delete")
         try:
@@ -209,7 +214,7 @@ class Applier:
         self.journal.mark(step.key, "deleted", target_id=step.target_id, action="delete")
         return step.row("ok")
 
-    def _failed(self, step: "Step", state: str, reason: str) -> Row:
+    def _failed(self, step: Step, state: str, reason: str) -> Row:
         assert step.key is not None
         self.journal.mark(step.key, state, source_id=step.source_id, reason=reason)
         log.info("%s of %s failed: %s", step.action, step.label, reason)
@@ -223,7 +228,7 @@ class Applier:
             return found
         with self._fresh_lock:
             if self._fresh is None:
-                self._fresh = Matcher(self.plan.keys).extend(list_everyone(self.target))
+                self._fresh = Matcher(self.keys).extend(list_everyone(self.target))
         match = self._fresh.match(wanted)
         if match.conflict:
             raise StaffbridgeError(f"several {self.target.name} records may be this person ({match.reason})")

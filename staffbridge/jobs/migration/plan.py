@@ -1,212 +1,114 @@
-"""Building a migration plan: read both sides, match, translate, diff. No writes happen here.
+"""What a migration will do: a `Plan` of `Step`s to inspect, then `apply()`.
 
-The target is read whole first (a plan cannot be made without it: that failure is raised). The
-source is read next; a source read that raises midway leaves the plan *incomplete*: what was read is
-still planned, but nothing is deleted, and the plan says why. A source that fails before its first
-record (wrong credentials, unreachable, a bad filter) raises: there is nothing to plan.
+`migrate()` (run.py) builds one (build.py fills it in); `apply()` hands its steps to the Applier
+(apply.py). Imports go one way: run -> build -> plan -> apply -> steps.
 """
 from __future__ import annotations
 
-import logging
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Iterator
+import os
+from pathlib import Path
+from typing import IO, Any
 
+from staffbridge.jobs.migration.apply import Applier
+from staffbridge.jobs.migration.report import Report, Row
+from staffbridge.jobs.migration.steps import Step
+from staffbridge.jobs.migration.translate import Translator
+from staffbridge.jobs.progress import Progress, guarded
+from staffbridge.jobs.sync.matching import Key
+from staffbridge.model.errors import StaffbridgeError
+from staffbridge.model.output import write_text
+from staffbridge.model.render import json_text
 from staffbridge.sdk.adapter import Adapter
-from staffbridge.model.errors import ConfigError
-from staffbridge.jobs.sync.matching import Key, Match, Matcher, describe_key
-from staffbridge.model.person import Person
-from staffbridge.jobs.migration.translate import Translator, digest, empty
+from staffbridge.store.base import Store
+from staffbridge.store.journal import Journal
 
-log = logging.getLogger("staffbridge.migrate")
-
-Progress = Callable[[int, Any, str], None]
+__all__ = ["Plan"]
 
 
-def list_everyone(adapter: Adapter, filters: dict[str, Any] | None = None) -> Iterator[Person]:
-    """Every person the adapter holds, deactivated ones included where that takes a filter."""
-    if filters is not None:
-        return adapter.list(**filters)
-    if "include_archived" in adapter.filters:
-        return adapter.list(include_archived=True)
-    return adapter.list()
+class Plan:
+    """What a migration will do. Inspect the step lists, then `apply()`."""
 
+    def __init__(self, source: Adapter, target: Adapter, *, keys: tuple[Key, ...],
+                 journal: Journal | Store | str | Path | None, workers: int, progress: Progress | None,
+                 welcome_email: bool | None, delete_missing: bool) -> None:
+        self.source, self.target = source, target
+        self.keys = keys
+        self.workers = workers
+        self.welcome_email = welcome_email
+        self.delete_missing = delete_missing
+        self.progress = guarded(progress)
+        self._journal_spec = journal
+        self._journal: Journal | None = journal if isinstance(journal, Journal) else None
+        self.creates: list[Step] = []
+        self.updates: list[Step] = []
+        self.unchanged: list[Step] = []
+        self.conflicts: list[Step] = []
+        self.cannot_migrate: list[Step] = []
+        self.deletes: list[Step] = []
+        self.source_complete = True
+        self.read_error: str | None = None
+        self.notes: list[str] = []
+        self.not_carried: dict[str, int] = {}  # field -> people whose value the target cannot store
+        self.source_count = self.target_count = 0
+        self.translator: Translator | None = None
+        self.report: Report | None = None
+        self._order: list[Step] = []
 
-def source_key(person: Person, keys: Iterable[Key], matcher: Matcher[Any], index: int) -> str:
-    """The journal key of a source record: its id, else its first match-key value, else its position."""
-    if person.id:
-        return str(person.id)
-    for key, value in matcher.values(person).items():
-        return f"{describe_key(key)}:{'+'.join(value)}"
-    return f"#{index}"
+    @property
+    def pair(self) -> str:
+        return f"{self.source.name}->{self.target.name}"
 
+    def journal(self) -> Journal:
+        """The journal, opened on first need (a dry run against a new path creates no file)."""
+        if self._journal is None:
+            self._journal = Journal(self._journal_spec or ":memory:", pair=self.pair)
+        return self._journal
 
-def build_plan(plan: Any, source: Adapter, target: Adapter, keys: tuple[Key, ...],
-               written: dict[str, tuple[str, str | None]], delete_missing: bool,
-               source_filters: dict[str, Any] | None, report: "Reporter") -> None:
-    """Fills in `plan` (a migrate.Plan): its step lists, completeness, notes. `written` is the
-    journal's word on earlier runs: source key -> (target id, digest of what was written)."""
-    from staffbridge.jobs.migration.run import Step  # the Plan's own step type; imported here to keep the modules acyclic
+    def journal_written(self) -> dict[str, tuple[str, str | None]]:
+        spec = self._journal_spec
+        if self._journal is None and isinstance(spec, (str, Path)) and not os.path.exists(spec):
+            return {}
+        return self.journal().written() if spec is not None else {}
 
-    targets = report.read(list_everyone(target), "reading target")
-    people, read_error = report.read_until_error(list_everyone(source, source_filters), "reading source")
-    plan.source_complete = read_error is None
-    plan.read_error = read_error
-    plan.source_count, plan.target_count = len(people), len(targets)
+    # ------------------------------------------------------------------ inspecting
+    def add(self, step: Step) -> None:
+        lists = {"create": self.creates, "update": self.updates, "unchanged": self.unchanged,
+                 "conflict": self.conflicts, "cannot_migrate": self.cannot_migrate, "delete": self.deletes}
+        lists[step.action].append(step)
+        self._order.append(step)
 
-    target_matcher: Matcher[Person] = Matcher(keys).extend(targets)
-    by_id = {t.id: t for t in targets if t.id is not None}
-    source_matcher: Matcher[Person] = Matcher(keys).extend(people)
-    translator = Translator(target)
-    plan.translator = translator
+    def steps(self) -> list[Step]:
+        """Every step: the source records in source order, then the deletes."""
+        return [s for s in self._order if s.action != "delete"] + [s for s in self._order if s.action == "delete"]
 
-    links = {key: target_id for key, (target_id, _) in written.items()}
+    def summary(self) -> dict[str, Any]:
+        return {"source": self.source_count, "target": self.target_count, "create": len(self.creates),
+                "update": len(self.updates), "unchanged": len(self.unchanged), "conflict": len(self.conflicts),
+                "cannot_migrate": len(self.cannot_migrate), "delete": len(self.deletes),
+                "source_complete": self.source_complete}
 
-    # pass 1: who is who
-    found: list[tuple[str, Match[Person], str | None]] = []
-    claims: Counter[str] = Counter()  # target id -> source people matching it (and only it)
-    protected: set[str] = set()  # every target record some source person may be: never deleted
-    for index, person in enumerate(people):
-        key = source_key(person, keys, source_matcher, index)
-        linked = by_id.get(links.get(key, ""))
-        match = Match([linked], None, None) if linked is not None else target_matcher.match(person)
-        duplicate = source_matcher.match(person, exclude=person)
-        why = None
-        if duplicate:
-            label = f"{describe_key(duplicate.key or ())} {'+'.join(duplicate.value or ())!r}"
-            others = ", ".join(d.label for d in duplicate.candidates[:3])
-            why = f"source has another record with {label}: {others}"
-        found.append((key, match, why))
-        protected.update(c.id for c in match.candidates if c.id is not None)
-        if match.unique and match.found is not None and match.found.id is not None:
-            claims[match.found.id] += 1
+    def rows(self) -> list[Row]:
+        rows = [step.row("planned") for step in self.steps()]
+        return ([Row(None, None, "read", "failed", self.read_error)] if self.read_error else []) + rows
 
-    # pass 2: what to do with each
-    dropped: Counter[str] = Counter()
-    decided: list[Step] = []
-    unsure: list[Step] = []  # updates that may only be gaps in the target's listing
-    for person, (key, match, duplicate_reason) in zip(people, found):
-        step = Step("conflict", source=person, key=key)
-        decided.append(step)
-        if duplicate_reason or match.conflict:
-            step.reason = duplicate_reason or f"several {target.name} records may be this person: {match.reason}"
-            step.candidates = list(match.candidates)
-            continue
-        current = match.found
-        if current is not None and claims[current.id] > 1:
-            step.target = current
-            step.reason = f"{claims[current.id]} source records match {target.name} record {current.label}"
-            continue
-        step.target = current
-        if person.problems:
-            step.action, step.reason = "cannot_migrate", "the source record could not be read: " + \
-                "; ".join(person.problems)
-            continue
-        carried = translator.carry(person)
-        dropped.update(carried.dropped)
-        if carried.invalid:
-            step.action, step.reason = "cannot_migrate", f"invalid: {carried.invalid}"
-            continue
-        step.wanted, step.digest = carried.wanted, digest(carried.wanted)
-        if current is None:
-            missing = translator.missing_for_create(carried)
-            if missing:
-                step.action, step.reason = "cannot_migrate", missing
-                continue
-            step.action = "create"
-            step.notes = [f"{why}; created without it" for why in carried.unresolved.values()]
-            continue
-        step.notes = [f"{why}; left as it is" for why in carried.unresolved.values()]
-        step.changes = translator.changes(current, carried.wanted)
-        if any(empty(c.before) for c in step.changes):
-            # Some vendors list less than they store (WhosOff's list has no phones): an empty value
-            # in the listing may not be empty in the target. What this migration wrote last time
-            # (same record, same values) needs no second look; anything else is read in full.
-            if written.get(key) == (current.id, step.digest):
-                step.changes = [c for c in step.changes if not empty(c.before)]
-            else:
-                unsure.append(step)
-        step.action = "update" if step.changes else "unchanged"
-    confirm(unsure, target, translator, plan.workers, report)
-    for step in decided:
-        plan.add(step)
-    plan.not_carried = dict(dropped.most_common())
-    if dropped:
-        plan.notes.append(f"{target.name} cannot store: " + ", ".join(f"{name} ({count} people)"
-                                                                       for name, count in dropped.most_common()))
+    def to_dict(self) -> dict[str, Any]:
+        return {"pair": self.pair, "summary": self.summary(), "read_error": self.read_error,
+                "notes": self.notes, "not_carried": self.not_carried,
+                "steps": [step.to_dict() for step in self.steps()]}
 
-    if delete_missing:
-        if read_error is not None:
-            plan.notes.append(f"no deletes: the source could not be read completely ({read_error})")
-        elif not people:
-            plan.notes.append("no deletes: the source returned nobody, which looks like a wrong filter "
-                              "or account rather than an empty company")
-        else:
-            for candidate in targets:
-                if candidate.id is not None and candidate.id not in protected:
-                    plan.add(Step("delete", target=candidate, key=f"delete:{candidate.id}",
-                                             reason=f"not in {source_label(source)}"))
+    def to_json(self, path_or_file: str | Path | IO[str]) -> None:
+        write_text(json_text(self.to_dict()), path_or_file)
 
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in self.summary().items())
+        return f"<Plan {self.pair} {shown}>"
 
-def confirm(steps: list[Any], target: Adapter, translator: Translator, workers: int, report: "Reporter") -> None:
-    """Reads each step's target record in full (in parallel) and diffs against that instead."""
-    if not steps:
-        return
-
-    def reread(step: Any) -> None:
-        try:
-            full = target.get(step.target.id)
-        except Exception as exc:  # the listing's diff stands; the write will tell
-            step.notes.append(f"could not read {target.name} record {step.target.id} in full "
-                              f"({type(exc).__name__}); planned from the listing")
-            return
-        step.target = full
-        step.changes = translator.changes(full, step.wanted)
-        step.action = "update" if step.changes else "unchanged"
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="staffbridge-plan") as pool:
-        for done, _ in enumerate(pool.map(reread, steps), 1):
-            report(done, len(steps), "checking target")
-
-
-def source_label(source: Adapter) -> str:
-    return f"the {source.name} source"
-
-
-class Reporter:
-    """Calls the progress callback without letting a broken one stop a migration."""
-
-    def __init__(self, progress: Progress | None) -> None:
-        self.progress = progress
-        self._warned = False
-
-    def __call__(self, done: int, total: Any, label: str) -> None:
-        if self.progress is None:
-            return
-        try:
-            self.progress(done, total, label)
-        except Exception as exc:  # a progress bar must never break the work it shows
-            if not self._warned:
-                log.warning("progress callback failed (%s: %s); carrying on without it", type(exc).__name__, exc)
-                self._warned = True
-
-    def read(self, people: Iterable[Person], label: str) -> list[Person]:
-        result = []
-        for person in people:
-            result.append(person)
-            self(len(result), None, label)
-        return result
-
-    def read_until_error(self, people: Iterable[Person], label: str) -> tuple[list[Person], str | None]:
-        result: list[Person] = []
-        try:
-            for person in people:
-                result.append(person)
-                self(len(result), None, label)
-        except Exception as exc:  # any failure midway makes the read incomplete; the plan says so
-            if not result or isinstance(exc, ConfigError):
-                raise  # nothing read at all (or a wrong filter): the run cannot start, say so loudly
-            reason = f"stopped after {len(result)} records: {type(exc).__name__}: {exc}"
-            log.warning("source read incomplete: %s", reason)
-            return result, reason
-        return result, None
+    # ------------------------------------------------------------------ doing
+    def apply(self) -> Report:
+        """Writes the plan; returns (and keeps in `.report`) the report. A plan applies once."""
+        if self.report is not None:
+            raise StaffbridgeError("this plan has been applied; plan again (migrate(...)) to go on")
+        applier = Applier(self.target, self.journal(), translator=self.translator, keys=self.keys,
+                          workers=self.workers, progress=self.progress, welcome_email=self.welcome_email)
+        self.report = applier.run(self.steps(), notes=self.notes, read_error=self.read_error, pair=self.pair)
+        return self.report

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable
+
+from staffbridge.model.output import write_text
+from staffbridge.model.render import json_text, text_value
 
 __all__ = ["ACTIONS", "Report", "Row"]
 
@@ -89,7 +91,7 @@ class Report:
                 "notes": self.notes, "stats": self.stats, "rows": [row.to_dict() for row in self.rows]}
 
     def to_json(self, path_or_file: str | Path | IO[str]) -> None:
-        _write(path_or_file, json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+        write_text(json_text(self.to_dict()), path_or_file)
 
     def to_csv(self, path_or_file: str | Path | IO[str]) -> None:
         buffer = io.StringIO()
@@ -98,12 +100,6 @@ class Report:
         for row in self.rows:
             data = row.to_dict()
             data["fields"] = " ".join(row.fields)
-            writer.writerow({name: "" if data[name] is None else data[name] for name in COLUMNS})
-        _write(path_or_file, buffer.getvalue())
+            writer.writerow({name: text_value(data[name]) for name in COLUMNS})
+        write_text(buffer.getvalue(), path_or_file)
 
-
-def _write(path_or_file: str | Path | IO[str], text: str) -> None:
-    if isinstance(path_or_file, (str, Path)):
-        Path(path_or_file).write_text(text, encoding="utf-8", newline="")
-    else:
-        path_or_file.write(text)

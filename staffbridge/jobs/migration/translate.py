@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from staffbridge.sdk.adapter import REF_FIELDS, Adapter
+from staffbridge.model.compare import is_empty, name_key
 from staffbridge.model.errors import PersonValidationError
+from staffbridge.model.render import json_value
 from staffbridge.model.person import CANONICAL_FIELDS, WRITABLE_FIELDS, Person, Ref, person_changes, validate_person
 
-__all__ = ["Carried", "Change", "Translator", "digest", "empty"]
+__all__ = ["Carried", "Change", "Translator", "digest"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Change:
     after: Any
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "before": _plain(self.before), "after": _plain(self.after)}
+        return {"field": self.field, "before": json_value(self.before), "after": json_value(self.after)}
 
 
 @dataclass
@@ -65,7 +67,7 @@ class Translator:
         unresolved: dict[str, str] = {}
         for name in WRITABLE_FIELDS:
             value = getattr(person, name)
-            if value is None or value == [] or value == {} or value == "":
+            if is_empty(value):
                 continue
             if name not in self.writable:
                 dropped.append(name)
@@ -107,8 +109,8 @@ class Translator:
         except (ValueError, TypeError):
             return True
         if isinstance(wire, dict):
-            return any(not empty(v) for v in wire.values())
-        return not empty(wire)
+            return any(not is_empty(v) for v in wire.values())
+        return not is_empty(wire)
 
     def missing_for_create(self, carried: Carried) -> str | None:
         """Why `carried` cannot be created (a required field empty or unresolved), else None."""
@@ -116,7 +118,7 @@ class Translator:
         for name in self.required:
             if name in carried.unresolved:
                 reasons.append(carried.unresolved[name])
-            elif getattr(carried.wanted, name.split(".")[0], None) in (None, "", [], {}):
+            elif is_empty(getattr(carried.wanted, name.split(".")[0], None)):
                 reasons.append(f"{name} is required by {self.target.name} and the source has none")
         return "; ".join(reasons) or None
 
@@ -139,7 +141,7 @@ class Translator:
         if not ref.name:
             return None, (f"{field_name} is only the source id {ref.id!r}, without a name to look up in "
                           f"{self.target.name}; name the source's ids in a mapping file")
-        key = (field_name, ref.name.casefold())
+        key = (field_name, name_key(ref.name))
         if key not in self._refs:
             self._refs[key] = self._resolve(field_name, ref.name)
         found = self._refs[key]
@@ -185,10 +187,6 @@ def digest(person: Person) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
-
-
 def _fields(names: Any) -> frozenset[str]:
     return frozenset(name.split(".", 1)[0] for name in names)
 
@@ -203,18 +201,3 @@ def _custom_keys(names: Any) -> frozenset[str] | None:
 
 def _keeps(keys: frozenset[str] | None, key: str) -> bool:
     return keys is None or key in keys
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready form of a field value (a Ref as {id, name}, dates as ISO text)."""
-    if isinstance(value, Ref):
-        return {"id": value.id, "name": value.name}
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "as_text"):
-        return value.as_text()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value

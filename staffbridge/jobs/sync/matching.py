@@ -13,25 +13,24 @@ Keys are tried in order; the first key that finds anybody decides. When it finds
 or a later key points at somebody else than the one it found, that is a conflict: the keys disagree
 about who this is, and only a human can say.
 
-Values are compared normalised: surrounding and repeated whitespace is dropped everywhere, and the
-fields in `casefold` (email and username by default) ignore case. Used by the migration and reused by
-the unify job, so both agree on who is the same person.
+Values are compared in their normal form (`staffbridge.model.compare.normalise`: email and username
+ignore case, phones keep only their digits, text its spacing), the same rules the migration's diffs
+and unify's conflicts use. Used by the migration and the unify job, so both agree on who is the
+same person, and neither calls two values of a person a change or a conflict that matched them.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Generic, Iterable, Sequence, TypeVar
 
+from staffbridge.model.compare import normalise
 from staffbridge.model.errors import ConfigError
-from staffbridge.model.person import CANONICAL_FIELDS, Address, Person, Ref
+from staffbridge.model.person import CANONICAL_FIELDS, Person
 
-__all__ = ["Key", "Match", "Matcher", "describe_key", "key_value", "normalise", "parse_keys"]
+__all__ = ["Key", "Match", "Matcher", "describe_key", "key_value", "parse_keys"]
 
 Key = tuple[str, ...]
 Item = TypeVar("Item")
-
-CASEFOLD_DEFAULT = ("email", "username")
 
 
 def parse_keys(keys: str | Iterable[str | Sequence[str]]) -> tuple[Key, ...]:
@@ -60,30 +59,6 @@ def describe_key(key: Key) -> str:
     return "+".join(key)
 
 
-def normalise(field_name: str, value: Any, casefold: Iterable[str] = CASEFOLD_DEFAULT) -> str | None:
-    """The comparable form of one value, or None when it says nothing (empty, blank)."""
-    if value is None:
-        return None
-    if isinstance(value, Ref):
-        value = value.name if value.name else (f"#{value.id}" if value.id else None)
-        if value is None:
-            return None
-    elif isinstance(value, Address):
-        value = value.as_text()
-    elif isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    elif isinstance(value, bool):
-        return "true" if value else "false"
-    elif isinstance(value, (list, tuple, set)):
-        parts = sorted(p for p in (normalise(field_name, v, casefold) for v in value) if p)
-        return "|".join(parts) or None
-    text = " ".join(str(value).split())
-    if not text:
-        return None
-    base = field_name.partition(".")[0]
-    return text.casefold() if base in casefold or field_name in casefold else text
-
-
 def field_value(person: Person, name: str) -> Any:
     base, _, sub = name.partition(".")
     value = getattr(person, base, None)
@@ -92,11 +67,11 @@ def field_value(person: Person, name: str) -> Any:
     return value
 
 
-def key_value(person: Person, key: Key, casefold: Iterable[str] = CASEFOLD_DEFAULT) -> tuple[str, ...] | None:
+def key_value(person: Person, key: Key) -> tuple[str, ...] | None:
     """The normalised values of `key` for `person`; None when any part is empty (no match on it)."""
     values = []
     for name in key:
-        value = normalise(name, field_value(person, name), casefold)
+        value = normalise(name, field_value(person, name))
         if value is None:
             return None
         values.append(value)
@@ -135,17 +110,15 @@ class Matcher(Generic[Item]):
     `match(person)` answers with the items found. Identity, not equality, tells items apart.
     """
 
-    def __init__(self, keys: str | Iterable[str | Sequence[str]] = ("email", "employee_number"),
-                 casefold: Iterable[str] = CASEFOLD_DEFAULT) -> None:
+    def __init__(self, keys: str | Iterable[str | Sequence[str]] = ("email", "employee_number")) -> None:
         self.keys = parse_keys(keys)
-        self.casefold = tuple(casefold)
         self._index: dict[Key, dict[tuple[str, ...], list[Any]]] = {key: {} for key in self.keys}
         self.count = 0
 
     def add(self, person: Person, item: Any = None) -> None:
         item = person if item is None else item
         for key in self.keys:
-            value = key_value(person, key, self.casefold)
+            value = key_value(person, key)
             if value is not None:
                 self._index[key].setdefault(value, []).append(item)
         self.count += 1
@@ -162,7 +135,7 @@ class Matcher(Generic[Item]):
         """The person's normalised value for each key that has one."""
         found = {}
         for key in self.keys:
-            value = key_value(person, key, self.casefold)
+            value = key_value(person, key)
             if value is not None:
                 found[key] = value
         return found

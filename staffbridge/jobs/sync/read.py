@@ -1,4 +1,6 @@
-"""Reading one system for a unify run: incrementally where the vendor can, else whole; never guessing.
+"""Reading everyone in a system, for both jobs: `read_everyone` (a migration's source and target, and
+each unify read), and `read_system` for a unify run: incrementally where the vendor can, else whole;
+never guessing.
 
 - Incremental (`adapter.capabilities.incremental` and an `updated_after` filter, e.g. MOCO): once a
   complete read is on record, later runs ask only for what changed since the state's cursor and lay
@@ -20,15 +22,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Iterator
 
+from staffbridge.jobs.progress import Progress, ProgressGuard, guarded
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.model.person import Person
 from staffbridge.store.records import SystemState
 
 log = logging.getLogger("staffbridge.unify")
 
-Progress = Callable[[int, Any, str], None]
 DEFAULT_OVERLAP = dt.timedelta(minutes=5)
 
 FULL, INCREMENTAL, FAILED = "full", "incremental", "failed"
@@ -74,13 +76,42 @@ def everyone_filters(adapter: Adapter) -> dict[str, Any]:
     return {"include_archived": True} if "include_archived" in adapter.filters else {}
 
 
+def list_everyone(adapter: Adapter, filters: dict[str, Any] | None = None) -> Iterator[Person]:
+    """Every person `adapter` holds (`everyone_filters`), or those `filters` ask for when given."""
+    return adapter.list(**(everyone_filters(adapter) if filters is None else filters))
+
+
+@dataclass
+class Listing:
+    """What listing a system gave: the people read, and the error that stopped the read (None: whole)."""
+
+    people: list[Person]
+    error: Exception | None = None
+
+
+def read_everyone(adapter: Adapter, label: str, progress: Progress | ProgressGuard | None = None,
+                  filters: dict[str, Any] | None = None) -> Listing:
+    """Reads `list_everyone(adapter, filters)`, telling `progress(count, None, label)` as people come.
+    A failure midway does not raise: the listing keeps what was read and the error, and the caller
+    says what an incomplete read means (a migration deletes nobody, unify removes nobody)."""
+    tell = guarded(progress)
+    people: list[Person] = []
+    try:
+        for person in list_everyone(adapter, filters):
+            people.append(person)
+            tell(len(people), None, label)
+    except Exception as exc:  # the caller decides; nothing read so far is lost
+        return Listing(people, exc)
+    return Listing(people)
+
+
 def person_key(person: Person, position: int) -> str:
     return str(person.id) if person.id not in (None, "") else f"#{position}"
 
 
 def read_system(name: str, adapter: Adapter, state: SystemState, *, full: bool = False,
                 full_every: int | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP,
-                progress: Progress | None = None, now: dt.datetime | None = None) -> SystemRead:
+                progress: Progress | ProgressGuard | None = None, now: dt.datetime | None = None) -> SystemRead:
     """Reads `adapter`; on success updates `state` (cursor, snapshot, counters), on failure leaves it."""
     now = now or dt.datetime.now(dt.timezone.utc)  # when this read started
     incremental = (can_read_incrementally(adapter) and state.known and state.cursor is not None and not full
@@ -92,14 +123,13 @@ def read_system(name: str, adapter: Adapter, state: SystemState, *, full: bool =
         filters["updated_after"] = state.cursor
         read.notes.append("read only what changed since the last run (updated_after); deletes are not seen "
                           "that way: a whole read (full, or full_every) finds them")
+    listing = read_everyone(adapter, f"reading {name}", progress, filters)
     fetched: dict[str, Person] = {}
-    try:
-        for person in adapter.list(**filters):
-            fetched[person_key(person, len(fetched))] = person
-            read.fetched += 1
-            if progress is not None:
-                _tell(progress, read.fetched, f"reading {name}")
-    except Exception as exc:  # any failure midway: nobody is removed, the state stays as it was
+    for person in listing.people:
+        fetched[person_key(person, len(fetched))] = person
+    read.fetched = len(listing.people)
+    if listing.error is not None:  # any failure midway: nobody is removed, the state stays as it was
+        exc = listing.error
         read.mode = FAILED
         read.error = f"read failed after {read.fetched} records: {type(exc).__name__}: {exc}"
         read.people = {**state.people, **fetched}
@@ -148,9 +178,3 @@ def next_cursor(newest: dt.datetime | None, started: dt.datetime, overlap: dt.ti
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
-
-def _tell(progress: Progress, done: int, label: str) -> None:
-    try:
-        progress(done, None, label)
-    except Exception as exc:  # a broken progress bar must never break a read
-        log.debug("progress callback failed: %s", exc)

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterator, Sequence
 
-from staffbridge.model.person import Address, Person, Ref
+from staffbridge.model.output import write_text
+from staffbridge.model.person import Person
+from staffbridge.model.render import json_text, json_value, text_value
 from staffbridge.jobs.sync.read import SystemRead
 
 __all__ = ["Ambiguity", "Conflict", "Directory", "UnifiedPerson"]
@@ -46,11 +47,11 @@ class Conflict:
     rule: str  # the survivorship rule that chose it
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "values": {k: plain(v) for k, v in self.values.items()},
+        return {"field": self.field, "values": {k: json_value(v) for k, v in self.values.items()},
                 "chosen": self.chosen, "rule": self.rule}
 
     def __str__(self) -> str:
-        shown = ", ".join(f"{system}={text(value)!r}" for system, value in self.values.items())
+        shown = ", ".join(f"{system}={text_value(value)!r}" for system, value in self.values.items())
         return f"{self.field}: {shown} (kept {self.chosen}, {self.rule})"
 
 
@@ -210,8 +211,9 @@ class Directory:
                 "ambiguous": [a.to_dict() for a in self.ambiguous]}
 
     def to_json(self, path_or_file: str | Path | IO[str] | None = None) -> str:
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
-        _write(text, path_or_file)
+        text = json_text(self.to_dict())
+        if path_or_file is not None:
+            write_text(text, path_or_file)
         return text
 
     def to_csv(self, path_or_file: str | Path | IO[str] | None = None) -> str:
@@ -225,10 +227,11 @@ class Directory:
                                                   "unknown" if UNKNOWN in p.status.values() else "ok")
             ids = [(p.crosswalk.get(s, "") + (f" ({p.status[s]})" if p.status.get(s) not in (None, PRESENT)
                                                else "")) for s in self.systems]
-            values = [text(getattr(p.person, name)) for name in CSV_FIELDS]
+            values = [text_value(getattr(p.person, name)) for name in CSV_FIELDS]
             note = p.ambiguity.reason if p.ambiguity else ""
             writer.writerow([p.id, status, *ids, *values, "; ".join(str(c) for c in p.conflicts), note])
-        _write(stream.getvalue(), path_or_file)
+        if path_or_file is not None:
+            write_text(stream.getvalue(), path_or_file)
         return stream.getvalue()
 
     def to_scim(self, extension: bool = True) -> dict[str, Any]:
@@ -240,40 +243,3 @@ class Directory:
         s = self.summary()
         return (f"<Directory {len(self)} people from {', '.join(self.systems)}: {s['matched']} matched, "
                 f"{s['people_with_conflicts']} with conflicts, {s['ambiguous']} ambiguous>")
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready form of a field value."""
-    if isinstance(value, Ref):
-        return {"id": value.id, "name": value.name}
-    if isinstance(value, Address):
-        return {k: v for k, v in vars(value).items() if v is not None}
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def text(value: Any) -> str:
-    """A one-line text form of a field value, for tables, CSV and messages."""
-    if value is None or value == [] or value == {}:
-        return ""
-    if isinstance(value, Ref):
-        return value.name or value.id or ""
-    if isinstance(value, Address):
-        return (value.as_text() or "").replace("\n", ", ")
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).replace("\n", " ")
-
-
-def _write(text_: str, path_or_file: str | Path | IO[str] | None) -> None:
-    if path_or_file is None:
-        return
-    if isinstance(path_or_file, (str, Path)):
-        Path(path_or_file).write_text(text_, encoding="utf-8")
-    else:
-        path_or_file.write(text_)

@@ -38,11 +38,13 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.jobs.unification.directory import REMOVED, Ambiguity, Conflict, Directory, UnifiedPerson
+from staffbridge.model.compare import is_empty
 from staffbridge.model.errors import ConfigError
 from staffbridge.jobs.sync.matching import Matcher, parse_keys
 from staffbridge.model.person import Person
-from staffbridge.jobs.unification.survivorship import MERGED_FIELDS, Candidate, Rules, is_empty, load_rules, values_agree
-from staffbridge.jobs.sync.read import DEFAULT_OVERLAP, Progress, SystemRead, read_system
+from staffbridge.jobs.unification.survivorship import MERGED_FIELDS, Candidate, Rules, load_rules, values_agree
+from staffbridge.jobs.progress import Progress, guarded
+from staffbridge.jobs.sync.read import DEFAULT_OVERLAP, SystemRead, read_system
 from staffbridge.store.base import Store
 from staffbridge.store.cursors import SyncState
 
@@ -76,12 +78,12 @@ def unify(systems: Sequence[Adapter] | Mapping[str, Adapter], match: Any = None,
         if kept is not None and kept.adapter not in (None, adapter.name):
             raise ConfigError(f"state file: {name!r} was a {kept.adapter} system, now it is {adapter.name}; "
                               "use another state file for other systems", setting="state")
+    tell = guarded(progress)
     reads: dict[str, SystemRead] = {}
     for done, (name, adapter) in enumerate(named.items()):
         reads[name] = read_system(name, adapter, sync.system(name), full=full, full_every=full_every,
-                                  overlap=overlap, progress=progress)
-        if progress is not None:
-            _tell(progress, done + 1, len(named), "systems read")
+                                  overlap=overlap, progress=tell)
+        tell(done + 1, len(named), "systems read")
     people, ambiguous = Unifier(list(named), keys, loaded_rules, sync.ids).run(reads)
     sync.ids = {f"{s}:{i}": p.id for p in people if not p.removed for s, i in p.crosswalk.items()
                 if p.status.get(s) != REMOVED}
@@ -259,14 +261,8 @@ class Unifier:
         held = [c for c in candidates if not is_empty(c.value)]
         rule = self.rules.rule_for(name)
         chosen = rule.pick(held)
-        if chosen is not None and len(held) > 1 and self.rules.reports(name) and not all(
-                values_agree(name, a.value, b.value) for i, a in enumerate(held) for b in held[i + 1:]):
+        if chosen is not None and len(held) > 1 and self.rules.reports(name) and not values_agree(
+                name, [c.value for c in held]):
             conflicts.append(Conflict(name, {c.system: c.value for c in held}, chosen.system, rule.describe()))
         return chosen
 
-
-def _tell(progress: Progress, done: int, total: int, label: str) -> None:
-    try:
-        progress(done, total, label)
-    except Exception as exc:  # a broken progress bar must never break the run
-        log.debug("progress callback failed: %s", exc)

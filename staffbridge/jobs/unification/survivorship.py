@@ -36,7 +36,6 @@ is an authority that names a system not being unified: a guess there would silen
 from __future__ import annotations
 
 import datetime as dt
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,20 +44,15 @@ from typing import Any, Iterable, Mapping, Sequence
 from staffbridge.model.errors import ConfigError, MappingError
 from staffbridge.mapping.engine import deep_merge, read_toml
 from staffbridge.mapping.locate import shipped_text
-from staffbridge.model.person import CANONICAL_FIELDS, Address, Ref
+from staffbridge.model.compare import is_empty, same_value
+from staffbridge.model.person import CANONICAL_FIELDS, Ref
 
-__all__ = ["Candidate", "Rule", "Rules", "MERGED_FIELDS", "is_empty", "load_rules", "values_agree"]
+__all__ = ["Candidate", "Rule", "Rules", "MERGED_FIELDS", "load_rules", "values_agree"]
 
 # Chosen by the rules; id/system belong to each record, the timestamps are derived (see above).
 MERGED_FIELDS = tuple(n for n in CANONICAL_FIELDS if n not in ("id", "system", "created_at", "updated_at"))
 RULE_NAMES = ("newest", "first")
-PHONE_FIELDS = ("work_phone", "mobile_phone")
 _OLDEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-
-
-def is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {} or (
-        isinstance(value, (Ref, Address)) and not value) or (isinstance(value, str) and not value.strip())
 
 
 @dataclass(frozen=True)
@@ -274,51 +268,11 @@ def _aware(moment: dt.datetime | None) -> dt.datetime:
 
 # ---------------------------------------------------------------------------------------------- comparing
 
-def values_agree(name: str, a: Any, b: Any) -> bool:
-    """Whether two systems' values of field `name` say the same thing, so that their difference is
-    form, not content: case of an email, spacing and punctuation of a phone number, tag order, an
-    address given as text in one system and in parts in the other. Refs compare by name; a Ref
-    without a name carries only an id of its own system, which says nothing about another's, so it
-    never conflicts."""
-    if isinstance(a, Ref) or isinstance(b, Ref):
-        if not (isinstance(a, Ref) and isinstance(b, Ref)):
-            return False
-        if a.name and b.name:
-            return _text(a.name).casefold() == _text(b.name).casefold()
-        return True
-    if isinstance(a, Address) or isinstance(b, Address):
-        return _addresses_agree(a, b)
-    if name in PHONE_FIELDS and isinstance(a, str) and isinstance(b, str):
-        return _phone(a) == _phone(b)
-    if isinstance(a, str) and isinstance(b, str):
-        a, b = _text(a), _text(b)
-        return a.casefold() == b.casefold() if name in ("email", "username") else a == b
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return sorted(_text(str(v)) for v in a) == sorted(_text(str(v)) for v in b)
-    return a == b
-
-
-def _text(value: str) -> str:
-    return " ".join(value.split())
-
-
-def _phone(value: str) -> str:
-    digits = re.sub(r"\D", "", value)
-    return ("+" if value.strip().startswith("+") else "") + digits
-
-
-def _addresses_agree(a: Any, b: Any) -> bool:
-    if not (isinstance(a, Address) and isinstance(b, Address)):
-        return False
-    text_a, text_b = _text(a.as_text() or "").casefold(), _text(b.as_text() or "").casefold()
-    if text_a == text_b:
-        return True
-    parts_a = [p for p in (a.street, a.zip, a.city) if p]
-    parts_b = [p for p in (b.street, b.zip, b.city) if p]
-    if parts_a and parts_b:  # both structured: the parts both have must agree
-        return all(_text(getattr(a, n) or "").casefold() == _text(getattr(b, n) or "").casefold()
-                   for n in Address.PARTS if getattr(a, n) and getattr(b, n))
-    # one is free text (MOCO's home_address holds "Name\nStreet\nZip City"): the other's parts must
-    # all be in it
-    text, parts = (text_a, parts_b) if parts_b else (text_b, parts_a)
-    return bool(parts) and all(_text(p).casefold() in text for p in parts)
+def values_agree(name: str, values: Iterable[Any]) -> bool:
+    """Whether several systems' values of field `name` say the same thing (`compare.same_value`), so
+    that their differences are form, not content. Each Ref is compared as another system reads it,
+    by name: a Ref without one carries only an id of its own system, which says nothing about
+    another's, so it never disagrees."""
+    held = [v.portable() if isinstance(v, Ref) else v for v in values]
+    held = [v for v in held if not is_empty(v)]
+    return all(same_value(name, a, b) for i, a in enumerate(held) for b in held[i + 1:])
