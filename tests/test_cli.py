@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import staffbridge
-from staffbridge.faces.cli.main import main, parse_filters
+from staffbridge.faces.cli.main import main
+from staffbridge.faces.cli.people import parse_filters
 from staffbridge.faces.cli.progress import ProgressBar
 from staffbridge.sandbox import sandbox_class
 from staffbridge.sandbox.people import sample_people
@@ -209,7 +210,7 @@ def test_python_dash_m_staffbridge(here):
 def test_sandbox_serves_until_interrupted(capsys, monkeypatch):
     def interrupt(seconds):
         raise KeyboardInterrupt
-    monkeypatch.setattr("staffbridge.faces.cli.main.time.sleep", interrupt)
+    monkeypatch.setattr("staffbridge.faces.cli.sandbox.time.sleep", interrupt)
     code, out, err = run(capsys, "sandbox", "moco", "--people", "2")
     assert code == 0 and out.startswith("moco") and "http://127.0.0.1:" in out and "Ctrl-C" in err
     code, _, err = run(capsys, "sandbox", "nosuchvendor")
