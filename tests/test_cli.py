@@ -21,6 +21,12 @@ STAFF = ("first_name,last_name,email,birthday,department,active\n"
          "Alan,Turing,alan@example.com,1912-06-23,Mathematik,no\n")
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """`staffbridge adapters` keeps a cache under $XDG_CACHE_HOME: the tests' own, not the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def here(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

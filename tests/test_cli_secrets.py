@@ -14,6 +14,7 @@ def setup(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("STAFFBRIDGE_CONFIG", raising=False)
     monkeypatch.setenv("MOCO_API_KEY", SECRET)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # `adapters` caches there, not in ~/.cache
     with sandbox_class("moco")(seed_people=5, api_key=SECRET) as good, \
             sandbox_class("moco")(seed_people=0, api_key="another-key") as refusing:
         (tmp_path / "staffbridge.toml").write_text(
