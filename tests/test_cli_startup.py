@@ -31,8 +31,9 @@ print("\\n@@" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
 def run_cli(*argv: str, cache: Path) -> tuple[str, dict]:
     """Runs the CLI in a fresh interpreter; returns what it printed and the modules it had loaded."""
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
-    done = subprocess.run([sys.executable, "-c", SHOW_MODULES, *argv], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", SHOW_MODULES, *argv], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
     printed, _, state = done.stdout.rpartition("\n@@")
     return printed, json.loads(state)
 
@@ -46,9 +47,16 @@ def test_version_imports_argparse_and_nothing_heavy(tmp_path):
     assert state["code"] == 0 and printed.strip() == f"staffbridge {staffbridge.__version__}"
     assert heavy_in(state["modules"]) == []
     ours = {m for m in state["modules"] if m.startswith("staffbridge")}
-    assert ours <= {"staffbridge", "staffbridge.faces", "staffbridge.faces.cli", "staffbridge.faces.cli.main",
-                    "staffbridge.faces.cli.arguments", "staffbridge.faces.cli.console",
-                    "staffbridge.faces.cli.systems", "staffbridge.faces.cli.progress"}, ours
+    assert ours <= {
+        "staffbridge",
+        "staffbridge.faces",
+        "staffbridge.faces.cli",
+        "staffbridge.faces.cli.main",
+        "staffbridge.faces.cli.arguments",
+        "staffbridge.faces.cli.console",
+        "staffbridge.faces.cli.systems",
+        "staffbridge.faces.cli.progress",
+    }, ours
 
 
 def test_adapters_answers_from_the_cache_once_it_is_warm(tmp_path):
@@ -58,7 +66,8 @@ def test_adapters_answers_from_the_cache_once_it_is_warm(tmp_path):
     assert warm == cold and heavy_in(state["modules"]) == []
     as_json, state = run_cli("adapters", "--json", cache=tmp_path)
     assert heavy_in(state["modules"]) == [] and [row["name"] for row in json.loads(as_json)] == sorted(
-        staffbridge.available())
+        staffbridge.available()
+    )
 
 
 class Counting:
@@ -115,8 +124,9 @@ def test_an_edited_source_recomputes(tmp_path, monkeypatch):
     assert compute.calls == 3
 
 
-@pytest.mark.parametrize("content", [b"", b"{not json", b"\xff\xfe", b'{"key": 1}', b"[]",
-                                     b'{"key": null, "sources": [], "rows": "moco"}'])
+@pytest.mark.parametrize(
+    "content", [b"", b"{not json", b"\xff\xfe", b'{"key": 1}', b"[]", b'{"key": null, "sources": [], "rows": "moco"}']
+)
 def test_an_unreadable_cache_is_never_trusted(tmp_path, content):
     compute = Counting()
     cached_rows(compute, str(tmp_path))
@@ -155,4 +165,5 @@ def test_the_cache_folder_follows_xdg(monkeypatch, tmp_path):
 def test_cached_rows_are_what_the_computation_said(tmp_path):
     rows = [{"name": "x", "operations": ("list",), "incremental": False, "notes": []}]
     assert cached_rows(lambda: rows, str(tmp_path)) == [
-        {"name": "x", "operations": ["list"], "incremental": False, "notes": []}]
+        {"name": "x", "operations": ["list"], "incremental": False, "notes": []}
+    ]

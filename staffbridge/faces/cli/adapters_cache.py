@@ -20,6 +20,7 @@ computed again and the file rewritten (atomically; a cache folder that cannot be
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import zlib
@@ -156,7 +157,5 @@ def _write(path: str, data: dict[str, Any]) -> None:
             json.dump(data, stream)
         os.replace(temporary, path)
     except OSError:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
-        except OSError:
-            pass

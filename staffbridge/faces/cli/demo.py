@@ -21,8 +21,10 @@ from typing import Any
 
 from staffbridge.faces.cli.console import Console
 from staffbridge.faces.cli.migrate import show_plan, show_report
-from staffbridge.sandbox import sandbox_class
+from staffbridge.sandbox import Sandbox
+from staffbridge.sandbox.moco import MocoSandbox
 from staffbridge.sandbox.people import sample_people, sample_person
+from staffbridge.sandbox.whosoff import WhosOffSandbox
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.sdk.registry import available, connect
 
@@ -38,7 +40,7 @@ class DemoDirectory:
     """A started sandbox and the adapter connected to it."""
 
     vendor: str
-    sandbox: Any
+    sandbox: Sandbox
     adapter: Adapter
     secrets: list[str]
 
@@ -49,7 +51,7 @@ class DemoDirectory:
 
 def _moco(first: int, count: int) -> DemoDirectory:
     key = secrets.token_hex(12)  # a fresh key each run: the demo shows that none is ever printed
-    sandbox = sandbox_class("moco")(seed_people=0, api_key=key)
+    sandbox = MocoSandbox(seed_people=0, api_key=key)
     sandbox.backend.seed(sample_people(count, start=first))
     sandbox.start()
     adapter = connect("moco", base_url=sandbox.url, api_key=key, **FAST)
@@ -58,7 +60,7 @@ def _moco(first: int, count: int) -> DemoDirectory:
 
 def _whosoff(first: int, count: int) -> DemoDirectory:
     app_id, client_secret, password = (secrets.token_hex(12) for _ in range(3))
-    sandbox = sandbox_class("whosoff")(seed_people=0, app_id=app_id, client_secret=client_secret, password=password)
+    sandbox = WhosOffSandbox(seed_people=0, app_id=app_id, client_secret=client_secret, password=password)
     sandbox.backend.seed(count, start=first)
     sandbox.start()
     adapter = connect(
@@ -100,7 +102,7 @@ def change_phones(target: Adapter, numbers: list[int]) -> list[str]:
     changed = []
     for person in target.list():
         number = wanted.get((person.email or "").casefold())
-        if number is not None:
+        if number is not None and person.id is not None:
             target.update(person.id, {"work_phone": f"+49 30 555 {number:04d}"})
             changed.append(person.label)
     return changed

@@ -55,7 +55,7 @@ COMMANDS = {
 }
 
 
-class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+class _Commands(argparse._SubParsersAction):
     """Subcommands whose arguments are added only when chosen: one command's module is imported, not all."""
 
     def __call__(

@@ -62,7 +62,7 @@ class ProgressBar:
                 self.stream.flush()
                 self._shown = 0
 
-    def __enter__(self) -> "ProgressBar":
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc: object) -> None:

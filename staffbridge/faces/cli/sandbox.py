@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 
 from staffbridge.faces.cli.console import EXIT_CANNOT_START, EXIT_OK, Console
 
@@ -19,13 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_sandbox(args: argparse.Namespace, console: Console) -> int:
-    from staffbridge.sandbox import sandbox_class
+    from staffbridge.sandbox import Sandbox, sandbox_class
 
     started = []
     try:
         for offset, vendor in enumerate(args.vendor or VENDORS):
             port = args.port + offset if args.port else 0
-            sandbox = sandbox_class(vendor)(port=port, seed_people=args.people).start()
+            serve: Callable[..., Sandbox] = sandbox_class(vendor)  # each vendor's takes its own settings
+            sandbox = serve(port=port, seed_people=args.people).start()
             started.append(sandbox)
             console.out(
                 f"{vendor:<13} {sandbox.url}  ({args.people} people; faults: POST {sandbox.root}/_sandbox/faults)"
