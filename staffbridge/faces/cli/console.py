@@ -7,9 +7,10 @@ stdout carries results, stderr messages; both are scrubbed of the secret values 
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from staffbridge.faces.cli.progress import ProgressBar
+if TYPE_CHECKING:
+    from staffbridge.faces.cli.progress import ProgressBar
 
 EXIT_OK = 0
 EXIT_FAILED_RECORDS = 1  # the command ran, but a record failed
@@ -53,6 +54,8 @@ class Console:
         return json.dumps(scrub(data, self.secrets), indent=indent, ensure_ascii=False, default=str)
 
     def progress(self) -> ProgressBar:
+        from staffbridge.faces.cli.progress import ProgressBar  # threads and clocks: only for long work
+
         return ProgressBar(self.stderr)
 
 

@@ -73,13 +73,21 @@ class _Commands(argparse._SubParsersAction):
         super().__call__(parser, namespace, values, option_string)
 
 
+class _Version(argparse.Action):
+    """`--version`, printed plainly: argparse's own formats it, which imports shutil and textwrap."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        sys.stdout.write(f"staffbridge {__version__}\n")
+        parser.exit()
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="staffbridge",
         description="One canonical Person for staff directories.",
         epilog="Exit codes: 0 all done, 1 some record failed, 2 the run could not start.",
     )
-    parser.add_argument("--version", action="version", version=f"staffbridge {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument(
         "--config",
         metavar="FILE",
