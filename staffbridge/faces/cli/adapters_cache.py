@@ -11,11 +11,13 @@ everything that decided it is unchanged:
   changes it;
 - the sources, recorded when the rows were computed: every module then loaded from outside the standard
   library and site-packages (the adapters and staffbridge itself in an editable install, a plugin on
-  PYTHONPATH), the directories holding them and their data files (mappings), each with its mtime and size.
+  PYTHONPATH), the directories holding them and every file in those (data such as mappings too), each
+  with its mtime and size.
 
-There is one file per interpreter (so two virtual environments do not overwrite each other's). A
-cache file that cannot be read, does not parse or has another shape is never trusted: the rows are
-computed again and the file rewritten (atomically; a cache folder that cannot be written is skipped).
+There is one file per interpreter and `$PYTHONPATH`, so two virtual environments do not overwrite each
+other's. A cache file that cannot be read, does not parse or has another shape is never trusted: the
+rows are computed again and the file rewritten (atomically; a cache folder that cannot be written is
+skipped).
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ def cached_rows(compute: Callable[[], Rows], directory: str | None = None) -> Ro
     import json
 
     key = environment_key()
-    # one file per interpreter (a virtual environment is one), overwritten when its key changes
-    path = os.path.join(directory or cache_directory(), f"adapters-{zlib.crc32(sys.executable.encode()):08x}.json")
+    # one file per interpreter (a virtual environment is one) and $PYTHONPATH, overwritten when its key changes
+    where = f"{sys.executable}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    path = os.path.join(directory or cache_directory(), f"adapters-{zlib.crc32(where.encode()):08x}.json")
     rows = _read(path, key)
     if rows is None:
         rows = json.loads(json.dumps(compute(), default=str))  # exactly what a later cached run returns
