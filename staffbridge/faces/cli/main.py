@@ -40,7 +40,7 @@ from staffbridge.faces.cli.arguments import Parser, UsageError, config_after_com
 from staffbridge.faces.cli.console import EXIT_CANNOT_START, EXIT_INTERRUPTED, EXIT_OK, Console
 from staffbridge.faces.cli.systems import LazyConfig
 
-# command -> (the function adding its arguments, "module:function"; its line in `staffbridge --help`)
+# command -> ("module:function" adding its arguments, imported when it is chosen; its line in --help)
 COMMANDS = {
     "adapters": ("staffbridge.faces.cli.adapters:add_arguments", "installed adapters and what they can do"),
     "list": ("staffbridge.faces.cli.people:add_list_arguments", "the people of a system"),
@@ -87,7 +87,7 @@ def build_parser() -> Parser:
         description="One canonical Person for staff directories.",
         epilog="Exit codes: 0 all done, 1 some record failed, 2 the run could not start.",
     )
-    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     parser.add_argument(
         "--config",
         metavar="FILE",
