@@ -1,4 +1,5 @@
 """The command line, through main([...]) with capsys, and once through `python -m staffbridge`."""
+
 import io
 import json
 import os
@@ -9,15 +10,24 @@ from pathlib import Path
 import pytest
 
 import staffbridge
-from staffbridge.faces.cli.main import main, parse_filters
+from staffbridge.faces.cli.main import main
+from staffbridge.faces.cli.people import parse_filters
 from staffbridge.faces.cli.progress import ProgressBar
 from staffbridge.sandbox.people import sample_people
 from staffbridge.sdk.registry import sandbox_class
 
-STAFF = ("first_name,last_name,email,birthday,department,active\n"
-         "Ada,Lovelace,ada@example.com,1815-12-10,Mathematik,yes\n"
-         "Grace,Hopper,grace@example.com,1906-12-09,Navy,yes\n"
-         "Alan,Turing,alan@example.com,1912-06-23,Mathematik,no\n")
+STAFF = (
+    "first_name,last_name,email,birthday,department,active\n"
+    "Ada,Lovelace,ada@example.com,1815-12-10,Mathematik,yes\n"
+    "Grace,Hopper,grace@example.com,1906-12-09,Navy,yes\n"
+    "Alan,Turing,alan@example.com,1912-06-23,Mathematik,no\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """`staffbridge adapters` keeps a cache under $XDG_CACHE_HOME: the tests' own, not the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture
@@ -36,8 +46,10 @@ def moco_sandbox():
 
 def moco_config(path: Path, sandbox, name="moco") -> None:
     with path.open("a") as out:
-        out.write(f'[systems.{name}]\nadapter = "moco"\nbase_url = "{sandbox.url}"\n'
-                  f'api_key = "${{MOCO_API_KEY}}"\nrate_limit = 10000\nrate_period = 1\n')
+        out.write(
+            f'[systems.{name}]\nadapter = "moco"\nbase_url = "{sandbox.url}"\n'
+            f'api_key = "${{MOCO_API_KEY}}"\nrate_limit = 10000\nrate_period = 1\n'
+        )
 
 
 def run(capsys, *argv):
@@ -102,8 +114,20 @@ def test_migrate_shows_the_plan_and_changes_nothing_without_apply(here, capsys):
 
 def test_migrate_apply_json_report_and_failed_rows(here, capsys):
     (here / "staff.csv").write_text(STAFF + "Bob,Bad,bob@example.com,31.02.1990,Dev,yes\n")
-    code, out, _ = run(capsys, "migrate", "staff.csv", "team.jsonl", "--apply", "--json",
-                       "--report", "report.json", "--match", "email", "--workers", "2")
+    code, out, _ = run(
+        capsys,
+        "migrate",
+        "staff.csv",
+        "team.jsonl",
+        "--apply",
+        "--json",
+        "--report",
+        "report.json",
+        "--match",
+        "email",
+        "--workers",
+        "2",
+    )
     result = json.loads(out)
     assert code == 1 and result["report"]["totals"]["failed"] == 1 and result["report"]["ok"] is False
     rows = json.loads((here / "report.json").read_text())["rows"]
@@ -129,15 +153,18 @@ def test_export_to_csv_then_migrate_the_file_into_moco(here, capsys, monkeypatch
         assert summary["create"] == 12 - active and summary["update"] == 0 and summary["unchanged"] == active
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["list", "moco"], ["no system named 'moco'", "staffbridge.toml"]),
-    (["lsit"], ["invalid choice"]),
-    (["migrate", "a.csv", "b.csv", "--workers", "many"], ["--workers"]),
-    (["migrate", "a.csv", "b.csv", "--report", "r.json"], ["--apply"]),
-    (["list", "staff.csv", "--filter", "active"], ["KEY=VALUE"]),
-    (["list", "staf.csv"], ["staf.csv: no such file"]),
-    (["migrate", "staf.csv", "new.csv"], ["staf.csv: no such file"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["list", "moco"], ["no system named 'moco'", "staffbridge.toml"]),
+        (["lsit"], ["invalid choice"]),
+        (["migrate", "a.csv", "b.csv", "--workers", "many"], ["--workers"]),
+        (["migrate", "a.csv", "b.csv", "--report", "r.json"], ["--apply"]),
+        (["list", "staff.csv", "--filter", "active"], ["KEY=VALUE"]),
+        (["list", "staf.csv"], ["staf.csv: no such file"]),
+        (["migrate", "staf.csv", "new.csv"], ["staf.csv: no such file"]),
+    ],
+)
 def test_bad_arguments_are_one_line_and_exit_2(here, capsys, argv, words):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
@@ -147,9 +174,11 @@ def test_bad_arguments_are_one_line_and_exit_2(here, capsys, argv, words):
 
 def test_config_errors_name_file_system_and_setting(here, capsys, monkeypatch):
     monkeypatch.delenv("NO_SUCH_KEY", raising=False)
-    (here / "staffbridge.toml").write_text('[systems.hr]\nadapter = "personio"\n'
-                                           '[systems.moco]\nadapter = "moco"\ndomain = "acme"\n'
-                                           'api_key = "${NO_SUCH_KEY}"\n')
+    (here / "staffbridge.toml").write_text(
+        '[systems.hr]\nadapter = "personio"\n'
+        '[systems.moco]\nadapter = "moco"\ndomain = "acme"\n'
+        'api_key = "${NO_SUCH_KEY}"\n'
+    )
     code, _, err = run(capsys, "list", "hr")
     assert code == 2 and len(err.splitlines()) == 1
     assert "staffbridge.toml [systems.hr]" in err and "'personio' is not installed" in err and "moco" in err
@@ -165,16 +194,21 @@ def test_config_errors_name_file_system_and_setting(here, capsys, monkeypatch):
 
 def test_an_unreachable_vendor_is_one_line_and_exit_2(here, capsys, monkeypatch):
     monkeypatch.setenv("MOCO_API_KEY", "k-unreachable")
-    (here / "staffbridge.toml").write_text('[systems.moco]\nadapter = "moco"\nbase_url = "http://127.0.0.1:9"\n'
-                                           'api_key = "${MOCO_API_KEY}"\nmax_retries = 0\ntimeout = 2\n')
-    code, out, err = run(capsys, "list", "moco")
+    (here / "staffbridge.toml").write_text(
+        '[systems.moco]\nadapter = "moco"\nbase_url = "http://127.0.0.1:9"\n'
+        'api_key = "${MOCO_API_KEY}"\nmax_retries = 0\ntimeout = 2\n'
+    )
+    code, _, err = run(capsys, "list", "moco")
     assert code == 2 and len(err.splitlines()) == 1 and err.startswith("staffbridge: ")
     assert "Traceback" not in err
 
 
 def test_parse_filters():
     assert parse_filters(["active=true", "tags=a", "tags=b", "email=x=y@example.com"]) == {
-        "active": True, "tags": ["a", "b"], "email": "x=y@example.com"}
+        "active": True,
+        "tags": ["a", "b"],
+        "email": "x=y@example.com",
+    }
 
 
 def test_progress_bar_draws_only_on_a_terminal():
@@ -198,18 +232,31 @@ def test_progress_bar_draws_only_on_a_terminal():
 
 def test_python_dash_m_staffbridge(here):
     env = {**os.environ, "PYTHONPATH": str(Path(staffbridge.__file__).parent.parent)}
-    done = subprocess.run([sys.executable, "-m", "staffbridge", "list", "staff.csv", "--json"], cwd=here,
-                          capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "staffbridge", "list", "staff.csv", "--json"],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0 and [p["first_name"] for p in json.loads(done.stdout)] == ["Ada", "Grace", "Alan"]
-    done = subprocess.run([sys.executable, "-m", "staffbridge", "get", "staff.csv", "1", "--config", "nope.toml"],
-                          cwd=here, capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "staffbridge", "get", "staff.csv", "1", "--config", "nope.toml"],
+        cwd=here,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 2 and done.stderr.startswith("staffbridge: ") and "Traceback" not in done.stderr
 
 
 def test_sandbox_serves_until_interrupted(capsys, monkeypatch):
     def interrupt(seconds):
         raise KeyboardInterrupt
-    monkeypatch.setattr("staffbridge.faces.cli.main.time.sleep", interrupt)
+
+    monkeypatch.setattr("staffbridge.faces.cli.sandbox.time.sleep", interrupt)
     code, out, err = run(capsys, "sandbox", "moco", "--people", "2")
     assert code == 0 and out.startswith("moco") and "http://127.0.0.1:" in out and "Ctrl-C" in err
     code, _, err = run(capsys, "sandbox", "nosuchvendor")

@@ -1,4 +1,5 @@
 """`staffbridge demo`: two in-process sandboxes, plan, apply, plan again: nothing left to do."""
+
 import json
 
 from staffbridge.faces.cli import demo
@@ -26,7 +27,6 @@ def test_demo_json_summary(capsys):
     assert first["create"] > 0 and first["update"] == 3 and first["unchanged"] > 0
     assert second["create"] == second["update"] == second["delete"] == 0
     assert summary["applied"]["failed"] == 0
-
 
 
 def test_demo_into_a_second_moco(capsys):

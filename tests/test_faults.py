@@ -49,7 +49,7 @@ KINDS = ("429", "429-retry-after", "500", "502", "503", "504", "reset", "slow",
 FAST = RetryPolicy(max_retries=8, backoff=0.002, max_backoff=0.02, max_retry_after=0.01)
 WHOSOFF = dict(app_id="sandbox-app", client_secret="sandbox-client-secret", username="admin@example.com",
                password="sandbox-password")
-# WhosOff user types named like MOCO roles, so roles travel (as in bench/bench_migrate.py)
+# WhosOff user types named like MOCO roles, so roles travel (as in tests/bench/bench_migrate.py)
 ROLE_MAP = {"fields": {"role": {"values": {"100": "Mitarbeiter", "200": "Teamleitung", "300": "Administrator"}}}}
 OTHER_PHONE = "+1 555 0100"
 

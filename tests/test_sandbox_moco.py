@@ -467,7 +467,7 @@ def test_unknown_paths_and_methods_are_404(sb: MocoSandbox, http: requests.Sessi
 def test_seeds_100000_people_quickly_and_pages_them() -> None:
     started = time.perf_counter()
     backend = MocoBackend(100_000)
-    # a loose guard against accidentally quadratic seeding, not a benchmark (bench/ measures speed)
+    # a loose guard against accidentally quadratic seeding, not a benchmark (tests/bench/ measures speed)
     assert time.perf_counter() - started < 15
     assert len(backend.users) == 100_000 and len(backend.employments) == 100_000
     last = backend.users[USER_ID_BASE + 99_999]

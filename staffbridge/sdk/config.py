@@ -126,16 +126,6 @@ class Config:
             return path
         return self.path.parent / path
 
-    def secrets(self, environ: Mapping[str, str] | None = None) -> list[str]:
-        """Every secret value any system of this file holds (those that can be worked out)."""
-        found: list[str] = []
-        for name in self.systems:
-            try:
-                found += self._configured(name, os.environ if environ is None else environ).secrets
-            except StaffbridgeError:
-                continue
-        return found
-
 
 def find_config(explicit: str | os.PathLike[str] | None = None,
                 environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path | None:

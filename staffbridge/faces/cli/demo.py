@@ -9,18 +9,26 @@ prints a summary.
 The sandboxes set no rate limit, so the adapters are given a high one: the demo is about the
 migration, not about waiting for MOCO's 120 requests per two minutes.
 """
+
 from __future__ import annotations
 
+import argparse
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+from staffbridge.faces.cli.console import Console
+from staffbridge.faces.cli.migrate import show_plan, show_report
+from staffbridge.sandbox import Sandbox
+from staffbridge.sandbox.moco import MocoSandbox
+from staffbridge.sandbox.people import sample_people, sample_person
+from staffbridge.sandbox.whosoff import WhosOffSandbox
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.sdk.registry import available, connect, sandbox_class
-from staffbridge.sandbox.people import sample_people, sample_person
 
-__all__ = ["DEFAULT_TARGET", "DemoDirectory", "run_demo", "start_directory"]
+__all__ = ["DEFAULT_TARGET", "DemoDirectory", "add_arguments", "run_demo", "start_directory"]
 
 FAST = {"rate_limit": 100_000, "rate_period": 1.0, "max_retries": 1, "timeout": 10.0}
 CHANGED = 3  # target people whose work phone is changed before planning
@@ -32,7 +40,7 @@ class DemoDirectory:
     """A started sandbox and the adapter connected to it."""
 
     vendor: str
-    sandbox: Any
+    sandbox: Sandbox
     adapter: Adapter
     secrets: list[str]
 
@@ -43,7 +51,7 @@ class DemoDirectory:
 
 def _moco(first: int, count: int) -> DemoDirectory:
     key = secrets.token_hex(12)  # a fresh key each run: the demo shows that none is ever printed
-    sandbox = sandbox_class("moco")(seed_people=0, api_key=key)
+    sandbox = MocoSandbox(seed_people=0, api_key=key)
     sandbox.backend.seed(sample_people(count, start=first))
     sandbox.start()
     adapter = connect("moco", base_url=sandbox.url, api_key=key, **FAST)
@@ -52,13 +60,32 @@ def _moco(first: int, count: int) -> DemoDirectory:
 
 def _whosoff(first: int, count: int) -> DemoDirectory:
     app_id, client_secret, password = (secrets.token_hex(12) for _ in range(3))
-    sandbox = sandbox_class("whosoff")(seed_people=0, app_id=app_id, client_secret=client_secret,
-                                        password=password)
+    sandbox = WhosOffSandbox(seed_people=0, app_id=app_id, client_secret=client_secret, password=password)
     sandbox.backend.seed(count, start=first)
     sandbox.start()
-    adapter = connect("whosoff", base_url=sandbox.url, app_id=app_id, client_secret=client_secret,
-                      username="admin@example.com", password=password, **FAST)
+    adapter = connect(
+        "whosoff",
+        base_url=sandbox.url,
+        app_id=app_id,
+        client_secret=client_secret,
+        username="admin@example.com",
+        password=password,
+        **FAST,
+    )
     return DemoDirectory("whosoff", sandbox, adapter, [app_id, client_secret, password])
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--people", type=int, default=60, help="sample staff in the source (default 60)")
+    parser.add_argument(
+        "--target", choices=("whosoff", "moco"), default=None, help="the target sandbox (default: whosoff)"
+    )
+    parser.add_argument("--json", action="store_true", help="the summary as JSON")
+    parser.set_defaults(run=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace, console: Console) -> int:
+    return run_demo(console, source_people=args.people, json_output=args.json, target=args.target)
 
 
 STARTERS: dict[str, Callable[[int, int], DemoDirectory]] = {"moco": _moco, "whosoff": _whosoff}
@@ -75,15 +102,14 @@ def change_phones(target: Adapter, numbers: list[int]) -> list[str]:
     changed = []
     for person in target.list():
         number = wanted.get((person.email or "").casefold())
-        if number is not None:
+        if number is not None and person.id is not None:
             target.update(person.id, {"work_phone": f"+49 30 555 {number:04d}"})
             changed.append(person.label)
     return changed
 
 
-def run_demo(console: Any, source_people: int = 60, json_output: bool = False,
-             target: str | None = None) -> int:
-    """Runs the demo, printing through `console` (staffbridge.cli.Console); returns the exit code."""
+def run_demo(console: Console, source_people: int = 60, json_output: bool = False, target: str | None = None) -> int:
+    """Runs the demo, printing through `console`; returns the exit code."""
     from staffbridge.jobs.migration.run import migrate
 
     started = time.monotonic()
@@ -100,39 +126,53 @@ def run_demo(console: Any, source_people: int = 60, json_output: bool = False,
         console.secrets.extend(goal.secrets)
         say = (lambda text: None) if json_output else console.out
         say(f"Source: MOCO sandbox at {source.sandbox.url} with sample people 0..{source_people - 1}")
-        say(f"Target: {vendor} sandbox at {goal.sandbox.url} with sample people "
+        say(
+            f"Target: {vendor} sandbox at {goal.sandbox.url} with sample people "
             f"{overlap_start}..{overlap_start + source_people * 2 // 3 - 1}"
-            + (" (a second MOCO)" if vendor == "moco" else ""))
+            + (" (a second MOCO)" if vendor == "moco" else "")
+        )
         overlap = [n for n in range(overlap_start, source_people) if sample_person(n).active]
-        changed = change_phones(goal.adapter, overlap[::max(1, len(overlap) // CHANGED)][:CHANGED])
+        changed = change_phones(goal.adapter, overlap[:: max(1, len(overlap) // CHANGED)][:CHANGED])
         say(f"Changed the work phone of {len(changed)} people in the target, so there is something to update.\n")
 
         first = _plan(migrate, source, goal, bar)
         if not json_output:
-            console.show_plan(first)
+            show_plan(console, first)
             console.out("\nApplying ...")
         report = first.apply()
         bar.close()
         if not json_output:
-            console.show_report(report)
+            show_report(console, report)
             console.out("\nPlanning again: everything should be in place now.")
         second = _plan(migrate, source, goal, bar)
         if not json_output:
-            console.show_plan(second)
+            show_plan(console, second)
         left = sum(second.summary()[k] for k in ("create", "update", "delete"))
         seconds = round(time.monotonic() - started, 1)
-        summary = {"source": "moco", "target": vendor, "first_plan": first.summary(), "applied": report.totals,
-                   "ok": report.ok, "second_plan": second.summary(), "left_to_do": left, "seconds": seconds}
+        summary = {
+            "source": "moco",
+            "target": vendor,
+            "first_plan": first.summary(),
+            "applied": report.totals,
+            "ok": report.ok,
+            "second_plan": second.summary(),
+            "left_to_do": left,
+            "seconds": seconds,
+        }
         if json_output:
             console.json(summary)
         else:
             plan = first.summary()
-            console.out(f"\nDemo done in {seconds} s: {report.totals.get('create', 0)} created, "
-                        f"{report.totals.get('update', 0)} updated, {plan['unchanged']} already in place, "
-                        f"{report.totals.get('failed', 0)} failed; the second run found "
-                        f"{left} change{'s' if left != 1 else ''} to make.")
-            console.out("Next: put your own systems in staffbridge.toml and run "
-                        "`staffbridge migrate SOURCE TARGET` (add --apply when the plan looks right).")
+            console.out(
+                f"\nDemo done in {seconds} s: {report.totals.get('create', 0)} created, "
+                f"{report.totals.get('update', 0)} updated, {plan['unchanged']} already in place, "
+                f"{report.totals.get('failed', 0)} failed; the second run found "
+                f"{left} change{'s' if left != 1 else ''} to make."
+            )
+            console.out(
+                "Next: put your own systems in staffbridge.toml and run "
+                "`staffbridge migrate SOURCE TARGET` (add --apply when the plan looks right)."
+            )
         return 0 if report.ok and left == 0 else 1
     finally:
         bar.close()

@@ -6,6 +6,7 @@ times a second, from any number of threads:
     reading source   [##########..........]  120/240
     writing          1,234
 """
+
 from __future__ import annotations
 
 import sys
@@ -19,8 +20,9 @@ __all__ = ["ProgressBar"]
 class ProgressBar:
     """Callable as `progress(done, total, label)`; `total` None means not known yet (a counter)."""
 
-    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None, width: int = 24,
-                 interval: float = 0.1) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, enabled: bool | None = None, width: int = 24, interval: float = 0.1
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = _is_terminal(self.stream) if enabled is None else enabled
         self.width, self.interval = width, interval
@@ -60,7 +62,7 @@ class ProgressBar:
                 self.stream.flush()
                 self._shown = 0
 
-    def __enter__(self) -> "ProgressBar":
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,62 +14,80 @@ output stays machine-readable. `--state FILE` makes later runs incremental where
 
 Exit codes: 0 done; 1 done, but a system could not be read or a record is ambiguous; 2 could not start.
 """
+
 from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from staffbridge.model.errors import ConfigError, StaffbridgeError
+from staffbridge.faces.cli.arguments import add_match_option, config_after_command, match_keys
+from staffbridge.faces.cli.console import EXIT_CANNOT_START, EXIT_FAILED_RECORDS, EXIT_OK, Console, fit
+from staffbridge.faces.cli.systems import connect
 
-__all__ = ["add_unify_parser", "cmd_unify"]
+__all__ = ["add_arguments", "add_unify_parser", "cmd_unify", "parse_authority"]
 
-EXIT_OK, EXIT_FAILED_RECORDS, EXIT_CANNOT_START = 0, 1, 2
+HELP = "one directory from several systems: crosswalk, conflicts, SCIM"
 FORMATS = ("table", "json", "csv", "scim")
 SHOWN = 15  # conflicts listed in the table output, unless --verbose
 
 
-def add_unify_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
-    """Adds the `unify` command to `subparsers` (the `add_subparsers()` of the main parser)."""
-    unify = subparsers.add_parser(
-        "unify", parents=list(parents), help="one directory from several systems: crosswalk, conflicts, SCIM",
-        description="Reads every SYSTEM, matches the same people across them and merges their fields by "
-                    "survivorship rules. Changes nothing in any system.")
-    unify.add_argument("systems", nargs="+", metavar="SYSTEM",
-                       help="systems of the config file (or .csv/.jsonl paths), in order of precedence")
-    unify.add_argument("--authority", action="append", metavar="SYSTEM|FIELD=SYSTEM",
-                       help="the system whose values win (for every field, or for one: email=moco); repeatable")
-    unify.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-    unify.add_argument("--state", metavar="FILE",
-                       help="a JSON state file: later runs read only what changed where the vendor can")
-    unify.add_argument("--full", action="store_true",
-                       help="read every system whole (finds deletes an incremental read cannot see)")
-    unify.add_argument("--full-every", type=int, metavar="N", default=None,
-                       help="with --state: read whole every N runs, incrementally in between")
-    unify.add_argument("--match", action="append", metavar="KEY",
-                       help="match keys in order, e.g. --match email --match first_name+last_name "
-                            "(default: email, employee_number)")
-    unify.add_argument("--rules", metavar="FILE", help="survivorship rules (TOML; see mappings/unify.toml)")
-    unify.add_argument("--output", "-o", metavar="FILE", help="write the directory here instead of stdout")
-    unify.add_argument("--no-extension", action="store_true",
-                       help="scim: core and enterprise schemas only, without staffbridge's extension")
-    unify.add_argument("-v", "--verbose", action="store_true", help="list every conflict")
-    if not any("--config" in action.option_strings for p in parents for action in p._actions):
-        # also accepted after the command, as every command takes it; SUPPRESS keeps a top-level one
-        unify.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    unify.set_defaults(run=cmd_unify)
+def add_unify_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Adds the `unify` command to `subparsers` (the `add_subparsers()` of a parser of your own)."""
+    unify: argparse.ArgumentParser = subparsers.add_parser("unify", parents=[config_after_command()], help=HELP)
+    add_arguments(unify)
     return unify
 
 
-def cmd_unify(args: argparse.Namespace, console: Any = None) -> int:
-    """Runs `staffbridge unify` with parsed `args`; returns the exit code. `console` is the CLI's Console
-    (made here when called on its own); errors that stop the run are one line on stderr, exit 2."""
-    from staffbridge.faces.cli.main import Console, _lazy_config
+def add_arguments(unify: argparse.ArgumentParser) -> None:
+    unify.description = (
+        "Reads every SYSTEM, matches the same people across them and merges their fields by "
+        "survivorship rules. Changes nothing in any system."
+    )
+    unify.add_argument(
+        "systems",
+        nargs="+",
+        metavar="SYSTEM",
+        help="systems of the config file (or .csv/.jsonl paths), in order of precedence",
+    )
+    unify.add_argument(
+        "--authority",
+        action="append",
+        metavar="SYSTEM|FIELD=SYSTEM",
+        help="the system whose values win (for every field, or for one: email=moco); repeatable",
+    )
+    unify.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    unify.add_argument(
+        "--state", metavar="FILE", help="a JSON state file: later runs read only what changed where the vendor can"
+    )
+    unify.add_argument(
+        "--full", action="store_true", help="read every system whole (finds deletes an incremental read cannot see)"
+    )
+    unify.add_argument(
+        "--full-every",
+        type=int,
+        metavar="N",
+        default=None,
+        help="with --state: read whole every N runs, incrementally in between",
+    )
+    add_match_option(unify)
+    unify.add_argument("--rules", metavar="FILE", help="survivorship rules (TOML; see mappings/unify.toml)")
+    unify.add_argument("--output", "-o", metavar="FILE", help="write the directory here instead of stdout")
+    unify.add_argument(
+        "--no-extension",
+        action="store_true",
+        help="scim: core and enterprise schemas only, without staffbridge's extension",
+    )
+    unify.add_argument("-v", "--verbose", action="store_true", help="list every conflict")
+    unify.set_defaults(run=cmd_unify)
 
-    console = console or Console()
-    if getattr(args, "loaded_config", None) is None:
-        args.loaded_config = _lazy_config(args)
+
+def cmd_unify(args: argparse.Namespace, console: Console) -> int:
+    """Runs `staffbridge unify` with parsed `args`; returns the exit code. Errors that stop the run are one
+    line on stderr, exit 2."""
+    from staffbridge.model.errors import StaffbridgeError
+
     try:
         return _run(args, console)
     except StaffbridgeError as exc:
@@ -77,12 +95,12 @@ def cmd_unify(args: argparse.Namespace, console: Any = None) -> int:
         return EXIT_CANNOT_START
 
 
-def _run(args: argparse.Namespace, console: Any) -> int:
-    from staffbridge.faces.cli.main import connect
+def _run(args: argparse.Namespace, console: Console) -> int:
     from staffbridge.jobs.unification.run import unify
+    from staffbridge.model.errors import ConfigError
 
     authority = parse_authority(args.authority)
-    match = [part for given in args.match for part in given.split(",") if part.strip()] if args.match else None
+    match = match_keys(args.match) if args.match else None
     if len(set(args.systems)) != len(args.systems):
         raise ConfigError(f"unify: a system is named twice ({', '.join(args.systems)})", setting="systems")
     if args.full_every is not None and args.full_every < 1:
@@ -91,8 +109,16 @@ def _run(args: argparse.Namespace, console: Any) -> int:
         systems = {name: stack.enter_context(connect(args, name, console)) for name in args.systems}
         bar = console.progress()
         try:
-            directory = unify(systems, match=match, authority=authority, rules=args.rules, state=args.state,
-                              full=args.full, full_every=args.full_every, progress=bar)
+            directory = unify(
+                systems,
+                match=match,
+                authority=authority,
+                rules=args.rules,
+                state=args.state,
+                full=args.full,
+                full_every=args.full_every,
+                progress=bar,
+            )
         finally:
             bar.close()
     document = render(directory, args.format, extension=not args.no_extension)
@@ -116,6 +142,8 @@ def _run(args: argparse.Namespace, console: Any) -> int:
 def parse_authority(given: Sequence[str] | None) -> str | dict[str, str] | None:
     """`--authority moco` -> "moco"; `--authority email=moco --authority phone=hr` -> {"email": "moco", ...};
     both -> {"default": "moco", "email": "hr"}."""
+    from staffbridge.model.errors import ConfigError
+
     if not given:
         return None
     default: str | None = None
@@ -124,16 +152,20 @@ def parse_authority(given: Sequence[str] | None) -> str | dict[str, str] | None:
         name, sep, system = item.partition("=")
         if not sep:
             if default is not None and default != item.strip():
-                raise ConfigError(f"conflicting authorities: --authority {default} and --authority {item.strip()}; "
-                                  "name one (or say which field: --authority email=SYSTEM)", setting="authority")
+                raise ConfigError(
+                    f"conflicting authorities: --authority {default} and --authority {item.strip()}; "
+                    "name one (or say which field: --authority email=SYSTEM)",
+                    setting="authority",
+                )
             default = item.strip()
             continue
         name, system = name.strip(), system.strip()
         if not name or not system:
             raise ConfigError(f"--authority {item!r}: give SYSTEM or FIELD=SYSTEM", setting="authority")
         if fields.get(name, system) != system:
-            raise ConfigError(f"conflicting authorities for {name}: {fields[name]} and {system}; name one",
-                              setting=name)
+            raise ConfigError(
+                f"conflicting authorities for {name}: {fields[name]} and {system}; name one", setting=name
+            )
         fields[name] = system
     if default and fields:
         return {"default": default, **fields}
@@ -141,6 +173,7 @@ def parse_authority(given: Sequence[str] | None) -> str | dict[str, str] | None:
 
 
 # ---------------------------------------------------------------------------------------------- output
+
 
 def render(directory: Any, fmt: str, extension: bool = True) -> list[str]:
     """The directory as lines of text in `fmt`."""
@@ -160,14 +193,18 @@ def table(directory: Any) -> list[str]:
     id_width = min(40, max([len("ID"), *(len(p.id) for p in directory.people)]))
     lines = [f"{'ID':<{id_width}} {'NAME':<26} {'EMAIL':<34} {'CONFLICTS':<24} SYSTEMS"]
     for person in directory.people:
-        systems = " ".join(f"{s}:{i}" + ("?" if person.status[s] == "unknown" else
-                                          "(removed)" if person.status[s] == "removed" else "")
-                           for s, i in person.crosswalk.items())
+        systems = " ".join(
+            f"{s}:{i}"
+            + ("?" if person.status[s] == "unknown" else "(removed)" if person.status[s] == "removed" else "")
+            for s, i in person.crosswalk.items()
+        )
         flags = ", ".join(c.field for c in person.conflicts)
         if person.ambiguity is not None:
             flags = ("AMBIGUOUS " + flags).strip()
-        lines.append(f"{_fit(person.id, id_width)} {_fit(person.person.full_name, 26)} "
-                     f"{_fit(person.person.email, 34)} {_fit(flags, 24)} {systems}")
+        lines.append(
+            f"{fit(person.id, id_width)} {fit(person.person.full_name, 26)} "
+            f"{fit(person.person.email, 34)} {fit(flags, 24)} {systems}"
+        )
     return lines
 
 
@@ -195,10 +232,14 @@ def summary_lines(directory: Any) -> list[str]:
     s = directory.summary()
     lines = [f"\nUnified {s['people']} people from {len(directory.systems)} systems:"]
     for name, read in s["systems"].items():
-        how = {"full": "read whole", "incremental": f"changes since {read['since']}",
-               "failed": "READ FAILED"}[read["mode"]]
-        lines.append(f"  {name:<16} {read['people']:>6} people ({how}: {read['fetched']} records fetched"
-                     + (f", {read['removed']} removed" if read["removed"] else "") + ")")
+        how = {"full": "read whole", "incremental": f"changes since {read['since']}", "failed": "READ FAILED"}[
+            read["mode"]
+        ]
+        lines.append(
+            f"  {name:<16} {read['people']:>6} people ({how}: {read['fetched']} records fetched"
+            + (f", {read['removed']} removed" if read["removed"] else "")
+            + ")"
+        )
     if len(directory.systems) > 2:
         lines.append(f"  {'in all systems':<16} {s['in_all']:>6}")
     lines.append(f"  {'matched (2+)':<16} {s['matched']:>6}")
@@ -210,14 +251,11 @@ def summary_lines(directory: Any) -> list[str]:
         if s[key]:
             lines.append(f"  {key:<16} {s[key]:>6}")
     if any(read.mode == "incremental" for read in directory.reads.values()):
-        lines.append("note: an incremental read does not see deletes; run with --full now and then "
-                     "(MOCO recommends a DELETE webhook for them)")
+        lines.append(
+            "note: an incremental read does not see deletes; run with --full now and then "
+            "(MOCO recommends a DELETE webhook for them)"
+        )
     return lines
-
-
-def _fit(value: Any, width: int) -> str:
-    text = "" if value is None else str(value).replace("\n", " ")
-    return f"{text[:width - 1]}…" if len(text) > width else f"{text:<{width}}"
 
 
 def _write(path: str, lines: list[str]) -> None:
@@ -225,14 +263,6 @@ def _write(path: str, lines: list[str]) -> None:
         with open(path, "w", encoding="utf-8") as stream:
             stream.write("\n".join(lines) + "\n")
     except OSError as exc:
+        from staffbridge.model.errors import StaffbridgeError
+
         raise StaffbridgeError(f"cannot write {path}: {exc.strerror}") from None
-
-
-def main(argv: Sequence[str] | None = None) -> int:  # `python -m staffbridge.cli_unify ...` until wired
-    parser = argparse.ArgumentParser(prog="staffbridge")
-    add_unify_parser(parser.add_subparsers(dest="command", required=True))
-    return cmd_unify(parser.parse_args(argv))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

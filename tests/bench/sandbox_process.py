@@ -1,4 +1,5 @@
 """Run a vendor sandbox in a child process, so a benchmark measures only the client's time and memory."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,9 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 SERVE = """
 import json, sys, time
@@ -23,9 +25,13 @@ while True:
 @contextmanager
 def serve(vendor: str, people: int, **options: Any) -> Iterator[tuple[str, str]]:
     """Yields the sandbox's (base URL, server root); `options` go to its constructor (rate_limit, ...)."""
-    child = subprocess.Popen([sys.executable, "-c", SERVE, vendor, str(people), json.dumps(options)],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    child = subprocess.Popen(
+        [sys.executable, "-c", SERVE, vendor, str(people), json.dumps(options)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         line = child.stdout.readline() if child.stdout else ""
         found = re.match(r"(http://\S+) (http://\S+)", line)

@@ -1,6 +1,6 @@
 """MOCO adapter benchmark: prints figures (ratios against baselines run in the same process).
 
-    python bench/bench_moco.py [--people 10000] [--memory-people 100000] [--translate 100000]
+    python tests/bench/bench_moco.py [--people 10000] [--memory-people 100000] [--translate 100000]
 
 1. Listing N users from the MOCO sandbox: requests made, wall time against a plain `requests` loop
    over the same pages (the floor any client pays for HTTP + JSON).
@@ -8,6 +8,7 @@
 3. Translating MOCO records to Person: records per second against a hand-written dict translation.
 The sandbox runs in a child process so its own work is not counted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,9 +22,10 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import staffbridge  # noqa: E402
-from sandbox_process import sandbox_process  # noqa: E402
-from staffbridge.sandbox.moco import MocoBackend  # noqa: E402
+from sandbox_process import sandbox_process
+
+import staffbridge
+from staffbridge.sandbox.moco import MocoBackend
 
 KEY = "sandbox-key"
 UNLIMITED = dict(rate_limit=1_000_000, rate_period=1.0)
@@ -55,8 +57,10 @@ def listing(people: int, rounds: int = 3) -> None:
         adapter_loop(url), plain_loop(url)  # warm both (connections, the sandbox's list cache)
         plain = min((plain_loop(url) for _ in range(rounds)), key=lambda r: r[2])
         ours = min((adapter_loop(url) for _ in range(rounds)), key=lambda r: r[2])
-    print(f"list {people:>7,} users   staffbridge: {ours[0]:,} people, {ours[1]} requests, {ours[2]:.3f} s"
-          f" | plain requests loop: {plain[1]} requests, {plain[2]:.3f} s | ratio {ours[2] / plain[2]:.2f}x")
+    print(
+        f"list {people:>7,} users   staffbridge: {ours[0]:,} people, {ours[1]} requests, {ours[2]:.3f} s"
+        f" | plain requests loop: {plain[1]} requests, {plain[2]:.3f} s | ratio {ours[2] / plain[2]:.2f}x"
+    )
 
 
 def peak_memory(people: int) -> float:
@@ -75,15 +79,23 @@ def hand_written(record: dict) -> dict:
     """What a careful user would write by hand for the same fields."""
     unit, role = record.get("unit") or {}, record.get("role") or {}
     return {
-        "id": str(record["id"]), "first_name": record.get("firstname") or None,
-        "last_name": record.get("lastname") or None, "email": record.get("email") or None,
-        "active": record.get("active"), "external": record.get("extern"),
-        "mobile_phone": record.get("mobile_phone") or None, "work_phone": record.get("work_phone") or None,
-        "address": record.get("home_address") or None, "notes": record.get("info") or None,
+        "id": str(record["id"]),
+        "first_name": record.get("firstname") or None,
+        "last_name": record.get("lastname") or None,
+        "email": record.get("email") or None,
+        "active": record.get("active"),
+        "external": record.get("extern"),
+        "mobile_phone": record.get("mobile_phone") or None,
+        "work_phone": record.get("work_phone") or None,
+        "address": record.get("home_address") or None,
+        "notes": record.get("info") or None,
         "birthday": dt.date.fromisoformat(record["birthday"]) if record.get("birthday") else None,
-        "iban": record.get("iban") or None, "avatar_url": record.get("avatar_url"),
-        "tags": list(record.get("tags") or []), "custom_fields": dict(record.get("custom_properties") or {}),
-        "department": (str(unit.get("id")), unit.get("name")), "role": (str(role.get("id")), role.get("name")),
+        "iban": record.get("iban") or None,
+        "avatar_url": record.get("avatar_url"),
+        "tags": list(record.get("tags") or []),
+        "custom_fields": dict(record.get("custom_properties") or {}),
+        "department": (str(unit.get("id")), unit.get("name")),
+        "role": (str(role.get("id")), role.get("name")),
         "created_at": dt.datetime.fromisoformat(record["created_at"].replace("Z", "+00:00")),
         "updated_at": dt.datetime.fromisoformat(record["updated_at"].replace("Z", "+00:00")),
     }
@@ -101,8 +113,10 @@ def translation(count: int) -> None:
     for record in records:
         mapping.to_person(record, "moco")
     ours = time.perf_counter() - started
-    print(f"translate {count:,} MOCO records   staffbridge: {count / ours:,.0f} records/s"
-          f" | hand-written dict: {count / by_hand:,.0f} records/s | ratio {ours / by_hand:.2f}x slower")
+    print(
+        f"translate {count:,} MOCO records   staffbridge: {count / ours:,.0f} records/s"
+        f" | hand-written dict: {count / by_hand:,.0f} records/s | ratio {ours / by_hand:.2f}x slower"
+    )
 
 
 def main() -> None:
@@ -113,8 +127,10 @@ def main() -> None:
     args = parser.parse_args()
     listing(args.people)
     small, large = peak_memory(1_000), peak_memory(args.memory_people)
-    print(f"peak memory listing   1,000 users: {small:.1f} MB | {args.memory_people:,} users: {large:.1f} MB"
-          f" | difference {large - small:+.1f} MB")
+    print(
+        f"peak memory listing   1,000 users: {small:.1f} MB | {args.memory_people:,} users: {large:.1f} MB"
+        f" | difference {large - small:+.1f} MB"
+    )
     translation(args.translate)
 
 

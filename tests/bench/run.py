@@ -1,6 +1,6 @@
 """The benchmark suite: one command, one table.
 
-    python bench/run.py [--people 10000] [--memory 1000,100000] [--translate 100000]
+    python tests/bench/run.py [--people 10000] [--memory 1000,100000] [--translate 100000]
                         [--migrate 10000] [--rate 200] [--window 10] [--workers 8] [--rounds 3]
                         [--startup-runs 10] [--only list,memory,translate,migrate,startup]
 
@@ -15,12 +15,14 @@ What it measures (every sandbox runs in a child process, so only the client is m
 - migrate: a MOCO -> WhosOff migration of --migrate people with the WhosOff sandbox answering 429
   beyond --rate requests a second (a sliding --window) and the adapter given the same limit:
   wall time, the least time the limit allows, utilisation (least / wall), requests per migrated
-  person; then a second run, which should send nothing. (bench/bench_migrate.py prints more.)
-- startup: `staffbridge --version` and `staffbridge adapters` against `python -c pass` (median).
+  person; then a second run, which should send nothing. (tests/bench/bench_migrate.py prints more.)
+- startup: `staffbridge --version` and `staffbridge adapters` (warm and cold cache) against `python -c pass`
+  (median; tests/bench/startup.py prints the same on its own).
 
 The default run takes a few minutes; smaller sizes (e.g. --people 2000 --memory 1000,20000
 --migrate 2000) take well under one.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,29 +32,36 @@ import hashlib
 import json
 import os
 import secrets
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import staffbridge  # noqa: E402
 from bench_migrate import ROLE_MAP, writes_seen  # noqa: E402
+from bench_moco import hand_written as moco_by_hand  # noqa: E402
 from sandbox_process import sandbox_process as serve  # noqa: E402
 from sandbox_process import serve as serve_with_root  # noqa: E402
-from bench_moco import hand_written as moco_by_hand  # noqa: E402
+from startup import measure as measure_startup  # noqa: E402
+
+import staffbridge  # noqa: E402
 
 KEY = "sandbox-key"
-WHOSOFF = dict(app_id="sandbox-app", client_secret="sandbox-client-secret", username="admin@example.com",
-               password="sandbox-password")
+WHOSOFF = dict(
+    app_id="sandbox-app",
+    client_secret="sandbox-client-secret",
+    username="admin@example.com",
+    password="sandbox-password",
+)
 UNLIMITED = dict(rate_limit=1_000_000, rate_period=1.0)
+
+
 class Table:
     """The one table printed at the end: (measure, staffbridge, baseline, comparison)."""
 
@@ -61,19 +70,25 @@ class Table:
 
     def add(self, measure: str, ours: str, baseline: str = "", comparison: str = "") -> None:
         self.rows.append((measure, ours, baseline, comparison))
-        print(f"  {measure}: {ours}" + (f" | {baseline}" if baseline else "") +
-              (f" | {comparison}" if comparison else ""), file=sys.stderr, flush=True)
+        print(
+            f"  {measure}: {ours}"
+            + (f" | {baseline}" if baseline else "")
+            + (f" | {comparison}" if comparison else ""),
+            file=sys.stderr,
+            flush=True,
+        )
 
     def render(self) -> str:
         head = ("measure", "staffbridge", "baseline", "comparison")
         widths = [max(len(row[i]) for row in [head, *self.rows]) for i in range(4)]
         line = "+-" + "-+-".join("-" * w for w in widths) + "-+"
-        out = [line, "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |", line]
-        out += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in self.rows]
-        return "\n".join(out + [line])
+        out = [line, "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |", line]
+        out += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in self.rows]
+        return "\n".join([*out, line])
 
 
 # ---------------------------------------------------------------------------------------------- clients
+
 
 def connect(vendor: str, url: str, **extra: Any) -> Any:
     if vendor == "moco":
@@ -108,12 +123,22 @@ def plain(vendor: str, url: str) -> tuple[int, int]:
         nonce = secrets.token_hex(16)
         digest = hashlib.sha512((nonce + WHOSOFF["client_secret"]).encode()).hexdigest()
         session.headers["app-id"] = WHOSOFF["app_id"]
-        answer = session.post(f"{url}/v4/authenticate/with-credentials", json={
-            "username": WHOSOFF["username"], "password": WHOSOFF["password"], "ip_address": "", "nonce": nonce,
-            "secret": digest, "app_id": WHOSOFF["app_id"], "delay": False}).json()
+        answer = session.post(
+            f"{url}/v4/authenticate/with-credentials",
+            json={
+                "username": WHOSOFF["username"],
+                "password": WHOSOFF["password"],
+                "ip_address": "",
+                "nonce": nonce,
+                "secret": digest,
+                "app_id": WHOSOFF["app_id"],
+                "delay": False,
+            },
+        ).json()
         session.headers["Authorization"] = f"Bearer {answer['Data']['token']['access_token']}"
-        data = session.post(f"{url}/v4/user/retrieve", json={"map_type_id": "0", "map_id": "0",
-                                                              "status_id": "99"}).json()["Data"]
+        data = session.post(
+            f"{url}/v4/user/retrieve", json={"map_type_id": "0", "map_id": "0", "status_id": "99"}
+        ).json()["Data"]
         return len(data), 2
     session.headers["x-API-Key"] = KEY
     return len(session.get(f"{url}/v2/users/").json()), 1
@@ -155,26 +180,38 @@ def best(run: Callable[[], tuple[int, int] | None], rounds: int) -> tuple[float,
 
 # ---------------------------------------------------------------------------------------------- measures
 
+
 def listing(table: Table, people: int, rounds: int) -> None:
     for vendor in ("moco", "whosoff", "fieldservice"):
         with serve(vendor, people) as url:
-            mine = best(lambda: ours(vendor, url), rounds)
-            floor = best(lambda: plain(vendor, url), rounds)
+            mine = best(lambda vendor=vendor, url=url: ours(vendor, url), rounds)
+            floor = best(lambda vendor=vendor, url=url: plain(vendor, url), rounds)
             wrapper = best(lambda: moco_wrapper_loop(url), rounds) if vendor == "moco" else None
         assert mine and floor
         seconds, count, calls = mine
-        table.add(f"list {count:,} {vendor} people", f"{seconds:.2f} s ({count / seconds:,.0f}/s)",
-                  f"plain requests: {floor[0]:.2f} s", f"{seconds / floor[0]:.2f}x the plain loop")
-        table.add(f"  requests per person ({vendor})", f"{calls / count:.4f} ({calls} requests)",
-                  f"plain requests: {floor[2] / floor[1]:.4f} ({floor[2]} requests)")
+        table.add(
+            f"list {count:,} {vendor} people",
+            f"{seconds:.2f} s ({count / seconds:,.0f}/s)",
+            f"plain requests: {floor[0]:.2f} s",
+            f"{seconds / floor[0]:.2f}x the plain loop",
+        )
+        table.add(
+            f"  requests per person ({vendor})",
+            f"{calls / count:.4f} ({calls} requests)",
+            f"plain requests: {floor[2] / floor[1]:.4f} ({floor[2]} requests)",
+        )
         if vendor == "moco":
             if wrapper is None:
                 table.add("  moco-wrapper", "", "not installed", "pip install -e '.[bench]'")
             else:
-                table.add(f"list {count:,} moco people", f"{seconds:.2f} s",
-                          f"moco-wrapper: {wrapper[0]:.2f} s ({wrapper[1]:,} people, {wrapper[2]} requests)",
-                          f"{wrapper[0] / seconds:.2f}x faster than moco-wrapper" if wrapper[0] > seconds
-                          else f"{seconds / wrapper[0]:.2f}x slower than moco-wrapper")
+                table.add(
+                    f"list {count:,} moco people",
+                    f"{seconds:.2f} s",
+                    f"moco-wrapper: {wrapper[0]:.2f} s ({wrapper[1]:,} people, {wrapper[2]} requests)",
+                    f"{wrapper[0] / seconds:.2f}x faster than moco-wrapper"
+                    if wrapper[0] > seconds
+                    else f"{seconds / wrapper[0]:.2f}x slower than moco-wrapper",
+                )
 
 
 def peak_memory(vendor: str, people: int) -> float:
@@ -201,49 +238,77 @@ def memory(table: Table, sizes: list[int]) -> None:
     for vendor in ("moco", "whosoff", "fieldservice"):
         peaks = [peak_memory(vendor, size) for size in sizes]
         note = " (paged setting)" if vendor == "fieldservice" else ""
-        table.add(f"peak memory listing {vendor}{note}",
-                  " | ".join(f"{size:,}: {peak:.1f} MB" for size, peak in zip(sizes, peaks)), "",
-                  f"x{peaks[-1] / peaks[0]:.1f} for x{sizes[-1] / sizes[0]:,.0f} people")
+        table.add(
+            f"peak memory listing {vendor}{note}",
+            " | ".join(f"{size:,}: {peak:.1f} MB" for size, peak in zip(sizes, peaks, strict=True)),
+            "",
+            f"x{peaks[-1] / peaks[0]:.1f} for x{sizes[-1] / sizes[0]:,.0f} people",
+        )
 
 
-USER_TYPES = {"100": "staff", "200": "approver", "210": "approver plus add", "220": "approver plus add edit cancel",
-              "300": "super user", "310": "super user with staff hub"}
+USER_TYPES = {
+    "100": "staff",
+    "200": "approver",
+    "210": "approver plus add",
+    "220": "approver plus add edit cancel",
+    "300": "super user",
+    "310": "super user with staff hub",
+}
 
 
 def whosoff_by_hand(record: dict) -> dict:
     """The fields mappings/whosoff.toml reads, written out by hand."""
+
     def date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(value[:10]) if value else None
+
     approver = record.get("approver_id")
-    return {"id": str(record["user_id"]), "first_name": record.get("first_name") or None,
-            "middle_name": record.get("middle_name") or None, "last_name": record.get("last_name") or None,
-            "title": record.get("title") or None, "employee_number": record.get("staff_code") or None,
-            "email": record.get("email_contact") or None, "work_phone": record.get("work_telephone") or None,
-            "mobile_phone": record.get("mobile_telephone") or None,
-            "username": record.get("active_directory_username") or None, "active": record.get("status_id") == "1",
-            "manager_id": str(approver) if approver not in (None, 0, "0") else None,
-            "employment_start": date(record.get("employment_started_date")),
-            "employment_end": date(record.get("employment_ended_date")),
-            "avatar_url": record.get("image_url_large"),
-            "department": (str(record.get("department_id")), record.get("department_name")),
-            "role": USER_TYPES.get(str(record.get("user_type_id")))}
+    return {
+        "id": str(record["user_id"]),
+        "first_name": record.get("first_name") or None,
+        "middle_name": record.get("middle_name") or None,
+        "last_name": record.get("last_name") or None,
+        "title": record.get("title") or None,
+        "employee_number": record.get("staff_code") or None,
+        "email": record.get("email_contact") or None,
+        "work_phone": record.get("work_telephone") or None,
+        "mobile_phone": record.get("mobile_telephone") or None,
+        "username": record.get("active_directory_username") or None,
+        "active": record.get("status_id") == "1",
+        "manager_id": str(approver) if approver not in (None, 0, "0") else None,
+        "employment_start": date(record.get("employment_started_date")),
+        "employment_end": date(record.get("employment_ended_date")),
+        "avatar_url": record.get("image_url_large"),
+        "department": (str(record.get("department_id")), record.get("department_name")),
+        "role": USER_TYPES.get(str(record.get("user_type_id"))),
+    }
 
 
 def fieldservice_by_hand(record: dict) -> dict:
     general, access, contract = record.get("general") or {}, record.get("access") or {}, record.get("contract") or {}
     contact, status = record.get("contact") or {}, record.get("status") or {}
     birth = general.get("birthDate")
-    return {"id": record["_id"], "first_name": general.get("firstName"), "last_name": general.get("lastName"),
-            "birthday": dt.datetime.strptime(birth, "%d.%m.%Y").date() if birth else None,
-            "language": general.get("language"), "notes": general.get("description"),
-            "email": access.get("email"), "username": str(record["id"]) if record.get("id") is not None else None,
-            "work_phone": contact.get("telephone"), "mobile_phone": contact.get("mobile"),
-            "employment_start": dt.date.fromisoformat(contract["startDate"][:10]) if contract.get("startDate") else None,
-            "department": contract.get("department"), "role": record.get("accessGroupId"),
-            "address": dict(record.get("address") or {}), "tags": list(record.get("tags") or []),
-            "employee_number": str(record.get("number")),
-            "created_at": dt.datetime.fromisoformat(status["createdAt"].replace("Z", "+00:00"))
-            if status.get("createdAt") else None}
+    return {
+        "id": record["_id"],
+        "first_name": general.get("firstName"),
+        "last_name": general.get("lastName"),
+        "birthday": dt.datetime.strptime(birth, "%d.%m.%Y").date() if birth else None,
+        "language": general.get("language"),
+        "notes": general.get("description"),
+        "email": access.get("email"),
+        "username": str(record["id"]) if record.get("id") is not None else None,
+        "work_phone": contact.get("telephone"),
+        "mobile_phone": contact.get("mobile"),
+        "employment_start": dt.date.fromisoformat(contract["startDate"][:10]) if contract.get("startDate") else None,
+        "department": contract.get("department"),
+        "role": record.get("accessGroupId"),
+        "address": dict(record.get("address") or {}),
+        "tags": list(record.get("tags") or []),
+        "employee_number": str(record.get("number")),
+        "created_at": dt.datetime.fromisoformat(status["createdAt"].replace("Z", "+00:00"))
+        if status.get("createdAt")
+        else None,
+    }
 
 
 def vendor_records(vendor: str, count: int) -> list[dict]:
@@ -263,8 +328,11 @@ def vendor_records(vendor: str, count: int) -> list[dict]:
 
 
 def translation(table: Table, count: int) -> None:
-    for vendor, by_hand in (("moco", moco_by_hand), ("whosoff", whosoff_by_hand),
-                            ("fieldservice", fieldservice_by_hand)):
+    for vendor, by_hand in (
+        ("moco", moco_by_hand),
+        ("whosoff", whosoff_by_hand),
+        ("fieldservice", fieldservice_by_hand),
+    ):
         records = vendor_records(vendor, count)
         adapter = connect(vendor, "http://127.0.0.1:9")
         started = time.perf_counter()
@@ -275,60 +343,67 @@ def translation(table: Table, count: int) -> None:
         for record in records:
             adapter.to_person(record)
         mine = time.perf_counter() - started
-        table.add(f"translate {count:,} {vendor} records", f"{count / mine:,.0f} records/s",
-                  f"hand-written: {count / hand:,.0f} records/s", f"{mine / hand:.2f}x the hand-written time")
+        table.add(
+            f"translate {count:,} {vendor} records",
+            f"{count / mine:,.0f} records/s",
+            f"hand-written: {count / hand:,.0f} records/s",
+            f"{mine / hand:.2f}x the hand-written time",
+        )
 
 
 def migration(table: Table, people: int, rate: float, window: float, workers: int) -> None:
     limit = int(rate * window)
     overlap = max(people // 20, 10)  # some people already in the target, so there are matches too
-    with tempfile.TemporaryDirectory() as folder, serve_with_root("moco", people) as source, \
-            serve_with_root("whosoff", overlap, rate_limit=limit or None, rate_window=window) as target:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        serve_with_root("moco", people) as source,
+        serve_with_root("whosoff", overlap, rate_limit=limit or None, rate_window=window) as target,
+    ):
         journal = str(Path(folder) / "journal.sqlite")
         for label in ("first run", "second run"):
             source_adapter = connect("moco", source[0])
             target_adapter = connect("whosoff", target[0], rate_limit=limit, rate_period=window)
             before = writes_seen(target[1])
             started = time.perf_counter()
-            plan = staffbridge.migrate(source_adapter, target_adapter, mapping=ROLE_MAP, journal=journal,
-                                       workers=workers)
+            plan = staffbridge.migrate(
+                source_adapter, target_adapter, mapping=ROLE_MAP, journal=journal, workers=workers
+            )
             report = plan.apply()
             wall = time.perf_counter() - started
             sent = target_adapter.transport.requests_sent
             least = max(sent - limit, 0) / rate  # the first window's requests need not wait
             migrated = report.totals["create"] + report.totals["update"]
             if label == "first run":
-                table.add(f"migrate {people:,} MOCO -> WhosOff at {rate:g} req/s",
-                          f"{wall:.1f} s, {sent:,} requests, {report.totals['failed']} failed",
-                          f"least time the limit allows: {least:.1f} s",
-                          f"utilisation {100 * least / wall:.0f}%")
-                table.add("  requests per migrated person", f"{sent / migrated if migrated else 0:.3f}",
-                          f"{writes_seen(target[1]) - before:,} writes seen by the target",
-                          f"rate-limiter waits {target_adapter.transport.limiter.waited:.0f} s "
-                          f"(summed over {workers} workers)")
+                table.add(
+                    f"migrate {people:,} MOCO -> WhosOff at {rate:g} req/s",
+                    f"{wall:.1f} s, {sent:,} requests, {report.totals['failed']} failed",
+                    f"least time the limit allows: {least:.1f} s",
+                    f"utilisation {100 * least / wall:.0f}%",
+                )
+                table.add(
+                    "  requests per migrated person",
+                    f"{sent / migrated if migrated else 0:.3f}",
+                    f"{writes_seen(target[1]) - before:,} writes seen by the target",
+                    f"rate-limiter waits {target_adapter.transport.limiter.waited:.0f} s "
+                    f"(summed over {workers} workers)",
+                )
                 time.sleep(window)  # a new process would find the window full: start the second one clear
             else:
-                table.add("  second run (nothing changed)", f"{wall:.1f} s, {sent} requests to the target",
-                          "", f"{report.totals['unchanged']:,} unchanged")
+                table.add(
+                    "  second run (nothing changed)",
+                    f"{wall:.1f} s, {sent} requests to the target",
+                    "",
+                    f"{report.totals['unchanged']:,} unchanged",
+                )
 
 
 def startup(table: Table, runs: int) -> None:
-    script = Path(sys.executable).with_name("staffbridge")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "staffbridge"]
-
-    def median(argv: list[str]) -> float:
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-            times.append(time.perf_counter() - started)
-        return statistics.median(times) * 1000
-
-    floor = median([sys.executable, "-c", "pass"])
-    for args in (["--version"], ["adapters"]):
-        took = median(command + args)
-        table.add(f"start-up: staffbridge {' '.join(args)}", f"{took:.0f} ms", f"python -c pass: {floor:.0f} ms",
-                  f"+{took - floor:.0f} ms")
+    for what, took, ratio, goal in measure_startup(runs):
+        if what == "python -c pass":
+            floor = took
+            continue
+        verdict = f"; goal {goal:g}x {'met' if ratio <= goal else 'NOT met'}" if goal else ""
+        table.add(f"start-up: {what}", f"{took:.0f} ms", f"python -c pass: {floor:.0f} ms", f"{ratio:.1f}x{verdict}")
 
 
 def main() -> None:
@@ -342,8 +417,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8, help="migration writer threads (default 8)")
     parser.add_argument("--rounds", type=int, default=3, help="timed list runs, the best counts (default 3)")
     parser.add_argument("--startup-runs", type=int, default=10, help="start-up timings, median (default 10)")
-    parser.add_argument("--only", default="list,memory,translate,migrate,startup",
-                        help="which parts, comma-separated (default all)")
+    parser.add_argument(
+        "--only", default="list,memory,translate,migrate,startup", help="which parts, comma-separated (default all)"
+    )
     args = parser.parse_args()
     parts = set(args.only.split(","))
     table = Table()

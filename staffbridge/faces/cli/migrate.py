@@ -1,0 +1,166 @@
+"""`staffbridge migrate SOURCE TARGET`: shows the plan, and with --apply runs it; also how plans and
+reports read on the terminal (the demo shows them the same way)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from staffbridge.faces.cli.arguments import UsageError, add_match_option, match_keys
+from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console
+from staffbridge.faces.cli.systems import connect
+
+DEFAULT_MATCH = ("email", "employee_number")
+SHOWN = 15  # steps listed per kind of change in a plan, unless --verbose
+
+
+def add_arguments(move: argparse.ArgumentParser) -> None:
+    move.description = "Shows what would change in TARGET; changes nothing without --apply."
+    move.add_argument("source", metavar="SOURCE", help="where the people come from (a system or a .csv/.jsonl path)")
+    move.add_argument("target", metavar="TARGET", help="where they go (a system or a .csv/.jsonl path)")
+    move.add_argument("--apply", action="store_true", help="make the changes (default: only show them)")
+    add_match_option(move)
+    move.add_argument("--map", metavar="FILE", help="a mapping file laid over the target's (value maps)")
+    move.add_argument("--journal", metavar="FILE", help="record each write; a rerun resumes, never duplicates")
+    move.add_argument("--report", metavar="FILE", help="write the report (.csv, else JSON)")
+    move.add_argument("--delete-missing", action="store_true", help="delete target people no source person matches")
+    move.add_argument("--workers", type=int, default=4, metavar="N", help="parallel writes (default 4)")
+    move.add_argument(
+        "--welcome-email",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ask the target to send its welcome email to people created",
+    )
+    move.add_argument("--json", action="store_true", help="the plan (and report) as JSON")
+    move.add_argument("-v", "--verbose", action="store_true", help="list every step of the plan")
+    move.set_defaults(run=cmd_migrate)
+
+
+def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
+    from staffbridge.jobs.migration.run import migrate
+
+    if args.report and not args.apply:
+        raise UsageError("--report is written by a run with --apply (see the plan with --json)")
+    match = match_keys(args.match or DEFAULT_MATCH)
+    bar = console.progress()  # one bar for planning and applying; close() blanks it between
+    with (
+        connect(args, args.source, console) as source,
+        connect(args, args.target, console, read_from=False) as target,
+    ):
+        try:
+            plan = migrate(
+                source,
+                target,
+                match=match,
+                mapping=args.map,
+                dry_run=True,
+                delete_missing=args.delete_missing,
+                journal=args.journal,
+                workers=args.workers,
+                progress=bar,
+                welcome_email=args.welcome_email,
+            )
+        finally:
+            bar.close()
+        if not args.json:
+            show_plan(console, plan, args.verbose)
+        if not args.apply:
+            if args.json:
+                console.json(plan.to_dict())
+            else:
+                console.out("\nNothing was changed: run again with --apply to make these changes.")
+            return EXIT_FAILED_RECORDS if _plan_failed(plan) else EXIT_OK
+        try:
+            report = plan.apply()
+        finally:
+            bar.close()
+    if args.report:
+        _write_report(report, args.report)
+    if args.json:
+        console.json({"plan": plan.to_dict(), "report": report.to_dict()})
+    else:
+        console.out("")
+        show_report(console, report)
+        if args.report:
+            console.out(f"Report written to {args.report}.")
+    return EXIT_OK if report.ok else EXIT_FAILED_RECORDS
+
+
+def show_plan(console: Console, plan: Any, verbose: bool = False) -> None:
+    summary = plan.summary()
+    console.out(
+        f"Plan: {plan.source.name} -> {plan.target.name} "
+        f"({summary['source']} people in the source, {summary['target']} in the target)"
+    )
+    for key in ("create", "update", "unchanged", "conflict", "cannot_migrate", "delete"):
+        console.out(f"  {key.replace('_', ' '):<15} {summary[key]:>6}")
+    if getattr(plan, "read_error", None):
+        console.out(f"  the source could not be read completely: {plan.read_error}")
+    sections = (
+        ("create", "+", plan.creates),
+        ("update", "~", plan.updates),
+        ("conflict", "!", plan.conflicts),
+        ("cannot migrate", "!", plan.cannot_migrate),
+        ("delete", "-", plan.deletes),
+    )
+    for title, mark, steps in sections:
+        if not steps:
+            continue
+        console.out(f"\n{title.capitalize()}:")
+        for step in steps if verbose else steps[:SHOWN]:
+            console.out(f"  {mark} {_step_text(step)}")
+        if not verbose and len(steps) > SHOWN:
+            console.out(f"  ... and {len(steps) - SHOWN} more (--verbose lists all, --json too)")
+    for note in getattr(plan, "notes", []) or []:
+        console.out(f"note: {note}")
+
+
+def show_report(console: Console, report: Any) -> None:
+    totals = report.totals
+    words = (("create", "created"), ("update", "updated"), ("delete", "deleted"), ("unchanged", "unchanged"))
+    done = ", ".join(f"{totals[key]} {word}" for key, word in words if totals.get(key))
+    console.out(f"Applied: {done or 'nothing to do'}; {totals.get('failed', 0)} failed.")
+    for row in report.failures:
+        who = " ".join(p for p in (row.name, f"<{row.email}>" if row.email else None) if p) or "?"
+        ids = "/".join(i for i in (row.source_id, row.target_id) if i)
+        console.out(f"  x {row.action} {ids} {who}: {row.reason}")
+    if not report.source_complete:
+        console.out("  the source was not read completely: nothing was deleted")
+
+
+def _step_text(step: Any) -> str:
+    text: str = step.label
+    if step.changes:
+        text += ": " + "; ".join(f"{c.field} {_value(c.before)} -> {_value(c.after)}" for c in step.changes)
+    if step.reason:
+        text += f": {step.reason}"
+    return text
+
+
+def _value(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "(empty)"
+    if hasattr(value, "same_as"):  # a Ref: names travel, ids do not
+        return repr(value.name or value.id)
+    if hasattr(value, "as_text"):
+        value = value.as_text()
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
+    text = repr(value)
+    return text if len(text) <= 50 else text[:47] + "..."
+
+
+def _plan_failed(plan: Any) -> bool:
+    return bool(plan.conflicts or plan.cannot_migrate or not plan.source_complete)
+
+
+def _write_report(report: Any, path: str) -> None:
+    from staffbridge.model.errors import StaffbridgeError
+
+    try:
+        if path.lower().endswith(".csv"):
+            report.to_csv(path)
+        else:
+            report.to_json(path)
+    except OSError as exc:
+        raise StaffbridgeError(f"cannot write the report to {path}: {exc.strerror}") from None
