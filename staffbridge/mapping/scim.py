@@ -42,7 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Protocol, runtime_checkable
 
 from staffbridge.model.errors import ConfigError, PersonValidationError, ResponseError
 from staffbridge.model.person import Address, Person, Ref, load_person
@@ -93,11 +93,30 @@ def _models() -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------- writing
 
+# What a unified directory and its people look like from here. Checked by shape, not by class: the
+# unification job sits above this layer, so its Directory and UnifiedPerson cannot be imported here.
+@runtime_checkable
+class UnifiedRecord(Protocol):
+    person: Person
+    crosswalk: dict[str, str]
+    status: dict[str, str]
+    conflicts: list[Any]
+
+
+@runtime_checkable
+class UnifiedDirectory(Protocol):
+    people: list[Any]
+
+    @property
+    def current(self) -> list[Any]: ...
+
+    def __getitem__(self, id: str) -> Any: ...
+
+
 def to_scim(people: Iterable[Any], extension: bool = True) -> dict[str, Any]:
     """A SCIM ListResponse (as a JSON-ready dict) of `people`: Persons, UnifiedPersons or a Directory
     (whose removed people are left out)."""
-    from staffbridge.jobs.unification.directory import Directory
-    directory = people if isinstance(people, Directory) else None
+    directory = people if isinstance(people, UnifiedDirectory) else None
     items = directory.current if directory is not None else list(people)
     users = [to_scim_user(item, extension=extension, directory=directory) for item in items]
     return {"schemas": [LIST_RESPONSE_SCHEMA], "totalResults": len(users), "startIndex": 1,
@@ -106,8 +125,7 @@ def to_scim(people: Iterable[Any], extension: bool = True) -> dict[str, Any]:
 
 def to_scim_user(item: Any, extension: bool = True, directory: Any = None) -> dict[str, Any]:
     """One SCIM User (a JSON-ready dict) from a Person or a UnifiedPerson."""
-    from staffbridge.jobs.unification.directory import UnifiedPerson
-    unified = item if isinstance(item, UnifiedPerson) else None
+    unified = item if isinstance(item, UnifiedRecord) else None
     person: Person = item.person if unified is not None else item
     data = _core(person)
     enterprise = _drop_empty({"employeeNumber": person.employee_number,
