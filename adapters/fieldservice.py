@@ -42,25 +42,33 @@ Behaviour chosen where the docs are silent:
   string, from either form; it is written as a number and must be digits.
 - Errors are read as NestJS bodies, `{"statusCode", "message": str | [str], "error"}`.
 """
+
 from __future__ import annotations
 
 import copy
 import logging
 import re
 from collections import abc
-from typing import Any, Iterator, Mapping as MappingABC
+from collections.abc import Iterator
+from collections.abc import Mapping as MappingABC
+from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from staffbridge.sdk.adapter import HTTPAdapter, HTTPSettings, secret_setting
-from staffbridge.model.errors import NotFound, PersonValidationError, ResponseError, StaffbridgeError
 from staffbridge.mapping.engine import deep_merge, delete_path, get_path, set_path
+from staffbridge.model.errors import NotFound, PersonValidationError, ResponseError, StaffbridgeError
 from staffbridge.model.person import Address, Person, Ref
+from staffbridge.sdk.adapter import HTTPAdapter, HTTPSettings, secret_setting
 
 log = logging.getLogger("staffbridge.adapters.fieldservice")
 
-ROUTES = {"list": "/v2/users/", "create": "/v2/users/", "get": "/v2/users/{id}",
-          "update": "/v2/users/{id}", "delete": "/v2/users/{id}"}
+ROUTES = {
+    "list": "/v2/users/",
+    "create": "/v2/users/",
+    "get": "/v2/users/{id}",
+    "update": "/v2/users/{id}",
+    "delete": "/v2/users/{id}",
+}
 ROUTES_WITH_ID = ("get", "update", "delete")
 PAGINATIONS = ("none", "page", "skip")
 LIST_KEYS = ("data", "users", "items", "results", "docs")
@@ -70,8 +78,11 @@ OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}\Z")
 class FieldServiceSettings(HTTPSettings):
     base_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
     api_key = secret_setting(required=True, validate=validate.Length(min=1))
-    routes = fields.Dict(keys=fields.String(validate=validate.OneOf(ROUTES)),
-                         values=fields.String(validate=validate.Length(min=1)), load_default=None)
+    routes = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(ROUTES)),
+        values=fields.String(validate=validate.Length(min=1)),
+        load_default=None,
+    )
     update_verb = fields.String(load_default="PATCH", validate=lambda verb: _one_of(verb, ("PATCH", "PUT")))
     patch_objects = fields.Boolean(load_default=False)
     pagination = fields.String(load_default="none", validate=validate.OneOf(PAGINATIONS))
@@ -94,10 +105,12 @@ class FieldServiceAdapter(HTTPAdapter):
     Settings = FieldServiceSettings
     default_rate = None  # no budget is documented
     filters = ()  # no list filters are documented
-    notes = ("only POST /v2/users/ is documented; list/get/update/delete use configurable conventional routes",
-             "create answers only the new _id: the Person returned is built from what was sent",
-             "an address given only as formatted text cannot be stored: the vendor keeps parts",
-             "employee_number (number), created_at and updated_at (status) are server-assigned")
+    notes = (
+        "only POST /v2/users/ is documented; list/get/update/delete use configurable conventional routes",
+        "create answers only the new _id: the Person returned is built from what was sent",
+        "an address given only as formatted text cannot be stored: the vendor keeps parts",
+        "employee_number (number), created_at and updated_at (status) are server-assigned",
+    )
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
@@ -120,10 +133,14 @@ class FieldServiceAdapter(HTTPAdapter):
         size, seen = self.settings["page_size"], set()
         page, offset = self.settings["first_page"], 0
         while True:
-            where = {self.settings["page_param"]: page} if self.pagination == "page" \
+            where = (
+                {self.settings["page_param"]: page}
+                if self.pagination == "page"
                 else {self.settings["skip_param"]: offset}
-            response = self.transport.request("GET", self._path("list"),
-                                              params={**where, self.settings["limit_param"]: size})
+            )
+            response = self.transport.request(
+                "GET", self._path("list"), params={**where, self.settings["limit_param"]: size}
+            )
             items = self._items(response)
             fresh = 0
             for item in items:
@@ -147,21 +164,31 @@ class FieldServiceAdapter(HTTPAdapter):
             keys = (key,) if key else LIST_KEYS
             data = next((data[k] for k in keys if isinstance(data.get(k), list)), data)
         if not isinstance(data, list):
-            raise ResponseError(f"fieldservice: expected a list of users, got {type(data).__name__}",
-                                status=response.status_code, vendor=self.name,
-                                request=self.transport.describe("GET", response.url))
+            raise ResponseError(
+                f"fieldservice: expected a list of users, got {type(data).__name__}",
+                status=response.status_code,
+                vendor=self.name,
+                request=self.transport.describe("GET", response.url),
+            )
         return data
 
     def fetch_record(self, id: str) -> dict[str, Any]:
         response = self.transport.request("GET", self._path("get", id))
         data = self._answer(response)
         if data is None:  # NestJS renders a missing document as 200 with nothing
-            raise NotFound(f"fieldservice: user {id} not found (empty answer)", status=response.status_code,
-                           vendor=self.name, request=self.transport.describe("GET", response.url))
+            raise NotFound(
+                f"fieldservice: user {id} not found (empty answer)",
+                status=response.status_code,
+                vendor=self.name,
+                request=self.transport.describe("GET", response.url),
+            )
         if not isinstance(data, dict):
-            raise ResponseError(f"fieldservice: expected a user object, got {type(data).__name__}",
-                                status=response.status_code, vendor=self.name,
-                                request=self.transport.describe("GET", response.url))
+            raise ResponseError(
+                f"fieldservice: expected a user object, got {type(data).__name__}",
+                status=response.status_code,
+                vendor=self.name,
+                request=self.transport.describe("GET", response.url),
+            )
         return data
 
     def _answer(self, response: Any) -> Any:
@@ -201,8 +228,9 @@ class FieldServiceAdapter(HTTPAdapter):
     def prepare(self, person: Person) -> Person:
         person = self._storable(person)
         if person.username is not None and not str(person.username).strip().isdigit():
-            raise PersonValidationError({"username": ["The login id (id) is a number: digits only."]},
-                                        record=person.label)
+            raise PersonValidationError(
+                {"username": ["The login id (id) is a number: digits only."]}, record=person.label
+            )
         return super().prepare(person)
 
     def create_record(self, body: dict[str, Any], person: Person, password: str | None = None) -> Any:
@@ -216,9 +244,12 @@ class FieldServiceAdapter(HTTPAdapter):
         existing = self.find_existing(person)  # created, but the answer does not say which id
         if existing is not None:
             return existing
-        raise ResponseError("fieldservice: create answered without an _id; the user may exist all the same",
-                            status=response.status_code, vendor=self.name,
-                            request=self.transport.describe("POST", response.url))
+        raise ResponseError(
+            "fieldservice: create answered without an _id; the user may exist all the same",
+            status=response.status_code,
+            vendor=self.name,
+            request=self.transport.describe("POST", response.url),
+        )
 
     def created_person(self, answer: Any, sent: Person, body: dict[str, Any]) -> Person:
         if isinstance(answer, Person):
@@ -231,8 +262,7 @@ class FieldServiceAdapter(HTTPAdapter):
             changes = self._storable(changes)
         return super().update(id, changes, **({"password": password} if password else {}))
 
-    def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any],
-                      password: str | None = None) -> Any:
+    def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any], password: str | None = None) -> Any:
         path = self._path("update", id)
         body = self._whole_address(id, body, changes)
         if not body and not password:  # only fields this vendor cannot hold changed
@@ -339,8 +369,10 @@ def _text_only(address: Any) -> bool:
 
 
 def _warn_text_address(who: str) -> None:
-    log.warning("fieldservice: the address of %s is only a formatted text; the vendor keeps address "
-                "parts, so it is not sent", who)
+    log.warning(
+        "fieldservice: the address of %s is only a formatted text; the vendor keeps address parts, so it is not sent",
+        who,
+    )
 
 
 def _shows(answer: MappingABC[str, Any], id: str, body: MappingABC[str, Any]) -> bool:

@@ -28,6 +28,7 @@ CSV only: `delimiter` (default ","), `tag_separator` (default ";"). The `mapping
 columns always carry canonical names. Rows are rewritten whole on every write, so these adapters suit
 directories of thousands of people, not millions.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,16 +38,27 @@ import os
 import stat
 import tempfile
 import threading
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Iterator, Mapping
+from typing import Any, ClassVar
 
 from marshmallow import fields, validate
 
-from staffbridge.sdk.adapter import Adapter, AdapterSettings
-from staffbridge.adapters.files_format import (KNOWN_COLUMNS, Row, Table, canonical_values, lay_out, load_lenient,
-                                               person_values, write_csv, write_jsonl, write_rows)
+from staffbridge.adapters.files_format import (
+    KNOWN_COLUMNS,
+    Row,
+    Table,
+    canonical_values,
+    lay_out,
+    load_lenient,
+    person_values,
+    write_csv,
+    write_jsonl,
+    write_rows,
+)
 from staffbridge.model.errors import ConfigError, NotFound, PersonValidationError, StaffbridgeError
 from staffbridge.model.person import Person, person_changes, validate_changes, validate_person
+from staffbridge.sdk.adapter import Adapter, AdapterSettings
 
 BOM = "\ufeff"
 
@@ -55,8 +67,7 @@ class PathSetting(fields.String):
     """A file path: text or a pathlib.Path."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(os.fspath(value) if isinstance(value, os.PathLike) else value,
-                                    attr, data, **kwargs)
+        return super()._deserialize(os.fspath(value) if isinstance(value, os.PathLike) else value, attr, data, **kwargs)
 
 
 class FileSettings(AdapterSettings):
@@ -75,8 +86,10 @@ class FileAdapter(Adapter):
     Settings: ClassVar[type] = FileSettings
     filters = ("active", "email", "department")
     keeps_unreadable_rows: ClassVar[bool] = True  # whether a row that could not be parsed is rewritten as it was
-    notes = ("every write rewrites the file atomically (temporary file + os.replace)",
-             "unreadable rows are listed with person.problems, never dropped")
+    notes = (
+        "every write rewrites the file atomically (temporary file + os.replace)",
+        "unreadable rows are listed with person.problems, never dropped",
+    )
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
@@ -86,8 +99,9 @@ class FileAdapter(Adapter):
         try:
             "".encode(self.settings["encoding"])
         except LookupError:
-            raise ConfigError(f"{self.name}: setting 'encoding': unknown encoding "
-                              f"{self.settings['encoding']!r}", setting="encoding") from None
+            raise ConfigError(
+                f"{self.name}: setting 'encoding': unknown encoding {self.settings['encoding']!r}", setting="encoding"
+            ) from None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} path={str(self.path)!r}>"
@@ -106,8 +120,7 @@ class FileAdapter(Adapter):
                 continue
             if email and (person.email or "").casefold() != email:
                 continue
-            if department and (person.department is None
-                               or (person.department.name or "").casefold() != department):
+            if department and (person.department is None or (person.department.name or "").casefold() != department):
                 continue
             yield person
 
@@ -150,8 +163,7 @@ class FileAdapter(Adapter):
     def person(self, row: Row) -> Person:
         """The Person of a row; what could not be read is in `problems`."""
         values, problems = self.values_of(row)
-        return Person(id=row.id, system=self.name, raw=_raw(row.data), problems=row.problems + problems,
-                      **values)
+        return Person(id=row.id, system=self.name, raw=_raw(row.data), problems=row.problems + problems, **values)
 
     # ------------------------------------------------------------------ writing
     def create(self, person: Person, **options: Any) -> Person:
@@ -184,8 +196,10 @@ class FileAdapter(Adapter):
             if not delta:
                 return current
             if not row.readable:
-                raise PersonValidationError({"row": [f"cannot be read ({'; '.join(row.problems)}); "
-                                                     f"fix it in {self.path} first"]}, record=current.label)
+                raise PersonValidationError(
+                    {"row": [f"cannot be read ({'; '.join(row.problems)}); fix it in {self.path} first"]},
+                    record=current.label,
+                )
             custom: dict[str, Any] = {}
             removed: set[str] = set()
             if "custom_fields" in delta:
@@ -216,11 +230,20 @@ class FileAdapter(Adapter):
         if not self.keeps_unreadable_rows:
             broken = next((row for row in current.rows if not row.readable), None)
             if broken is not None:
-                raise StaffbridgeError(f"{self.name}: {self.path} is not changed because a row cannot be "
-                                       f"read ({'; '.join(broken.problems)}); fix the file first")
-        table = Table([Row(r.id, dict(r.data) if isinstance(r.data, dict) else r.data, list(r.problems),
-                           r.readable) for r in current.rows],
-                      list(current.header), current.has_ids, current.bom, current.stamp)
+                raise StaffbridgeError(
+                    f"{self.name}: {self.path} is not changed because a row cannot be "
+                    f"read ({'; '.join(broken.problems)}); fix the file first"
+                )
+        table = Table(
+            [
+                Row(r.id, dict(r.data) if isinstance(r.data, dict) else r.data, list(r.problems), r.readable)
+                for r in current.rows
+            ],
+            list(current.header),
+            current.has_ids,
+            current.bom,
+            current.stamp,
+        )
         if not table.has_ids:
             self.add_id_column(table)
         return table
@@ -258,8 +281,9 @@ class FileAdapter(Adapter):
     def values_of(self, row: Row) -> tuple[dict[str, Any], list[str]]:
         raise NotImplementedError
 
-    def write_fields(self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any],
-                     removed: Iterable[str] = ()) -> None:
+    def write_fields(
+        self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any], removed: Iterable[str] = ()
+    ) -> None:
         raise NotImplementedError
 
     def add_id_column(self, table: Table) -> None:
@@ -288,18 +312,21 @@ class CsvAdapter(FileAdapter):
                 continue
             if not problem and not any(c.strip() for c in cells):
                 continue  # a blank line is not a person
-            data: dict[Any, Any] = dict(zip(table.header, cells))
+            data: dict[Any, Any] = dict(zip(table.header, cells, strict=False))
             row = Row("", data)
             if problem:
                 row.problems.append(f"line {reader.line_num}: {problem}")
                 row.readable = False
-            if any(c.strip() for c in cells[len(table.header):]):
-                row.problems.append(f"line {reader.line_num}: {len(cells)} cells but the header has "
-                                    f"{len(table.header)} columns; the extra cells were not read")
-                data[None] = cells[len(table.header):]  # kept, and written back, as they are
+            if any(c.strip() for c in cells[len(table.header) :]):
+                row.problems.append(
+                    f"line {reader.line_num}: {len(cells)} cells but the header has "
+                    f"{len(table.header)} columns; the extra cells were not read"
+                )
+                data[None] = cells[len(table.header) :]  # kept, and written back, as they are
             if undecodable and any("\ufffd" in c for c in cells):
-                row.problems.append(f"line {reader.line_num}: bytes that are not "
-                                    f"{self.settings['encoding']} were replaced by \ufffd")
+                row.problems.append(
+                    f"line {reader.line_num}: bytes that are not {self.settings['encoding']} were replaced by \ufffd"
+                )
             table.rows.append(row)
             explicit.append((data.get("id") or "").strip() or None)
         table.has_ids = "id" in table.header
@@ -310,8 +337,9 @@ class CsvAdapter(FileAdapter):
         cells = {k: v.strip() for k, v in row.data.items() if isinstance(k, str) and isinstance(v, str)}
         return load_lenient(canonical_values(cells, self.settings["tag_separator"]))
 
-    def write_fields(self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any],
-                     removed: Iterable[str] = ()) -> None:
+    def write_fields(
+        self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any], removed: Iterable[str] = ()
+    ) -> None:
         lay_out(table, row, values, custom, removed, self.settings["tag_separator"])
 
     def add_id_column(self, table: Table) -> None:
@@ -360,8 +388,9 @@ class JsonlAdapter(FileAdapter):
             return {}, []
         return load_lenient(canonical_values(row.data))
 
-    def write_fields(self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any],
-                     removed: Iterable[str] = ()) -> None:
+    def write_fields(
+        self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any], removed: Iterable[str] = ()
+    ) -> None:
         data = row.data
         data["id"] = row.id
         for name, value in values.items():
@@ -374,9 +403,15 @@ class JsonlAdapter(FileAdapter):
         if custom or removed:
             stored = data.get("custom_fields")
             if stored and not isinstance(stored, dict):  # merging would overwrite what we cannot read
-                raise PersonValidationError({"custom_fields": [
-                    f"the line holds {type(stored).__name__} under custom_fields, not an object; "
-                    f"fix it in {self.path} first"]}, record=f"{self.name}#{row.id}")
+                raise PersonValidationError(
+                    {
+                        "custom_fields": [
+                            f"the line holds {type(stored).__name__} under custom_fields, not an object; "
+                            f"fix it in {self.path} first"
+                        ]
+                    },
+                    record=f"{self.name}#{row.id}",
+                )
             merged = {**(stored or {}), **custom}
             for key in [k for k in data if k not in KNOWN_COLUMNS and k not in ("id", "custom_fields")]:
                 del data[key]  # loose keys were custom fields; they now live in custom_fields
@@ -400,6 +435,7 @@ class JsonlAdapter(FileAdapter):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
 
 def _csv_rows(reader: Any) -> Iterator[tuple[list[str], str | None]]:
     """The reader's rows; a row the csv module refuses comes out empty with the reason."""

@@ -6,20 +6,33 @@ A row's columns are canonical field names; `department.id` / `department.name`, 
 fields. Writing lays a field out the way the file already holds it (a name column or id/name columns,
 one address text or its parts) and adds missing columns at their canonical place.
 """
+
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from marshmallow import ValidationError
 
 from staffbridge.model.person import CANONICAL_FIELDS, Address, Person, PersonSchema, Ref
 
-__all__ = ["Row", "Table", "canonical_values", "cell_text", "field_cells", "lay_out", "load_lenient",
-           "person_values", "write_csv", "write_jsonl", "write_rows"]
+__all__ = [
+    "Row",
+    "Table",
+    "canonical_values",
+    "cell_text",
+    "field_cells",
+    "lay_out",
+    "load_lenient",
+    "person_values",
+    "write_csv",
+    "write_jsonl",
+    "write_rows",
+]
 
 REF_FIELDS = ("department", "role")
 # Columns that hold a canonical field as plain text; the rest need their own handling.
@@ -32,6 +45,7 @@ _SCHEMA = PersonSchema()
 
 
 # ---------------------------------------------------------------------------------------------- values
+
 
 def canonical_values(record: Mapping[str, Any], tag_separator: str = ";") -> dict[str, Any]:
     """A row (column -> text) or JSON object, as canonical values for PersonSchema: empty cells
@@ -57,12 +71,15 @@ def canonical_values(record: Mapping[str, Any], tag_separator: str = ";") -> dic
         elif column == "custom_fields" and isinstance(value, Mapping):
             custom.update(value)
         elif column.startswith(CUSTOM_PREFIX):
-            custom[column[len(CUSTOM_PREFIX):]] = value
+            custom[column[len(CUSTOM_PREFIX) :]] = value
         else:
             custom[column] = value
     for name, ref in refs.items():
-        values[name] = {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
-                        for k, v in ref.items() if v not in (None, "")}
+        values[name] = {
+            k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+            for k, v in ref.items()
+            if v not in (None, "")
+        }
     if address:
         values["address"] = address
     if custom:
@@ -81,7 +98,7 @@ def load_lenient(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             for name, messages in exc.normalized_messages().items():
                 bad = values.pop(name, None)
                 problems.append(f"{name}: {_text_of(messages)} (got {_short(bad)})")
-    return {}, problems + ["row: could not be read"]
+    return {}, [*problems, "row: could not be read"]
 
 
 def person_values(person: Person) -> dict[str, Any]:
@@ -90,8 +107,7 @@ def person_values(person: Person) -> dict[str, Any]:
     for name in REF_FIELDS:
         if isinstance(data.get(name), dict):
             data[name] = {k: v for k, v in data[name].items() if v is not None}
-    return {name: value for name, value in data.items()
-            if name != "system" and value not in (None, "", [], {})}
+    return {name: value for name, value in data.items() if name != "system" and value not in (None, "", [], {})}
 
 
 def cell_text(value: Any, tag_separator: str = ";") -> str:
@@ -101,8 +117,8 @@ def cell_text(value: Any, tag_separator: str = ";") -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
-        stamp = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-        return stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
@@ -116,16 +132,18 @@ def field_cells(name: str, value: Any, header: list[str], tag_separator: str) ->
     """The cells that hold canonical field `name` (a custom field as `custom_fields.<key>`), laid
     out the way the file already does it: name or id/name columns, formatted or split address."""
     if name.startswith(CUSTOM_PREFIX):
-        key = name[len(CUSTOM_PREFIX):]
-        column = key if key in header or (key not in KNOWN_COLUMNS and key != "id"
-                                           and name not in header) else name
+        key = name[len(CUSTOM_PREFIX) :]
+        column = key if key in header or (key not in KNOWN_COLUMNS and key != "id" and name not in header) else name
         return {column: cell_text(value, tag_separator)}
     if name in REF_FIELDS:
         ref = value if isinstance(value, Ref) else None
         cells = {c: "" for c in (name, f"{name}.id", f"{name}.name") if c in header}
         # id and name columns keep both, unless the file already holds this reference as one name
-        split = (f"{name}.id" in header or f"{name}.name" in header
-                 or bool(ref and ref.id and (name not in header or not ref.name)))
+        split = (
+            f"{name}.id" in header
+            or f"{name}.name" in header
+            or bool(ref and ref.id and (name not in header or not ref.name))
+        )
         if ref and split:
             cells[f"{name}.id"], cells[f"{name}.name"] = ref.id or "", ref.name or ""
             cells = {c: v for c, v in cells.items() if v or c in header}
@@ -168,6 +186,7 @@ def _short(value: Any) -> str:
 
 # ---------------------------------------------------------------------------------------------- rows
 
+
 @dataclass
 class Row:
     """One person in the file: what was read (kept for rewriting) and the Person made of it."""
@@ -197,7 +216,7 @@ class Table:
         """Rows without an id get their row number when it is free, else the next free number."""
         taken = {i for i in explicit if i}
         seen: set[str] = set()
-        for number, (row, given) in enumerate(zip(self.rows, explicit), start=1):
+        for number, (row, given) in enumerate(zip(self.rows, explicit, strict=False), start=1):
             if given and given in seen:
                 row.problems.append(f"id: {given!r} is used by an earlier row; this row got a new id")
                 given = None
@@ -212,8 +231,15 @@ class Table:
 
 # ---------------------------------------------------------------------------------------------- layout
 
-def lay_out(table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any],
-            removed: Iterable[str] = (), tag_separator: str = ";") -> None:
+
+def lay_out(
+    table: Table,
+    row: Row,
+    values: Mapping[str, Any],
+    custom: Mapping[str, Any],
+    removed: Iterable[str] = (),
+    tag_separator: str = ";",
+) -> None:
     """Sets the cells of `row` for canonical `values` (JSON-ready, None empties a field) and custom
     fields, adding the columns the header lacks at their canonical place."""
     wanted = {k: v for k, v in values.items() if k not in ("id", "system", "custom_fields")}
@@ -270,6 +296,7 @@ def _insert_column(header: list[str], column: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- export
+
 
 def write_csv(people: Iterable[Person], out: Any, delimiter: str = ",", tag_separator: str = ";") -> int:
     """Writes people as CSV that the CSV adapter reads back. Every row is held until the end,

@@ -14,23 +14,26 @@ Where MOCO's docs are silent, behaviour is a setting or documented here: the err
 JSON `message` (else the text); a refused delete (hours billed) is taken to be a 422 and raised as
 DeleteRefused; `list(active=False)` asks for archived users and keeps the inactive ones.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from marshmallow import fields, validate
 
-from staffbridge.sdk.adapter import HTTPAdapter, HTTPSettings, secret_setting
 from staffbridge.mapping.converters import DateTime
 from staffbridge.model.errors import ConfigError, DeleteRefused, NotFound, ResponseError, VendorValidationError
 from staffbridge.model.person import Person, Ref
+from staffbridge.sdk.adapter import HTTPAdapter, HTTPSettings, secret_setting
 
 
 class MocoSettings(HTTPSettings):
-    domain = fields.String(validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]*$",
-                                                    error="Not a MOCO account subdomain like 'acme'."))
+    domain = fields.String(
+        validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]*$", error="Not a MOCO account subdomain like 'acme'.")
+    )
     api_key = secret_setting(required=True, validate=validate.Length(min=1))
     impersonate_user_id = fields.String(load_default=None, allow_none=True)
 
@@ -80,19 +83,29 @@ class MocoAdapter(HTTPAdapter):
     default_rate = (120, 120.0)
     pagination = "link"
     incremental = True
-    filters = ("active", "include_archived", "tags", "email", "ids", "updated_after", "custom_properties",
-               "sort_by", "include_employments")
+    filters = (
+        "active",
+        "include_archived",
+        "tags",
+        "email",
+        "ids",
+        "updated_after",
+        "custom_properties",
+        "sort_by",
+        "include_employments",
+    )
     extras = ("performance_report", "units", "roles", "employments")
-    notes = ("password, language and welcome_email are write-only",
-             "deleting a user with billed hours is refused (DeleteRefused): deactivate instead")
+    notes = (
+        "password, language and welcome_email are write-only",
+        "deleting a user with billed hours is refused (DeleteRefused): deactivate instead",
+    )
 
     def base_url(self) -> str:
         if self.settings.get("base_url"):
             return self.settings["base_url"]
         if self.settings.get("domain"):
             return f"https://{self.settings['domain']}.mocoapp.com/api/v1"
-        raise ConfigError("moco: give the setting 'domain' (your account subdomain) or 'base_url'",
-                          setting="domain")
+        raise ConfigError("moco: give the setting 'domain' (your account subdomain) or 'base_url'", setting="domain")
 
     def auth(self, headers: dict[str, str]) -> None:
         headers["Authorization"] = f"Token token={self.settings['api_key']}"
@@ -100,10 +113,18 @@ class MocoAdapter(HTTPAdapter):
             headers["X-IMPERSONATE-USER-ID"] = self.settings["impersonate_user_id"]
 
     # ------------------------------------------------------------------ reading
-    def fetch_records(self, active: bool | None = None, include_archived: bool | None = None,
-                      tags: Any = None, email: str | None = None, ids: Any = None,
-                      updated_after: Any = None, custom_properties: dict[str, Any] | None = None,
-                      sort_by: str | None = None, include_employments: bool = False) -> Iterator[dict]:
+    def fetch_records(
+        self,
+        active: bool | None = None,
+        include_archived: bool | None = None,
+        tags: Any = None,
+        email: str | None = None,
+        ids: Any = None,
+        updated_after: Any = None,
+        custom_properties: dict[str, Any] | None = None,
+        sort_by: str | None = None,
+        include_employments: bool = False,
+    ) -> Iterator[dict]:
         params: dict[str, Any] = {}
         if include_archived or active is False:
             params["include_archived"] = "true"
@@ -118,7 +139,8 @@ class MocoAdapter(HTTPAdapter):
         for name, value in (custom_properties or {}).items():
             key = f"custom_properties[{name}]"
             params[key + "[]" if isinstance(value, (list, tuple)) else key] = (
-                list(value) if isinstance(value, (list, tuple)) else _filter_value(value))
+                list(value) if isinstance(value, (list, tuple)) else _filter_value(value)
+            )
         if sort_by:
             params["sort_by"] = sort_by
         employments = self._employment_spans() if include_employments else None
@@ -154,9 +176,12 @@ class MocoAdapter(HTTPAdapter):
             response = self.transport.request("GET", url, params=params if page == 1 else None)
             items = self.transport.json(response)
             if not isinstance(items, list):
-                raise ResponseError(f"moco: expected a list from {path}, got {type(items).__name__}",
-                                    status=response.status_code, vendor=self.name,
-                                    request=self.transport.describe("GET", response.url))
+                raise ResponseError(
+                    f"moco: expected a list from {path}, got {type(items).__name__}",
+                    status=response.status_code,
+                    vendor=self.name,
+                    request=self.transport.describe("GET", response.url),
+                )
             yield from items
             url = _next_page(response, page, len(items))
             page += 1
@@ -166,8 +191,9 @@ class MocoAdapter(HTTPAdapter):
         """Creates the user. MOCO requires first and last name, email and a unit (team)."""
         return super().create(person, password=password, welcome_email=welcome_email)
 
-    def create_record(self, body: dict[str, Any], person: Person, password: str | None = None,
-                      welcome_email: bool | None = None) -> dict:
+    def create_record(
+        self, body: dict[str, Any], person: Person, password: str | None = None, welcome_email: bool | None = None
+    ) -> dict:
         body = self._with_options(body, password, welcome_email)
         # MOCO answers 200 with the full user (seen in real recordings); any 2xx is accepted
         return self._object(self.transport.request("POST", "/users", json_body=body, idempotent=False))
@@ -176,8 +202,9 @@ class MocoAdapter(HTTPAdapter):
         """PUT only the fields that change; a new password may be set too."""
         return super().update(id, changes, **({"password": password} if password else {}))
 
-    def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any],
-                      password: str | None = None) -> dict:
+    def update_record(
+        self, id: str, body: dict[str, Any], changes: dict[str, Any], password: str | None = None
+    ) -> dict:
         body = self._with_options(body, password, None)
         return self._object(self.transport.request("PUT", f"/users/{_id(id)}", json_body=body))
 
@@ -185,10 +212,15 @@ class MocoAdapter(HTTPAdapter):
         try:
             self.transport.request("DELETE", f"/users/{_id(id)}")
         except VendorValidationError as exc:
-            raise DeleteRefused(f"moco refused to delete user {id} (hours already billed?); "
-                                "deactivate instead with update(id, {'active': False})",
-                                status=exc.status, request=exc.request, messages=exc.messages,
-                                vendor=self.name, body=exc.body) from None
+            raise DeleteRefused(
+                f"moco refused to delete user {id} (hours already billed?); "
+                "deactivate instead with update(id, {'active': False})",
+                status=exc.status,
+                request=exc.request,
+                messages=exc.messages,
+                vendor=self.name,
+                body=exc.body,
+            ) from None
 
     def find_existing(self, person: Person) -> Person | None:
         if not person.email:
@@ -221,8 +253,11 @@ class MocoAdapter(HTTPAdapter):
     def roles(self) -> list[Ref]:
         """MOCO's permission roles, which canonical `role` refers to."""
         items = self.transport.json(self.transport.request("GET", "/users/roles"))
-        return [Ref(str(r.get("id")), r.get("name")) for r in items if isinstance(r, dict)] \
-            if isinstance(items, list) else []
+        return (
+            [Ref(str(r.get("id")), r.get("name")) for r in items if isinstance(r, dict)]
+            if isinstance(items, list)
+            else []
+        )
 
     def employments(self, user_id: str | None = None, start: dt.date | None = None) -> Iterator[Employment]:
         """Employments from /users/employments, paged; `from` defaults to 1900 so all are included."""
@@ -232,8 +267,13 @@ class MocoAdapter(HTTPAdapter):
         for item in self.paged("/users/employments", params):
             if not isinstance(item, dict) or not isinstance(item.get("user"), dict):
                 continue
-            yield Employment(str(item.get("id")), str(item["user"].get("id")), _date(item.get("from")),
-                             _date(item.get("to")), item.get("weekly_target_hours"))
+            yield Employment(
+                str(item.get("id")),
+                str(item["user"].get("id")),
+                _date(item.get("from")),
+                _date(item.get("to")),
+                item.get("weekly_target_hours"),
+            )
 
     def _employment_spans(self, user_id: str | None = None) -> dict[str, dict[str, dt.date | None]]:
         """user id -> first start and last end (None while the latest employment is open-ended)."""
@@ -257,22 +297,46 @@ class MocoAdapter(HTTPAdapter):
             return PerformanceReport(
                 user_id=str(id),
                 annually=AnnualPerformance(
-                    int(annual["year"]), *(_number(annual.get(k)) for k in (
-                        "employment_hours", "target_hours", "hours_tracked_total", "variation",
-                        "variation_until_today", "hours_billable_total"))),
-                monthly=[MonthlyPerformance(int(m["year"]), int(m["month"]), *(_number(m.get(k)) for k in (
-                    "target_hours", "hours_tracked_total", "variation", "hours_billable_total")))
-                    for m in data.get("monthly") or []])
+                    int(annual["year"]),
+                    *(
+                        _number(annual.get(k))
+                        for k in (
+                            "employment_hours",
+                            "target_hours",
+                            "hours_tracked_total",
+                            "variation",
+                            "variation_until_today",
+                            "hours_billable_total",
+                        )
+                    ),
+                ),
+                monthly=[
+                    MonthlyPerformance(
+                        int(m["year"]),
+                        int(m["month"]),
+                        *(
+                            _number(m.get(k))
+                            for k in ("target_hours", "hours_tracked_total", "variation", "hours_billable_total")
+                        ),
+                    )
+                    for m in data.get("monthly") or []
+                ],
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ResponseError(f"moco: performance report of user {id} is not in the documented shape "
-                                f"({type(exc).__name__}: {exc})", vendor=self.name) from None
+            raise ResponseError(
+                f"moco: performance report of user {id} is not in the documented shape ({type(exc).__name__}: {exc})",
+                vendor=self.name,
+            ) from None
 
     def _object(self, response: Any) -> dict:
         data = self.transport.json(response)
         if not isinstance(data, dict):
-            raise ResponseError(f"moco: expected an object, got {type(data).__name__}", vendor=self.name,
-                                status=response.status_code,
-                                request=self.transport.describe(response.request.method, response.url))
+            raise ResponseError(
+                f"moco: expected an object, got {type(data).__name__}",
+                vendor=self.name,
+                status=response.status_code,
+                request=self.transport.describe(response.request.method, response.url),
+            )
         return data
 
 

@@ -65,20 +65,37 @@ Behaviour where the docs are silent
 Modules: whosoff_settings (settings, field tables), whosoff_auth (handshake, tokens),
 whosoff_envelope (envelope, streaming parser), whosoff_http (calls, errors, refresh).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any, Iterator, Mapping as MappingABC
-
-from staffbridge.mapping.converters import Date
-from staffbridge.model.errors import (ConfigError, MissingReference, NotFound, PersonValidationError,
-                                ResponseError, VendorAPIError)
-from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
+from collections.abc import Iterator
+from collections.abc import Mapping as MappingABC
+from typing import Any
 
 from staffbridge.adapters.whosoff_http import WhosOffHTTP
-from staffbridge.adapters.whosoff_settings import (MAX_INT32, MAX_LENGTHS, STATUS_FILTER, UPDATE_FIELDS, MyStaff,
-                               WhosOffSettings, generate_password, user_id, wire_value)
+from staffbridge.adapters.whosoff_settings import (
+    MAX_INT32,
+    MAX_LENGTHS,
+    STATUS_FILTER,
+    UPDATE_FIELDS,
+    MyStaff,
+    WhosOffSettings,
+    generate_password,
+    user_id,
+    wire_value,
+)
+from staffbridge.mapping.converters import Date
+from staffbridge.model.errors import (
+    ConfigError,
+    MissingReference,
+    NotFound,
+    PersonValidationError,
+    ResponseError,
+    VendorAPIError,
+)
+from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
 
 log = logging.getLogger("staffbridge.adapters.whosoff")
 
@@ -93,11 +110,13 @@ class WhosOffAdapter(WhosOffHTTP):
     filters = ("active", "status", "department", "last_name", "tag", "manager_id")
     extras = ("unlock", "approvers", "me", "my_staff", "departments")
     password_on_create = "required"  # WhosOff's rule; create() makes one up when none is given
-    notes = ("one retrieve answer holds every user (no pagination); list() streams it",
-             "create answers only user_id and image URLs: the Person returned is what was sent plus those",
-             "update reads the record and sends it whole with the changes (WhosOff requires the full body)",
-             "password is write-only; create() without one sends a random password",
-             "get() gives the department id; its name is filled in once departments were looked up")
+    notes = (
+        "one retrieve answer holds every user (no pagination); list() streams it",
+        "create answers only user_id and image URLs: the Person returned is what was sent plus those",
+        "update reads the record and sends it whole with the changes (WhosOff requires the full body)",
+        "password is write-only; create() without one sends a random password",
+        "get() gives the department id; its name is filled in once departments were looked up",
+    )
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
@@ -106,10 +125,10 @@ class WhosOffAdapter(WhosOffHTTP):
 
     def _configure_mapping(self) -> None:
         """Settings that shape the mapping: create defaults and the employment date format."""
-        defaults = {**self.mapping.defaults,
-                    **{name: str(value) for name, value in self.settings["defaults"].items()}}
-        required = [name for name in self.mapping.required
-                    if not (name == "department" and "department_id" in defaults)]
+        defaults = {**self.mapping.defaults, **{name: str(value) for name, value in self.settings["defaults"].items()}}
+        required = [
+            name for name in self.mapping.required if not (name == "department" and "department_id" in defaults)
+        ]
         date_format = self.settings.get("date_format")
         specs = []
         for spec in self.mapping.fields:
@@ -121,22 +140,44 @@ class WhosOffAdapter(WhosOffHTTP):
         self.mapping = dataclasses.replace(self.mapping, fields=specs, defaults=defaults, required=required)
 
     # ------------------------------------------------------------------ reading
-    def fetch_records(self, active: bool | None = None, status: str | None = None, department: Any = None,
-                      last_name: str | None = None, tag: Any = None, manager_id: Any = None) -> Iterator[Any]:
-        body = self.retrieve_body(active=active, status=status, department=department, last_name=last_name,
-                                  tag=tag, manager_id=manager_id)
+    def fetch_records(
+        self,
+        active: bool | None = None,
+        status: str | None = None,
+        department: Any = None,
+        last_name: str | None = None,
+        tag: Any = None,
+        manager_id: Any = None,
+    ) -> Iterator[Any]:
+        body = self.retrieve_body(
+            active=active, status=status, department=department, last_name=last_name, tag=tag, manager_id=manager_id
+        )
         yield from self.stream(f"/{self.settings['retrieve_version']}/user/retrieve", body)
 
-    def retrieve_body(self, active: bool | None = None, status: str | None = None, department: Any = None,
-                      last_name: str | None = None, tag: Any = None, manager_id: Any = None) -> dict[str, str]:
+    def retrieve_body(
+        self,
+        active: bool | None = None,
+        status: str | None = None,
+        department: Any = None,
+        last_name: str | None = None,
+        tag: Any = None,
+        manager_id: Any = None,
+    ) -> dict[str, str]:
         """The retrieve filter: the whole company in both statuses unless told otherwise."""
-        body = {"map_type_id": "0", "map_id": str(self.settings["map_id"]),
-                "status_id": self._status_filter(active, status)}
-        chosen = [(name, value) for name, value in (("department", department), ("tag", tag),
-                                                    ("manager_id", manager_id)) if value not in (None, "")]
+        body = {
+            "map_type_id": "0",
+            "map_id": str(self.settings["map_id"]),
+            "status_id": self._status_filter(active, status),
+        }
+        chosen = [
+            (name, value)
+            for name, value in (("department", department), ("tag", tag), ("manager_id", manager_id))
+            if value not in (None, "")
+        ]
         if len(chosen) > 1:
-            raise ConfigError("whosoff: retrieve filters by one of department, tag and manager_id at a time",
-                              setting=chosen[1][0])
+            raise ConfigError(
+                "whosoff: retrieve filters by one of department, tag and manager_id at a time", setting=chosen[1][0]
+            )
         if chosen:
             name, value = chosen[0]
             map_type = {"department": "1", "tag": "2", "manager_id": "5"}[name]
@@ -144,8 +185,9 @@ class WhosOffAdapter(WhosOffHTTP):
             body.update(map_type_id=map_type, map_id=map_id)
         if last_name not in (None, ""):
             if not isinstance(last_name, str) or len(last_name) > 250:
-                raise ConfigError("whosoff: last_name filter must be text of at most 250 characters",
-                                  setting="last_name")
+                raise ConfigError(
+                    "whosoff: last_name filter must be text of at most 250 characters", setting="last_name"
+                )
             body["last_name"] = last_name
         return body
 
@@ -156,8 +198,9 @@ class WhosOffAdapter(WhosOffHTTP):
             return by_active or "99"
         code = STATUS_FILTER.get(str(status).strip().lower())
         if code is None:
-            raise ConfigError(f"whosoff: status filter {status!r}: use 'active', 'disabled' or 'both'",
-                              setting="status")
+            raise ConfigError(
+                f"whosoff: status filter {status!r}: use 'active', 'disabled' or 'both'", setting="status"
+            )
         if by_active is not None and code != by_active:
             raise ConfigError(f"whosoff: active={active} contradicts status={status!r}", setting="status")
         return code
@@ -206,19 +249,25 @@ class WhosOffAdapter(WhosOffHTTP):
         return person
 
     # ------------------------------------------------------------------ writing
-    def create(self, person: Person, password: str | None = None, reread: bool = False,
-               allowances: list[dict[str, Any]] | None = None) -> Person:
+    def create(
+        self,
+        person: Person,
+        password: str | None = None,
+        reread: bool = False,
+        allowances: list[dict[str, Any]] | None = None,
+    ) -> Person:
         """Creates the user. WhosOff requires a password: without one, a random one is sent (and
         forgotten) unless `generate_password=False`. `allowances`: [{start_date, opening, remaining}],
         quantities in minutes, sent as given. `reread=True` reads the stored record back."""
         if password is None:
             if not self.settings["generate_password"]:
-                raise PersonValidationError({"password": ["WhosOff requires a password on create; give "
-                                                          "create(person, password=...)"]}, record=person.label)
+                raise PersonValidationError(
+                    {"password": ["WhosOff requires a password on create; give create(person, password=...)"]},
+                    record=person.label,
+                )
             password = generate_password()
         if not isinstance(password, str) or len(password) > 50:
-            raise PersonValidationError({"password": ["Must be text of at most 50 characters."]},
-                                        record=person.label)
+            raise PersonValidationError({"password": ["Must be text of at most 50 characters."]}, record=person.label)
         self.transport.add_secret(password)
         created = super().create(person, password=password, allowances=allowances)
         return self.get(created.id) if reread and created.id else created
@@ -232,13 +281,22 @@ class WhosOffAdapter(WhosOffHTTP):
             if "department" not in exc.errors:
                 raise
             # the one required field people forget: say what WhosOff wants and how to give it
-            errors = {**exc.errors, "department": [
-                "WhosOff requires a department (department_id) on create: give person.department "
-                "(an id or a name) or the setting defaults={'department_id': ...}"]}
+            errors = {
+                **exc.errors,
+                "department": [
+                    "WhosOff requires a department (department_id) on create: give person.department "
+                    "(an id or a name) or the setting defaults={'department_id': ...}"
+                ],
+            }
             raise MissingReference(errors, record=exc.record) from None
 
-    def create_record(self, body: dict[str, Any], person: Person, password: str | None = None,
-                      allowances: list[dict[str, Any]] | None = None) -> Any:
+    def create_record(
+        self,
+        body: dict[str, Any],
+        person: Person,
+        password: str | None = None,
+        allowances: list[dict[str, Any]] | None = None,
+    ) -> Any:
         body = dict(body)
         if body.get("default_view_type_id") == "1" and "default_view_id" not in body and body.get("department_id"):
             body["default_view_id"] = body["department_id"]  # the department view shows their own department
@@ -263,8 +321,9 @@ class WhosOffAdapter(WhosOffHTTP):
         person.problems.extend(getattr(self._local, "warnings", []))
         return person
 
-    def update(self, id: str, changes: MappingABC[str, Any] | Person, password: str | None = None,
-               reread: bool = False) -> Person:
+    def update(
+        self, id: str, changes: MappingABC[str, Any] | Person, password: str | None = None, reread: bool = False
+    ) -> Person:
         """Applies canonical `changes`: reads the record, lays the changes over it, sends it whole."""
         self._require("update")
         id = user_id(id)
@@ -285,8 +344,14 @@ class WhosOffAdapter(WhosOffHTTP):
         person = self.updated_person(id, answer, delta)
         return self.get(id) if reread else person
 
-    def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any],
-                      current: dict[str, Any] | None = None, password: str | None = None) -> dict[str, Any]:
+    def update_record(
+        self,
+        id: str,
+        body: dict[str, Any],
+        changes: dict[str, Any],
+        current: dict[str, Any] | None = None,
+        password: str | None = None,
+    ) -> dict[str, Any]:
         current = current if current is not None else self.fetch_record(id)
         full: dict[str, Any] = {"user_id": id}
         full.update({name: wire_value(current[name]) for name in UPDATE_FIELDS if name in current})
@@ -296,8 +361,9 @@ class WhosOffAdapter(WhosOffHTTP):
         full.update(body)
         if password is not None:
             if not isinstance(password, str) or len(password) > 50:
-                raise PersonValidationError({"password": ["Must be text of at most 50 characters."]},
-                                            record=f"{self.name}#{id}")
+                raise PersonValidationError(
+                    {"password": ["Must be text of at most 50 characters."]}, record=f"{self.name}#{id}"
+                )
             self.transport.add_secret(password)
             full["password"] = password
         answer = self.call("PUT", "/v4/user/update", full, about_id=True)
@@ -327,9 +393,11 @@ class WhosOffAdapter(WhosOffHTTP):
         return None
 
     def _check_lengths(self, body: dict[str, Any], label: str) -> None:
-        errors = {canonical: [f"Longer than {limit} characters, WhosOff's limit for {name}."]
-                  for name, (limit, canonical) in MAX_LENGTHS.items()
-                  if isinstance(body.get(name), str) and len(body[name]) > limit}
+        errors = {
+            canonical: [f"Longer than {limit} characters, WhosOff's limit for {name}."]
+            for name, (limit, canonical) in MAX_LENGTHS.items()
+            if isinstance(body.get(name), str) and len(body[name]) > limit
+        }
         if errors:
             raise PersonValidationError(errors, record=label)
 
@@ -340,7 +408,9 @@ class WhosOffAdapter(WhosOffHTTP):
     def lookup_refs(self, field: str) -> dict[str, Ref]:
         if field == "role":
             spec = self.mapping.spec("role")
-            return {str(name): Ref(str(code), str(name)) for code, name in (spec.converter.values if spec else {}).items()}
+            return {
+                str(name): Ref(str(code), str(name)) for code, name in (spec.converter.values if spec else {}).items()
+            }
         if field == "department":
             return {ref.name: ref for ref in self.departments() if ref.name}
         return {}
@@ -357,14 +427,14 @@ class WhosOffAdapter(WhosOffHTTP):
             except VendorAPIError as exc:
                 if source == "department_api":
                     raise
-                log.info("whosoff: no department list (%s); collecting departments from users",
-                         type(exc).__name__)
+                log.info("whosoff: no department list (%s); collecting departments from users", type(exc).__name__)
         if seen is None:
             seen = self._departments_from_users()
         self._department_names.update({ident: name for ident, name in seen.items() if name})
         self._refs["department"] = {name.casefold(): Ref(ident, name) for ident, name in seen.items() if name}
-        return sorted((Ref(ident, name or None) for ident, name in seen.items()),
-                      key=lambda ref: (ref.name or "", ref.id or ""))
+        return sorted(
+            (Ref(ident, name or None) for ident, name in seen.items()), key=lambda ref: (ref.name or "", ref.id or "")
+        )
 
     def _departments_from_api(self) -> dict[str, str]:
         data = self.call("GET", "/v4/department/retrieve")
@@ -405,8 +475,7 @@ class WhosOffAdapter(WhosOffHTTP):
         """The caller's staff and leave overview (APPROVER level); `staff_filter` as WhosOff takes it."""
         data = self.call("POST", "/v4/user/my-staff", {"staff_filter": str(staff_filter)}, idempotent=True)
         if not isinstance(data, dict):
-            raise ResponseError(f"whosoff: my-staff answered a {type(data).__name__}, not an object",
-                                vendor=self.name)
+            raise ResponseError(f"whosoff: my-staff answered a {type(data).__name__}, not an object", vendor=self.name)
         entries = data.get("staff_overview")
         people = [self.to_person(e) for e in entries] if isinstance(entries, list) else []
         overview = data.get("overview") if isinstance(data.get("overview"), dict) else {}

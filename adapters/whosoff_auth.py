@@ -8,6 +8,7 @@ and a token that several threads saw refused is replaced once, not once per thre
 Nothing here does HTTP: the adapter gives a `send(body)` that posts the handshake and returns the
 answer's `Data`, so this module is tested with plain data.
 """
+
 from __future__ import annotations
 
 import base64
@@ -19,8 +20,9 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from staffbridge.model.errors import AuthenticationError, ResponseError, ServerError, TransportError
 
@@ -67,10 +69,15 @@ def derive_secret(nonce: str, client_secret: str, encoding: str = "hex") -> str:
 
 def handshake_body(credentials: Credentials, nonce: str) -> dict[str, Any]:
     """The body of POST /v4/authenticate/with-credentials, field for field as the docs show it."""
-    return {"username": credentials.username, "password": credentials.password,
-            "ip_address": credentials.ip_address or "", "nonce": nonce,
-            "secret": derive_secret(nonce, credentials.client_secret, credentials.secret_encoding),
-            "app_id": credentials.app_id, "delay": False}
+    return {
+        "username": credentials.username,
+        "password": credentials.password,
+        "ip_address": credentials.ip_address or "",
+        "nonce": nonce,
+        "secret": derive_secret(nonce, credentials.client_secret, credentials.secret_encoding),
+        "app_id": credentials.app_id,
+        "delay": False,
+    }
 
 
 # ------------------------------------------------------------------ reading the answer
@@ -103,7 +110,7 @@ def parse_expiry(value: Any) -> float | None:
     except ValueError:
         return None
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.timezone.utc)
+        stamp = stamp.replace(tzinfo=dt.UTC)
     return stamp.timestamp()
 
 
@@ -122,8 +129,9 @@ def read_token(data: Any) -> IssuedToken:
     if isinstance(data, list) and len(data) == 1:  # the docs print Data as an array
         data = data[0]
     if not isinstance(data, dict):
-        raise ResponseError(f"whosoff: the authenticate answer is not an object "
-                            f"(got {type(data).__name__})", vendor="whosoff")
+        raise ResponseError(
+            f"whosoff: the authenticate answer is not an object (got {type(data).__name__})", vendor="whosoff"
+        )
     token = data.get("token")
     if isinstance(token, dict):
         access, expiry = token.get("access_token"), token.get("token_expiry_date")
@@ -142,6 +150,7 @@ def read_token(data: Any) -> IssuedToken:
 
 # ------------------------------------------------------------------ the manager
 
+
 @dataclass
 class _Current:
     token: str = field(repr=False)
@@ -158,10 +167,17 @@ class TokenManager:
       handshake takes over, and without them the refusal is final.
     """
 
-    def __init__(self, send: Callable[[dict[str, Any]], Any] | None, credentials: Credentials | None,
-                 access_token: str | None = None, margin: float = 60.0, fallback_lifetime: float = 300.0,
-                 clock: Callable[[], float] = time.time, on_new_secret: Callable[[str], None] | None = None,
-                 attempts: int = 3):
+    def __init__(
+        self,
+        send: Callable[[dict[str, Any]], Any] | None,
+        credentials: Credentials | None,
+        access_token: str | None = None,
+        margin: float = 60.0,
+        fallback_lifetime: float = 300.0,
+        clock: Callable[[], float] = time.time,
+        on_new_secret: Callable[[str], None] | None = None,
+        attempts: int = 3,
+    ):
         self._send = send
         self.credentials = credentials
         self.margin = margin
@@ -191,9 +207,11 @@ class TokenManager:
             if current is not None and self._clock() < current.refresh_at:
                 return current.token
             if not self.can_refresh:
-                raise HandshakeRefused("whosoff: the access token was refused or has expired, and no "
-                                       "username/password/client_secret are configured to get a new one",
-                                       vendor="whosoff")
+                raise HandshakeRefused(
+                    "whosoff: the access token was refused or has expired, and no "
+                    "username/password/client_secret are configured to get a new one",
+                    vendor="whosoff",
+                )
             self._current = self._authenticate()
             return self._current.token
 
@@ -221,15 +239,21 @@ class TokenManager:
                 if attempt + 1 >= self._attempts:
                     raise
                 last_error = exc
-                log.info("whosoff: authentication attempt %d failed (%s); trying again with a new nonce",
-                         attempt + 1, type(exc).__name__)
+                log.info(
+                    "whosoff: authentication attempt %d failed (%s); trying again with a new nonce",
+                    attempt + 1,
+                    type(exc).__name__,
+                )
                 continue
             self._on_new_secret(issued.access_token)
             self.handshakes += 1
             self.user = issued.user
             refresh_at = self._refresh_time(issued.expires_at, received)
-            log.debug("whosoff: authenticated as user %s; next refresh in %.0f s",
-                      issued.user.get("user_id", "?"), refresh_at - received)
+            log.debug(
+                "whosoff: authenticated as user %s; next refresh in %.0f s",
+                issued.user.get("user_id", "?"),
+                refresh_at - received,
+            )
             return _Current(issued.access_token, refresh_at)
         raise AssertionError("unreachable") from last_error
 

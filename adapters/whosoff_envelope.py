@@ -8,15 +8,16 @@ with no envelope at all. `Errors` present and non-empty is a refusal whatever th
 with the standard library only: `json.JSONDecoder.raw_decode` over the text as it arrives, one
 record at a time, so neither the whole text nor the whole parsed list is ever held.
 """
+
 from __future__ import annotations
 
 import codecs
 import json
 import re
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from staffbridge.model.errors import (AuthenticationError, NotFound, VendorAPIError, VendorMessage,
-                                VendorValidationError)
+from staffbridge.model.errors import AuthenticationError, NotFound, VendorAPIError, VendorMessage, VendorValidationError
 
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")
@@ -29,14 +30,17 @@ class Malformed(ValueError):
 
 # ------------------------------------------------------------------ errors
 
+
 def vendor_messages(errors: Any) -> list[VendorMessage]:
     """`Errors` as VendorMessages: [{Code, Message}] normally; odd shapes are kept, not dropped."""
     if errors in (None, "", [], {}):
         return []
     if isinstance(errors, dict) and not {str(k).lower() for k in errors} & {"code", "message"}:
         # ASP.NET's validation problem shape: {"field": ["message", ...]}
-        return [VendorMessage(f"{name}: {'; '.join(map(str, v)) if isinstance(v, list) else v}")
-                for name, v in errors.items()]
+        return [
+            VendorMessage(f"{name}: {'; '.join(map(str, v)) if isinstance(v, list) else v}")
+            for name, v in errors.items()
+        ]
     if not isinstance(errors, list):
         errors = [errors]
     messages = []
@@ -53,13 +57,21 @@ def vendor_messages(errors: Any) -> list[VendorMessage]:
     return messages
 
 
-AUTH_WORDS = re.compile(r"\btoken\b|unauthori[sz]|not authori[sz]|authenticat|bearer|\bapp[-_ ]?id\b|"
-                        r"credential|user level|permission", re.IGNORECASE)
+AUTH_WORDS = re.compile(
+    r"\btoken\b|unauthori[sz]|not authori[sz]|authenticat|bearer|\bapp[-_ ]?id\b|"
+    r"credential|user level|permission",
+    re.IGNORECASE,
+)
 NOT_FOUND_WORDS = re.compile(r"not found|no such user|unknown user", re.IGNORECASE)
 
 
-def error_class(messages: list[VendorMessage], *, auth_codes: Iterable[str] = (),
-                not_found_codes: Iterable[str] = (), about_id: bool = False) -> type[VendorAPIError]:
+def error_class(
+    messages: list[VendorMessage],
+    *,
+    auth_codes: Iterable[str] = (),
+    not_found_codes: Iterable[str] = (),
+    about_id: bool = False,
+) -> type[VendorAPIError]:
     """Which error a refusal is. Codes decide first (they are settings: WhosOff publishes only two);
     without a known code, the wording does. "Not found" counts only for calls about one user id."""
     codes = {m.code for m in messages if m.code}
@@ -75,6 +87,7 @@ def error_class(messages: list[VendorMessage], *, auth_codes: Iterable[str] = ()
 
 
 # ------------------------------------------------------------------ whole answers
+
 
 def unwrap(payload: Any) -> tuple[Any, list[VendorMessage]]:
     """(Data, errors) from a parsed answer; a bare object or array is its own Data."""
@@ -109,6 +122,7 @@ def parse_text(raw: bytes) -> Any:
 
 # ------------------------------------------------------------------ streamed answers
 
+
 def decode_chunks(chunks: Iterable[bytes]) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
@@ -135,7 +149,7 @@ class _Reader:
         for chunk in self._chunks:
             if chunk:
                 if self.pos:  # drop what is parsed, so memory holds one record and one chunk
-                    self.buf = self.buf[self.pos:]
+                    self.buf = self.buf[self.pos :]
                     self.pos = 0
                 self.buf += chunk
                 return True

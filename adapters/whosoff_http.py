@@ -4,21 +4,29 @@ into typed errors, a refused token replaced once, and streamed list answers.
 `WhosOffHTTP.call()` returns an answer's Data; `WhosOffHTTP.stream()` yields the records of a list
 answer as they arrive. The adapter (whosoff.py) builds the user operations on these two.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import requests
 
-from staffbridge.sdk.adapter import HTTPAdapter
-from staffbridge.model.errors import (AuthenticationError, NotFound, ResponseError, TransportError, VendorAPIError,
-                                VendorMessage, VendorValidationError)
-from staffbridge.model.redaction import scrub_text
-
 from staffbridge.adapters.whosoff_auth import Credentials, HandshakeRefused, TokenManager
 from staffbridge.adapters.whosoff_envelope import Malformed, error_class, iter_records, parse_text, unwrap
+from staffbridge.model.errors import (
+    AuthenticationError,
+    NotFound,
+    ResponseError,
+    TransportError,
+    VendorAPIError,
+    VendorMessage,
+    VendorValidationError,
+)
+from staffbridge.model.redaction import scrub_text
+from staffbridge.sdk.adapter import HTTPAdapter
 
 log = logging.getLogger("staffbridge.adapters.whosoff")
 
@@ -26,7 +34,6 @@ log = logging.getLogger("staffbridge.adapters.whosoff")
 class _Refused(Exception):
     def __init__(self, messages: list[VendorMessage]):
         self.messages = messages
-
 
 
 class WhosOffHTTP(HTTPAdapter):
@@ -38,11 +45,17 @@ class WhosOffHTTP(HTTPAdapter):
         s = self.settings
         credentials = None
         if s.get("username"):
-            credentials = Credentials(s["app_id"], s["username"], s["password"], s["client_secret"],
-                                      s.get("ip_address"), s["secret_encoding"])
-        self.tokens = TokenManager(self._handshake if credentials else None, credentials,
-                                   access_token=s.get("access_token"), margin=s["token_margin"],
-                                   fallback_lifetime=s["token_lifetime"], on_new_secret=self.transport.add_secret)
+            credentials = Credentials(
+                s["app_id"], s["username"], s["password"], s["client_secret"], s.get("ip_address"), s["secret_encoding"]
+            )
+        self.tokens = TokenManager(
+            self._handshake if credentials else None,
+            credentials,
+            access_token=s.get("access_token"),
+            margin=s["token_margin"],
+            fallback_lifetime=s["token_lifetime"],
+            on_new_secret=self.transport.add_secret,
+        )
 
     @property
     def authenticated_user(self) -> dict[str, Any]:
@@ -60,7 +73,7 @@ class WhosOffHTTP(HTTPAdapter):
     def parse_errors(self, response: Any) -> list[VendorMessage]:
         """Messages of a 401/403/404/5xx answer: the envelope's Errors, else the text."""
         try:
-            data, messages = unwrap(parse_text(response.content))
+            _data, messages = unwrap(parse_text(response.content))
         except (Malformed, requests.RequestException):
             return super().parse_errors(response)
         return messages or super().parse_errors(response)
@@ -77,15 +90,24 @@ class WhosOffHTTP(HTTPAdapter):
             data, messages = self._read(response, body)
         except (AuthenticationError, NotFound, VendorValidationError) as exc:
             hint = " (check base_url and authenticate_path)" if isinstance(exc, NotFound) else ""
-            raise HandshakeRefused(f"whosoff refused the authentication{hint}", status=exc.status,
-                                   request=exc.request, messages=exc.messages, vendor=self.name,
-                                   body=exc.body) from None
+            raise HandshakeRefused(
+                f"whosoff refused the authentication{hint}",
+                status=exc.status,
+                request=exc.request,
+                messages=exc.messages,
+                vendor=self.name,
+                body=exc.body,
+            ) from None
         finally:
             self._local.handshaking = False
         if messages or response.status_code == 400:
-            raise HandshakeRefused("whosoff refused the authentication", status=response.status_code,
-                                   request=self._describe(response, body),
-                                   messages=self._scrubbed(messages), vendor=self.name)
+            raise HandshakeRefused(
+                "whosoff refused the authentication",
+                status=response.status_code,
+                request=self._describe(response, body),
+                messages=self._scrubbed(messages),
+                vendor=self.name,
+            )
         return data
 
     def _describe(self, response: Any, body: Any = None) -> Any:
@@ -99,8 +121,9 @@ class WhosOffHTTP(HTTPAdapter):
         try:
             raw = response.content
         except requests.RequestException as exc:
-            raise TransportError(f"whosoff: the answer broke off ({type(exc).__name__})",
-                                 self._describe(response, sent)) from None
+            raise TransportError(
+                f"whosoff: the answer broke off ({type(exc).__name__})", self._describe(response, sent)
+            ) from None
         try:
             return unwrap(parse_text(raw))
         except Malformed as exc:
@@ -109,18 +132,29 @@ class WhosOffHTTP(HTTPAdapter):
     def _unreadable(self, response: Any, why: str, sent: Any = None, raw: bytes | None = None) -> ResponseError:
         kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
         text = " ".join(raw.decode("utf-8", "replace").split())[:300] if raw else None
-        return ResponseError(f"whosoff: unreadable answer ({kind}): {why}", status=response.status_code,
-                             request=self._describe(response, sent), vendor=self.name,
-                             body=scrub_text(text, self.transport.secrets) if text else None)
+        return ResponseError(
+            f"whosoff: unreadable answer ({kind}): {why}",
+            status=response.status_code,
+            request=self._describe(response, sent),
+            vendor=self.name,
+            body=scrub_text(text, self.transport.secrets) if text else None,
+        )
 
     def _refusal(self, response: Any, messages: list[VendorMessage], sent: Any, about_id: bool) -> VendorAPIError:
         s = self.settings
-        kind = error_class(messages, auth_codes=s["auth_codes"], not_found_codes=s["not_found_codes"],
-                           about_id=about_id)
+        kind = error_class(
+            messages, auth_codes=s["auth_codes"], not_found_codes=s["not_found_codes"], about_id=about_id
+        )
         text = {AuthenticationError: "whosoff refused the credentials", NotFound: "whosoff: not found"}.get(
-            kind, "whosoff rejected the request")
-        return kind(text, status=response.status_code, request=self._describe(response, sent),
-                    messages=self._scrubbed(messages), vendor=self.name)
+            kind, "whosoff rejected the request"
+        )
+        return kind(
+            text,
+            status=response.status_code,
+            request=self._describe(response, sent),
+            messages=self._scrubbed(messages),
+            vendor=self.name,
+        )
 
     def _split_warnings(self, messages: list[VendorMessage]) -> list[VendorMessage]:
         """The refusals among `messages`; configured warning codes are logged and remembered."""
@@ -131,10 +165,19 @@ class WhosOffHTTP(HTTPAdapter):
         self._local.warnings = getattr(self._local, "warnings", []) + [str(m) for m in self._scrubbed(warnings)]
         return [m for m in messages if m.code not in warn]
 
-    def _send(self, method: str, path: str, body: Any = None, *, stream: bool = False,
-              idempotent: bool | None = None, about_id: bool = False) -> Any:
-        response = self.transport.request(method, self._path(path), json_body=body, stream=stream,
-                                          idempotent=idempotent, ok=(400,))
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        stream: bool = False,
+        idempotent: bool | None = None,
+        about_id: bool = False,
+    ) -> Any:
+        response = self.transport.request(
+            method, self._path(path), json_body=body, stream=stream, idempotent=idempotent, ok=(400,)
+        )
         if response.status_code == 400:
             try:
                 _, messages = self._read(response, body)
@@ -150,8 +193,9 @@ class WhosOffHTTP(HTTPAdapter):
             return False
         return self.tokens.refused(getattr(self._local, "token", None))
 
-    def call(self, method: str, path: str, body: Any = None, *, idempotent: bool | None = None,
-             about_id: bool = False) -> Any:
+    def call(
+        self, method: str, path: str, body: Any = None, *, idempotent: bool | None = None, about_id: bool = False
+    ) -> Any:
         """One API call: the answer's Data, or the typed error. A refused token is replaced once."""
         self._local.warnings = []
         for attempt in range(2):
@@ -188,8 +232,7 @@ class WhosOffHTTP(HTTPAdapter):
                 return
             except _Refused as refused:
                 error = self._refusal(response, refused.messages, body, about_id=False)
-                if isinstance(error, AuthenticationError) and not started and attempt == 0 \
-                        and self._retry_auth(error):
+                if isinstance(error, AuthenticationError) and not started and attempt == 0 and self._retry_auth(error):
                     continue
                 raise error from None
             except Malformed as exc:
@@ -206,6 +249,7 @@ class WhosOffHTTP(HTTPAdapter):
         try:
             yield from response.iter_content(chunk_size=65536)
         except requests.RequestException as exc:
-            raise TransportError(f"whosoff: the list answer broke off ({type(exc).__name__}); "
-                                 "records already read were delivered", self._describe(response, sent)) from None
-
+            raise TransportError(
+                f"whosoff: the list answer broke off ({type(exc).__name__}); records already read were delivered",
+                self._describe(response, sent),
+            ) from None

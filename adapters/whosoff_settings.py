@@ -1,4 +1,5 @@
 """WhosOff settings, the documented field tables, and small value types the adapter uses."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,11 +11,10 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from staffbridge.sdk.adapter import HTTPSettings, secret_setting
+from staffbridge.adapters.whosoff_auth import SECRET_ENCODINGS
 from staffbridge.model.errors import NotFound
 from staffbridge.model.person import Person
-
-from staffbridge.adapters.whosoff_auth import SECRET_ENCODINGS
+from staffbridge.sdk.adapter import HTTPSettings, secret_setting
 
 MAX_INT32 = 2_147_483_647
 # Codes the bundled sandbox uses (WhosOff publishes none for these cases); all are settings.
@@ -24,26 +24,67 @@ NOT_FOUND_CODES = ("0300", "0404")
 
 # The update model (the update sample plus the dated fields of the parameter table).
 UPDATE_FIELDS = (
-    "staff_code", "title", "first_name", "middle_name", "last_name", "user_type_id", "default_view_type_id",
-    "default_view_id", "default_sorting_id", "department_id", "region_id", "approver_id", "approver_role_id",
-    "notifier_2_id", "notifier_2_role_id", "notifier_3_id", "notifier_3_role_id", "email_contact",
-    "email_type_id", "status_id", "work_telephone", "mobile_telephone", "active_directory_username",
-    "employment_started_date", "employment_ended_date")
+    "staff_code",
+    "title",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "user_type_id",
+    "default_view_type_id",
+    "default_view_id",
+    "default_sorting_id",
+    "department_id",
+    "region_id",
+    "approver_id",
+    "approver_role_id",
+    "notifier_2_id",
+    "notifier_2_role_id",
+    "notifier_3_id",
+    "notifier_3_role_id",
+    "email_contact",
+    "email_type_id",
+    "status_id",
+    "work_telephone",
+    "mobile_telephone",
+    "active_directory_username",
+    "employment_started_date",
+    "employment_ended_date",
+)
 CREATE_ONLY_FIELDS = ("allowance_type_id", "password")
 ROLE_IDS = ("0", "1", "2", "3", "4", "5", "6")
-ENUMS = {"user_type_id": ("100", "200", "210", "220", "300", "310"), "status_id": ("0", "1"),
-         "email_type_id": ("0", "1", "2"), "allowance_type_id": ("0", "1"), "default_view_type_id": ("1", "2"),
-         "default_sorting_id": ("0", "1", "2", "3", "4"), "approver_role_id": ROLE_IDS,
-         "notifier_2_role_id": ROLE_IDS, "notifier_3_role_id": ROLE_IDS}
+ENUMS = {
+    "user_type_id": ("100", "200", "210", "220", "300", "310"),
+    "status_id": ("0", "1"),
+    "email_type_id": ("0", "1", "2"),
+    "allowance_type_id": ("0", "1"),
+    "default_view_type_id": ("1", "2"),
+    "default_sorting_id": ("0", "1", "2", "3", "4"),
+    "approver_role_id": ROLE_IDS,
+    "notifier_2_role_id": ROLE_IDS,
+    "notifier_3_role_id": ROLE_IDS,
+}
 # Documented length limits (api-user page), checked before sending: vendor field -> canonical field.
-MAX_LENGTHS = {"email_contact": (255, "email"), "work_telephone": (60, "work_phone"),
-               "mobile_telephone": (30, "mobile_phone"), "active_directory_username": (50, "username"),
-               "password": (50, "password")}
-STATUS_FILTER = {"active": "1", "disabled": "0", "inactive": "0", "both": "99", "all": "99",
-                 "1": "1", "0": "0", "99": "99"}
+MAX_LENGTHS = {
+    "email_contact": (255, "email"),
+    "work_telephone": (60, "work_phone"),
+    "mobile_telephone": (30, "mobile_phone"),
+    "active_directory_username": (50, "username"),
+    "password": (50, "password"),
+}
+STATUS_FILTER = {
+    "active": "1",
+    "disabled": "0",
+    "inactive": "0",
+    "both": "99",
+    "all": "99",
+    "1": "1",
+    "0": "0",
+    "99": "99",
+}
 
 
 # ------------------------------------------------------------------ settings
+
 
 class WhosOffSettings(HTTPSettings):
     base_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
@@ -59,12 +100,12 @@ class WhosOffSettings(HTTPSettings):
     defaults = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
     map_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_INT32))
     retrieve_version = fields.String(load_default="v4", validate=validate.OneOf(("v4", "v4.1")))
-    authenticate_path = fields.String(load_default="/v4/authenticate/with-credentials",
-                                      validate=validate.Regexp(r"^/", error="Must start with '/'."))
+    authenticate_path = fields.String(
+        load_default="/v4/authenticate/with-credentials", validate=validate.Regexp(r"^/", error="Must start with '/'.")
+    )
     trailing_slash = fields.Boolean(load_default=False)
     date_format = fields.String(load_default=None, allow_none=True)
-    department_lookup = fields.String(load_default="auto",
-                                      validate=validate.OneOf(("auto", "department_api", "users")))
+    department_lookup = fields.String(load_default="auto", validate=validate.OneOf(("auto", "department_api", "users")))
     generate_password = fields.Boolean(load_default=True)
     auth_codes = fields.List(fields.String(), load_default=lambda: list(AUTH_CODES))
     permission_codes = fields.List(fields.String(), load_default=lambda: list(PERMISSION_CODES))
@@ -77,8 +118,11 @@ class WhosOffSettings(HTTPSettings):
         given = [name for name, value in credentials.items() if value]
         if given and len(given) < 3:
             missing = next(name for name in credentials if name not in given)
-            raise ValidationError(f"the credentials handshake needs username, password and client_secret "
-                                  f"together; {missing!r} is missing", missing)
+            raise ValidationError(
+                f"the credentials handshake needs username, password and client_secret "
+                f"together; {missing!r} is missing",
+                missing,
+            )
         if not given and not data.get("access_token"):
             raise ValidationError("give access_token, or username, password and client_secret", "access_token")
         if data.get("ip_address"):
@@ -93,8 +137,9 @@ class WhosOffSettings(HTTPSettings):
             except ValueError:
                 ok = False
             if not ok:
-                raise ValidationError("Not a date format that writes and reads back a date, e.g. '%d/%m/%Y'.",
-                                      "date_format")
+                raise ValidationError(
+                    "Not a date format that writes and reads back a date, e.g. '%d/%m/%Y'.", "date_format"
+                )
         for name, value in (data.get("defaults") or {}).items():
             if name not in UPDATE_FIELDS + CREATE_ONLY_FIELDS or name == "password":
                 raise ValidationError(f"{name!r} is not a WhosOff user field that can have a default", "defaults")
@@ -105,6 +150,7 @@ class WhosOffSettings(HTTPSettings):
 
 
 # ------------------------------------------------------------------ small value types
+
 
 @dataclass
 class MyStaff:
@@ -120,8 +166,12 @@ def generate_password(length: int = 24) -> str:
     alphabet = string.ascii_letters + string.digits + "!#%+-_=?"
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password) and any(not c.isalnum() for c in password)):
+        if (
+            any(c.islower() for c in password)
+            and any(c.isupper() for c in password)
+            and any(c.isdigit() for c in password)
+            and any(not c.isalnum() for c in password)
+        ):
             return password
 
 
@@ -140,4 +190,3 @@ def wire_value(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return str(int(value)) if float(value).is_integer() else str(value)
     return value
-

@@ -8,6 +8,7 @@
 Every public name is exported lazily (PEP 562): `import staffbridge` loads nothing else, so
 `staffbridge --version` starts about as fast as Python does; the first use of a name imports its module.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -21,14 +22,64 @@ _EXPORTS = {
     "migrate": "staffbridge.jobs.migration.run",
     "unify": "staffbridge.jobs.unification.run",
     **dict.fromkeys(("Person", "PersonSchema", "Ref", "Address"), "staffbridge.model.person"),
-    **dict.fromkeys((
-        "StaffbridgeError", "ConfigError", "AdapterNotFound", "UnsupportedOperation", "PersonValidationError",
-        "MissingReference", "MappingError", "VendorAPIError", "AuthenticationError", "NotFound",
-        "VendorValidationError", "DeleteRefused", "RateLimited", "ServerError", "ResponseError",
-        "TransportError", "Timeout", "RequestInfo", "ResponseInfo", "VendorMessage"), "staffbridge.model.errors"),
+    **dict.fromkeys(
+        (
+            "StaffbridgeError",
+            "ConfigError",
+            "AdapterNotFound",
+            "UnsupportedOperation",
+            "PersonValidationError",
+            "MissingReference",
+            "MappingError",
+            "VendorAPIError",
+            "AuthenticationError",
+            "NotFound",
+            "VendorValidationError",
+            "DeleteRefused",
+            "RateLimited",
+            "ServerError",
+            "ResponseError",
+            "TransportError",
+            "Timeout",
+            "RequestInfo",
+            "ResponseInfo",
+            "VendorMessage",
+        ),
+        "staffbridge.model.errors",
+    ),
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [  # written out (not derived from _EXPORTS) so linters and type checkers can read it
+    "AdapterNotFound",
+    "Address",
+    "AuthenticationError",
+    "ConfigError",
+    "DeleteRefused",
+    "MappingError",
+    "MissingReference",
+    "NotFound",
+    "Person",
+    "PersonSchema",
+    "PersonValidationError",
+    "RateLimited",
+    "Ref",
+    "RequestInfo",
+    "ResponseError",
+    "ResponseInfo",
+    "ServerError",
+    "StaffbridgeError",
+    "Timeout",
+    "TransportError",
+    "UnsupportedOperation",
+    "VendorAPIError",
+    "VendorMessage",
+    "VendorValidationError",
+    "__version__",
+    "available",
+    "connect",
+    "migrate",
+    "unify",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -49,10 +100,27 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names above load on first use
     from staffbridge.jobs.migration.run import migrate
     from staffbridge.jobs.unification.run import unify
-    from staffbridge.model.errors import (AdapterNotFound, AuthenticationError, ConfigError, DeleteRefused,
-                                          MappingError, MissingReference, NotFound, PersonValidationError,
-                                          RateLimited, RequestInfo, ResponseError, ResponseInfo, ServerError,
-                                          StaffbridgeError, Timeout, TransportError, UnsupportedOperation,
-                                          VendorAPIError, VendorMessage, VendorValidationError)
+    from staffbridge.model.errors import (
+        AdapterNotFound,
+        AuthenticationError,
+        ConfigError,
+        DeleteRefused,
+        MappingError,
+        MissingReference,
+        NotFound,
+        PersonValidationError,
+        RateLimited,
+        RequestInfo,
+        ResponseError,
+        ResponseInfo,
+        ServerError,
+        StaffbridgeError,
+        Timeout,
+        TransportError,
+        UnsupportedOperation,
+        VendorAPIError,
+        VendorMessage,
+        VendorValidationError,
+    )
     from staffbridge.model.person import Address, Person, PersonSchema, Ref
     from staffbridge.sdk.registry import available, connect

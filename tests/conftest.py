@@ -8,8 +8,11 @@ from .example_plugin_install import INSTALL_PROBLEM, install_example_plugin
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--record-cassettes", action="store_true",
-                     help="record cassettes/<vendor>/*.yaml anew against the bundled sandboxes")
+    parser.addoption(
+        "--record-cassettes",
+        action="store_true",
+        help="record cassettes/<vendor>/*.yaml anew against the bundled sandboxes",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

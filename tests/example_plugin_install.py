@@ -8,6 +8,7 @@ is installed again, so an edit to the plugin is always what the tests use.
 pip builds the plugin with build isolation: a fresh venv has no `wheel`, so `--no-build-isolation`
 cannot build it there; the isolated build fetches setuptools the same way `pip install -e .` does.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -32,11 +33,27 @@ def install_example_plugin() -> str | None:
     if installed_is_current():
         return None
     with tempfile.TemporaryDirectory() as scratch:
-        source = shutil.copytree(PLUGIN, Path(scratch) / "example_plugin",  # builds write beside their sources
-                                 ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
-        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall",
-                               "--disable-pip-version-check", str(source)],
-                              capture_output=True, text=True, timeout=600)
+        source = shutil.copytree(
+            PLUGIN,
+            Path(scratch) / "example_plugin",  # builds write beside their sources
+            ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"),
+        )
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--force-reinstall",
+                "--disable-pip-version-check",
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     importlib.invalidate_caches()
     if done.returncode != 0:
         return f"pip install {PLUGIN} failed:\n{done.stdout}{done.stderr}"

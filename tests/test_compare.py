@@ -3,6 +3,7 @@
 The pairs below are judged three ways with the jobs' own machinery (the matcher, the plan diff, a
 unify run) and all three must give the same answer, the one the pair states.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,8 +36,12 @@ PAIRS = [  # field, one system's value, another's, whether they are the same
     ("tags", ["a"], ["a", "b"], False),
     ("birthday", dt.date(1990, 5, 17), dt.date(1990, 5, 17), True),
     ("birthday", dt.date(1990, 5, 17), dt.date(1990, 5, 18), False),
-    ("address", Address(formatted="Hauptstraße 1\n10115 Berlin"), Address(formatted="hauptstraße 1\n10115  BERLIN"),
-     True),
+    (
+        "address",
+        Address(formatted="Hauptstraße 1\n10115 Berlin"),
+        Address(formatted="hauptstraße 1\n10115  BERLIN"),
+        True,
+    ),
     ("address", Address(street="Hauptstraße 1", city="Berlin"), Address(street="Lindenweg 2", city="Berlin"), False),
     ("custom_fields.Kostenstelle", "K 42", " K 42", True),
     ("custom_fields.Kostenstelle", "K 42", "K 43", False),
@@ -70,8 +75,11 @@ def unified_without_conflict(field: str, a: Any, b: Any) -> bool:
 
 @pytest.mark.parametrize("field, a, b, same", PAIRS, ids=IDS)
 def test_matching_plan_and_unify_agree(field: str, a: Any, b: Any, same: bool) -> None:
-    verdicts = {"matching": matched(field, a, b), "plan": planned_unchanged(field, a, b),
-                "unify": unified_without_conflict(field, a, b)}
+    verdicts = {
+        "matching": matched(field, a, b),
+        "plan": planned_unchanged(field, a, b),
+        "unify": unified_without_conflict(field, a, b),
+    }
     assert verdicts == dict.fromkeys(verdicts, same)
 
 
@@ -83,13 +91,20 @@ def test_the_comparison_and_its_key_give_the_pairs_answer(field: str, a: Any, b:
 
 def test_a_migration_plans_no_update_for_a_difference_of_form(tmp_path) -> None:
     target_file = tmp_path / "target.jsonl"
-    target_file.write_text('{"id": "1", "first_name": "Ada", "email": "ada@example.com", "username": "ADA", '
-                           '"work_phone": "+49 (40) 1001"}\n', encoding="utf-8")
+    target_file.write_text(
+        '{"id": "1", "first_name": "Ada", "email": "ada@example.com", "username": "ADA", '
+        '"work_phone": "+49 (40) 1001"}\n',
+        encoding="utf-8",
+    )
     source_file = tmp_path / "source.jsonl"
-    source_file.write_text('{"id": "9", "first_name": "Ada", "email": "Ada@Example.com", "username": "ada", '
-                           '"work_phone": "+49 40 1001"}\n', encoding="utf-8")
-    plan = staffbridge.migrate(staffbridge.connect("jsonl", path=str(source_file)),
-                               staffbridge.connect("jsonl", path=str(target_file)))
+    source_file.write_text(
+        '{"id": "9", "first_name": "Ada", "email": "Ada@Example.com", "username": "ada", '
+        '"work_phone": "+49 40 1001"}\n',
+        encoding="utf-8",
+    )
+    plan = staffbridge.migrate(
+        staffbridge.connect("jsonl", path=str(source_file)), staffbridge.connect("jsonl", path=str(target_file))
+    )
     assert plan.summary()["update"] == 0 and plan.summary()["unchanged"] == 1
 
 

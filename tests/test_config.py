@@ -1,4 +1,5 @@
 """staffbridge.toml: systems, environment variables, errors that name file, system and setting."""
+
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,12 @@ def config_file(tmp_path: Path, text: str) -> Path:
 
 
 def test_systems_connect_with_settings_from_the_environment(tmp_path):
-    path = config_file(tmp_path, '[systems.moco]\nadapter = "moco"\ndomain = "acme"\n'
-                                 'api_key = "${MOCO_API_KEY}"\n\n'
-                                 '[systems.staff]\nadapter = "csv"\npath = "exports/staff.csv"\n')
+    path = config_file(
+        tmp_path,
+        '[systems.moco]\nadapter = "moco"\ndomain = "acme"\n'
+        'api_key = "${MOCO_API_KEY}"\n\n'
+        '[systems.staff]\nadapter = "csv"\npath = "exports/staff.csv"\n',
+    )
     config = load_config(path)
     system = config.system("moco", environ={"MOCO_API_KEY": SECRET})
     assert system.settings == {"domain": "acme", "api_key": SECRET} and system.secrets == [SECRET]
@@ -44,7 +48,7 @@ def test_file_paths_need_no_config():
     config = Config()
     assert config.system("people.CSV").adapter == "csv"
     assert isinstance(config.connect("out/people.jsonl"), JsonlAdapter)
-    with pytest.raises(ConfigError, match="no staffbridge.toml here"):
+    with pytest.raises(ConfigError, match=r"no staffbridge\.toml here"):
         config.system("moco")
 
 
@@ -72,8 +76,9 @@ def test_an_unknown_adapter_is_named_with_the_installed_ones(tmp_path):
 
 
 def test_a_bad_setting_is_named_and_its_value_is_not_quoted(tmp_path):
-    path = config_file(tmp_path, f'[systems.moco]\nadapter = "moco"\ndomain = "Not A Domain {SECRET}"\n'
-                                 f'api_key = "{SECRET}"\n')
+    path = config_file(
+        tmp_path, f'[systems.moco]\nadapter = "moco"\ndomain = "Not A Domain {SECRET}"\napi_key = "{SECRET}"\n'
+    )
     with pytest.raises(ConfigError) as info:
         load_config(path).connect("moco", environ={})
     assert info.value.setting == "domain" and "[systems.moco]" in info.value.source
@@ -84,13 +89,16 @@ def test_a_bad_setting_is_named_and_its_value_is_not_quoted(tmp_path):
     assert info.value.setting == "colour"
 
 
-@pytest.mark.parametrize("text, setting", [
-    ("[systems.moco\n", "config"),
-    ("[moco]\nadapter = 'moco'\n", "moco"),
-    ("systems = 3\n", "systems"),
-    ("[systems]\nmoco = 'moco'\n", "moco"),
-    ("[systems.moco]\ndomain = 'acme'\n", "adapter"),
-])
+@pytest.mark.parametrize(
+    "text, setting",
+    [
+        ("[systems.moco\n", "config"),
+        ("[moco]\nadapter = 'moco'\n", "moco"),
+        ("systems = 3\n", "systems"),
+        ("[systems]\nmoco = 'moco'\n", "moco"),
+        ("[systems.moco]\ndomain = 'acme'\n", "adapter"),
+    ],
+)
 def test_malformed_files_are_config_errors(tmp_path, text, setting):
     path = config_file(tmp_path, text)
     with pytest.raises(ConfigError) as info:

@@ -23,16 +23,32 @@ class TestWhosOffContract(AdapterContract):
     match_on = ("method", "path", "query", body_unless_handshake)
 
     def start_sandbox(self):
-        return WhosOffSandbox(seed_people=self.seed_people, app_id=APP_ID, client_secret=CLIENT_SECRET,
-                              username=USERNAME, password=PASSWORD).start()
+        return WhosOffSandbox(
+            seed_people=self.seed_people,
+            app_id=APP_ID,
+            client_secret=CLIENT_SECRET,
+            username=USERNAME,
+            password=PASSWORD,
+        ).start()
 
     def connect(self, base_url):
-        return staffbridge.connect("whosoff", base_url=base_url, app_id=APP_ID, username=USERNAME,
-                                   password=PASSWORD, client_secret=CLIENT_SECRET)
+        return staffbridge.connect(
+            "whosoff",
+            base_url=base_url,
+            app_id=APP_ID,
+            username=USERNAME,
+            password=PASSWORD,
+            client_secret=CLIENT_SECRET,
+        )
 
     def new_person(self):
-        return Person(first_name="Ada", last_name="Lovelace", email="ada.lovelace@example.com",
-                      department=Ref(name="Entwicklung"), employment_start="2024-02-01")
+        return Person(
+            first_name="Ada",
+            last_name="Lovelace",
+            email="ada.lovelace@example.com",
+            department=Ref(name="Entwicklung"),
+            employment_start="2024-02-01",
+        )
 
     def expected_list_count(self):
         return self.seed_people + 1  # the sandbox's authenticating super user is a user too

@@ -13,6 +13,7 @@ After each kill the same command runs again to the end. The target, compared in 
 backend by email (every stored field but the id and the random password), must equal that of an
 undisturbed run, with no duplicates. `pytest tests/test_crash_resume.py -s` prints the kill points.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,9 +29,9 @@ from typing import Any
 
 import pytest
 
-from staffbridge.store.journal import Journal
 from staffbridge.sandbox.moco import MocoSandbox
 from staffbridge.sandbox.whosoff import WhosOffSandbox
+from staffbridge.store.journal import Journal
 
 PEOPLE = 120  # in the MOCO source
 OVERLAP = 30  # of them already in the WhosOff target; the first CHANGED with another phone
@@ -41,8 +42,6 @@ WORKERS = 4
 HANG_LIMIT = LIMIT = 240  # seconds for the whole test at most (it takes ~12)
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs kill -9")
-
-
 
 
 class Tripwire:
@@ -84,7 +83,7 @@ class Tripwire:
 
 def target_sandbox() -> WhosOffSandbox:
     sb = WhosOffSandbox(seed_people=OVERLAP).start()
-    for user in list(sb.backend.users.values())[1:CHANGED + 1]:  # [0] is the API admin
+    for user in list(sb.backend.users.values())[1 : CHANGED + 1]:  # [0] is the API admin
         user.work_telephone = "+1 555 0100"
     return sb
 
@@ -105,22 +104,36 @@ def write_config(folder: Path, source: MocoSandbox, target: WhosOffSandbox) -> d
     config = folder / "staffbridge.toml"
     config.write_text(
         f'[systems.source]\nadapter = "moco"\nbase_url = "{source.url}"\napi_key = "sandbox-key"\n'
-        f'rate_limit = 100000\nrate_period = 1.0\n'
+        f"rate_limit = 100000\nrate_period = 1.0\n"
         f'[systems.target]\nadapter = "whosoff"\nbase_url = "{target.url}"\napp_id = "sandbox-app"\n'
         f'username = "admin@example.com"\npassword = "sandbox-password"\n'
-        f'client_secret = "sandbox-client-secret"\n', encoding="utf-8")
+        f'client_secret = "sandbox-client-secret"\n',
+        encoding="utf-8",
+    )
     roles = folder / "roles.toml"
-    roles.write_text('[fields.role.values]\n100 = "Mitarbeiter"\n200 = "Teamleitung"\n300 = "Administrator"\n',
-                     encoding="utf-8")
+    roles.write_text(
+        '[fields.role.values]\n100 = "Mitarbeiter"\n200 = "Teamleitung"\n300 = "Administrator"\n', encoding="utf-8"
+    )
     return {**os.environ, "STAFFBRIDGE_CONFIG": str(config), "PYTHONUNBUFFERED": "1"}
 
 
 def migrate(folder: Path, env: dict[str, str], tripwire: Tripwire | None = None) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "staffbridge", "migrate", "source", "target", "--apply",
-               "--journal", str(folder / "journal.sqlite"), "--map", str(folder / "roles.toml"),
-               "--workers", str(WORKERS)]
-    child = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "staffbridge",
+        "migrate",
+        "source",
+        "target",
+        "--apply",
+        "--journal",
+        str(folder / "journal.sqlite"),
+        "--map",
+        str(folder / "roles.toml"),
+        "--workers",
+        str(WORKERS),
+    ]
+    child = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if tripwire is not None:
         tripwire.pid = child.pid
         tripwire.ready.set()
@@ -161,8 +174,11 @@ def test_a_migration_killed_at_10_random_points_resumes_to_the_undisturbed_resul
             source.dispatch = MocoSandbox.dispatch.__get__(source)
             assert killed.returncode == -signal.SIGKILL, (at, killed.stdout + killed.stderr)
             journal = folder / "journal.sqlite"
-            states = Counter(e.state for e in Journal(journal, pair="moco->whosoff").entries()) \
-                if journal.exists() else Counter()
+            states = (
+                Counter(e.state for e in Journal(journal, pair="moco->whosoff").entries())
+                if journal.exists()
+                else Counter()
+            )
 
             resumed = migrate(folder, env)
             assert resumed.returncode == 0, resumed.stdout + resumed.stderr
@@ -172,7 +188,11 @@ def test_a_migration_killed_at_10_random_points_resumes_to_the_undisturbed_resul
             assert doubled == [], (at, doubled)
             assert got == expected, (at, sorted(set(got) ^ set(expected)))
             assert Journal(journal, pair="moco->whosoff").counts() == {"done": PEOPLE}
-            lines.append(f"  kill at request {at:>3}/{requests} ({'after the server acted' if after else 'before'}): "
-                         f"journal then {dict(states) or 'not yet created'}; resumed: {resumed.stdout.splitlines()[-1]}")
-        print(f"\ncrash/resume: {KILLS} kill points (seed {SEED}) over {requests} requests; every resume equals "
-              "the undisturbed target, no duplicates\n" + "\n".join(lines))
+            lines.append(
+                f"  kill at request {at:>3}/{requests} ({'after the server acted' if after else 'before'}): "
+                f"journal then {dict(states) or 'not yet created'}; resumed: {resumed.stdout.splitlines()[-1]}"
+            )
+        print(
+            f"\ncrash/resume: {KILLS} kill points (seed {SEED}) over {requests} requests; every resume equals "
+            "the undisturbed target, no duplicates\n" + "\n".join(lines)
+        )

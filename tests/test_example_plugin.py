@@ -3,6 +3,7 @@ through the three entry point groups, and staffbridge finds all three (connect, 
 
 The plugin is installed into this environment at session start (see example_plugin_install.py).
 """
+
 import json
 import os
 import re
@@ -41,11 +42,20 @@ def sandbox():
         yield sb
 
 
-def staffbridge_cli(*argv: str, cwd: Path, env: dict[str, str] | None = None,
-                    ) -> subprocess.CompletedProcess[str]:
+def staffbridge_cli(
+    *argv: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """The command line in a fresh process: it must find the plugin on its own."""
-    return subprocess.run([sys.executable, "-m", "staffbridge", *argv], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "staffbridge", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
 
 
 def test_one_package_registers_adapter_mapping_and_sandbox_under_one_name():
@@ -80,8 +90,9 @@ def test_connect_lists_gets_creates_updates_and_deletes(sandbox):
     assert first.system == "tinyhr" and first.department == Ref(name=sample_people(1)[0].department)
     assert first.raw["given_name"] == first.first_name
 
-    ada = tinyhr.create(Person(first_name="Ada", last_name="Lovelace", email="ada@example.com",
-                               department=Ref(name="Entwicklung")))
+    ada = tinyhr.create(
+        Person(first_name="Ada", last_name="Lovelace", email="ada@example.com", department=Ref(name="Entwicklung"))
+    )
     stored = sandbox.backend.get(int(ada.id))
     assert (stored.given_name, stored.team, stored.active) == ("Ada", "Entwicklung", True)
     assert tinyhr.update(ada.id, {"email": "ada@new.example"}).email == "ada@new.example"
@@ -104,14 +115,20 @@ def test_the_cli_lists_serves_and_reads_the_plugin(tmp_path):
     row = {r["name"]: r for r in json.loads(adapters.stdout)}["tinyhr"]
     assert row["operations"] == ["list", "get", "create", "update", "delete"] and row["pagination"] == "page"
 
-    server = subprocess.Popen([sys.executable, "-m", "staffbridge", "sandbox", "tinyhr", "--people", "12"],
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "staffbridge", "sandbox", "tinyhr", "--people", "12"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         banner = server.stdout.readline()
         found = re.match(r"tinyhr\s+(http://127\.0\.0\.1:\d+/api)\s", banner)
         assert found, f"no URL in {banner!r}; stderr: {server.stderr.read() if server.poll() is not None else ''}"
         (tmp_path / "staffbridge.toml").write_text(
-            f'[systems.tiny]\nadapter = "tinyhr"\nbase_url = "{found.group(1)}"\ntoken = "${{TINYHR_TOKEN}}"\n')
+            f'[systems.tiny]\nadapter = "tinyhr"\nbase_url = "{found.group(1)}"\ntoken = "${{TINYHR_TOKEN}}"\n'
+        )
         listed = staffbridge_cli("list", "tiny", "--json", cwd=tmp_path, env={"TINYHR_TOKEN": "sandbox-token"})
         assert listed.returncode == 0, listed.stderr
         assert [p["email"] for p in json.loads(listed.stdout)] == [s.email for s in sample_people(12)]

@@ -14,23 +14,24 @@ reported as a failed row (none are expected: all these faults are transient).
 Backoff is kept tiny (the transport's RetryPolicy; Retry-After "1" is capped to 10 ms) so the suite
 stays fast; `pytest tests/test_faults.py -s` prints the counts.
 """
+
 from __future__ import annotations
 
 import logging
 import re
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 import staffbridge
-from staffbridge.sdk.transport import RetryPolicy
-from staffbridge.store.journal import Journal
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import MocoSandbox
 from staffbridge.sandbox.server import Fault, Faults
 from staffbridge.sandbox.whosoff import WhosOffSandbox
+from staffbridge.sdk.transport import RetryPolicy
+from staffbridge.store.journal import Journal
 
 PEOPLE = 2_000
 OVERLAP = 100  # source people already in the target
@@ -44,11 +45,28 @@ WORKERS = 8
 HANG_LIMIT = LIMIT = 180  # seconds per test at most (each takes ~10)
 # "+": the server acts first, then fails (after=True): the write happened, the answer is lost. A 429
 # after the work would be a lying server (429 means "not done"), so it has no "+" form.
-KINDS = ("429", "429-retry-after", "500", "502", "503", "504", "reset", "slow",
-         "500+", "502+", "503+", "504+", "reset+")
+KINDS = (
+    "429",
+    "429-retry-after",
+    "500",
+    "502",
+    "503",
+    "504",
+    "reset",
+    "slow",
+    "500+",
+    "502+",
+    "503+",
+    "504+",
+    "reset+",
+)
 FAST = RetryPolicy(max_retries=8, backoff=0.002, max_backoff=0.02, max_retry_after=0.01)
-WHOSOFF = dict(app_id="sandbox-app", client_secret="sandbox-client-secret", username="admin@example.com",
-               password="sandbox-password")
+WHOSOFF = dict(
+    app_id="sandbox-app",
+    client_secret="sandbox-client-secret",
+    username="admin@example.com",
+    password="sandbox-password",
+)
 # WhosOff user types named like MOCO roles, so roles travel (as in tests/bench/bench_migrate.py)
 ROLE_MAP = {"fields": {"role": {"values": {"100": "Mitarbeiter", "200": "Teamleitung", "300": "Administrator"}}}}
 OTHER_PHONE = "+1 555 0100"
@@ -68,13 +86,12 @@ class MixedFaults(Faults):
         return Fault(fault.kind.rstrip("+"), after=fault.kind.endswith("+"), delay=SLOW)
 
 
-
-
 # ---------------------------------------------------------------------------------------------- the pairs
+
 
 def whosoff_target() -> tuple[Any, Any]:
     sb = WhosOffSandbox(seed_people=OVERLAP)
-    for user in list(sb.backend.users.values())[1:CHANGED + 1]:  # [0] is the API admin
+    for user in list(sb.backend.users.values())[1 : CHANGED + 1]:  # [0] is the API admin
         user.work_telephone = OTHER_PHONE
     sb.backend.seed(EXTRA, start=50_000)
     return sb, lambda: staffbridge.connect("whosoff", base_url=sb.url, timeout=TIMEOUT, **WHOSOFF)
@@ -85,8 +102,7 @@ def fieldservice_target() -> tuple[Any, Any]:
     for user in list(sb.backend.users.values())[:CHANGED]:
         user["contact"]["telephone"] = OTHER_PHONE
     sb.backend.seed(EXTRA, start=50_000)
-    return sb, lambda: staffbridge.connect("fieldservice", base_url=sb.url, api_key="sandbox-key",
-                                           timeout=TIMEOUT)
+    return sb, lambda: staffbridge.connect("fieldservice", base_url=sb.url, api_key="sandbox-key", timeout=TIMEOUT)
 
 
 def moco_target() -> tuple[Any, Any]:
@@ -97,8 +113,9 @@ def moco_target() -> tuple[Any, Any]:
 
 
 def moco(sb: Any) -> Any:
-    return staffbridge.connect("moco", base_url=sb.url, api_key="sandbox-key", timeout=TIMEOUT,
-                               rate_limit=1_000_000, rate_period=1.0)
+    return staffbridge.connect(
+        "moco", base_url=sb.url, api_key="sandbox-key", timeout=TIMEOUT, rate_limit=1_000_000, rate_period=1.0
+    )
 
 
 def emails(sb: Any) -> Counter[str]:
@@ -132,8 +149,10 @@ PAIRS = {
 class Recoveries(logging.Handler):
     """Counts the retries that happen above the transport: create look-ups and handshakes again."""
 
-    PATTERNS = {"create looked up": re.compile(r"create of .* (got no answer|failed|sent again was refused)"),
-                "handshake again": re.compile(r"authentication attempt \d+ failed")}
+    PATTERNS: ClassVar[dict[str, re.Pattern[str]]] = {
+        "create looked up": re.compile(r"create of .* (got no answer|failed|sent again was refused)"),
+        "handshake again": re.compile(r"authentication attempt \d+ failed"),
+    }
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
@@ -171,8 +190,7 @@ def test_a_migration_through_10_percent_faults_loses_nobody_and_duplicates_nobod
         faults = [MixedFaults(RATE, SEED), MixedFaults(RATE, SEED + 1)]
         source_sb.faults, target_sb.faults = faults
 
-        plan = staffbridge.migrate(source, target, workers=WORKERS, journal=tmp_path / "journal.sqlite",
-                                   **options)
+        plan = staffbridge.migrate(source, target, workers=WORKERS, journal=tmp_path / "journal.sqlite", **options)
         summary = plan.summary()
         report = plan.apply()
         time.sleep(SLOW + 0.3)  # a "slow" request the client gave up on may still be landing
@@ -198,7 +216,9 @@ def test_a_migration_through_10_percent_faults_loses_nobody_and_duplicates_nobod
         # every transient failure was retried: nothing reported, the journal all done, nothing left to do
         assert report.ok and report.failures == [], report.failures[:3]
         assert Journal(tmp_path / "journal.sqlite", pair=plan.pair).counts() == {
-            "done": PEOPLE, **({"deleted": deletes} if deletes else {})}
+            "done": PEOPLE,
+            **({"deleted": deletes} if deletes else {}),
+        }
         # (with the journal, as a user would rerun it: WhosOff's listing lacks phones, and the journal
         # saves reading 2,000 records again; the phones were checked in the backend above)
         again = staffbridge.migrate(source, target, journal=tmp_path / "journal.sqlite", **options)
@@ -210,10 +230,12 @@ def test_a_migration_through_10_percent_faults_loses_nobody_and_duplicates_nobod
         handshakes = recoveries.counts["handshake again"]
         total = sum(injected.values())
         sent = source.transport.requests_sent + target.transport.requests_sent
-        print(f"\nfaults {pair}: {sent} requests, {total} faults injected "
-              f"({', '.join(f'{k} {n}' for k, n in sorted(injected.items()))}); retried by the transport "
-              f"{retried}, creates looked up before sending again {looked}, handshakes again {handshakes}; "
-              f"reported {len(report.failures)}; duplicates 0, lost 0")
+        print(
+            f"\nfaults {pair}: {sent} requests, {total} faults injected "
+            f"({', '.join(f'{k} {n}' for k, n in sorted(injected.items()))}); retried by the transport "
+            f"{retried}, creates looked up before sending again {looked}, handshakes again {handshakes}; "
+            f"reported {len(report.failures)}; duplicates 0, lost 0"
+        )
         assert total >= 0.05 * sent  # the faults really happened
         # each fault the client saw was dealt with by one of the retry paths (a loaded machine may add
         # a timeout of its own, so there may be more retries than faults, never fewer)
@@ -241,8 +263,11 @@ def test_failures_that_outlast_the_retries_are_reported_and_a_rerun_finishes_the
         failed = {row.email: row for row in report.failures}
         assert len(failed) == 3 and not report.ok
         reasons = sorted(row.reason.split(" on ")[0] for row in failed.values())
-        assert reasons == ["moco server error (HTTP 503)", "moco: connection failed",
-                           "moco: rate limit exceeded (HTTP 429)"], reasons
+        assert reasons == [
+            "moco server error (HTTP 503)",
+            "moco: connection failed",
+            "moco: rate limit exceeded (HTTP 429)",
+        ], reasons
         states = Counter(e.state for e in Journal(journal, pair=plan.pair).entries())
         assert states == {"done": 27, "creating": 1, "failed": 2}  # the 503 create may have landed
         print(f"\nfaults permanent: 6 injected, 3 reported ({', '.join(reasons)})")

@@ -7,6 +7,7 @@
 - the wait between create tries follows the adapter's own retry policy;
 - the field-service PATCH (a merge of values) is sent again after a 502 or a reset.
 """
+
 import threading
 import time
 
@@ -14,10 +15,10 @@ import pytest
 
 import staffbridge
 from staffbridge import Person, Ref, ServerError
-from staffbridge.sdk.transport import RetryPolicy, Transport
 from staffbridge.sandbox import Sandbox, json_response
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import MocoSandbox
+from staffbridge.sdk.transport import RetryPolicy, Transport
 
 FAST = dict(backoff=0.001, max_backoff=0.005, max_retry_after=0.02)
 
@@ -52,8 +53,9 @@ def test_an_idempotent_request_answered_500_is_retried_and_a_post_is_not(counter
 
 
 def test_retry_after_holds_other_threads_no_longer_than_max_retry_after(counter):
-    transport = Transport(counter.url, vendor="counter", rate_limit=50, rate_period=1.0,
-                          retry=RetryPolicy(max_retries=2, **FAST))
+    transport = Transport(
+        counter.url, vendor="counter", rate_limit=50, rate_period=1.0, retry=RetryPolicy(max_retries=2, **FAST)
+    )
     counter.faults.inject("429-retry-after")  # Retry-After: 1
     started = time.perf_counter()
     transport.request("GET", "/ok")
@@ -82,8 +84,9 @@ class LateMoco(MocoSandbox):
 
 def test_a_create_sent_again_and_refused_as_a_duplicate_is_looked_up_again():
     with LateMoco(seed_people=0) as sb:
-        moco = staffbridge.connect("moco", base_url=sb.url, api_key="sandbox-key", timeout=0.3,
-                                   rate_limit=1000, rate_period=1)
+        moco = staffbridge.connect(
+            "moco", base_url=sb.url, api_key="sandbox-key", timeout=0.3, rate_limit=1000, rate_period=1
+        )
         moco.transport.retry = RetryPolicy(max_retries=2, **FAST)
         looks = []
         plain_look = moco.find_existing
@@ -100,8 +103,9 @@ def test_a_create_sent_again_and_refused_as_a_duplicate_is_looked_up_again():
 
         moco.find_existing = look
         unit = next(iter(sb.backend.units.values()))
-        created = moco.create(Person(first_name="Ada", last_name="Late", email="ada@late.example",
-                                     department=Ref(id=str(unit.id))))
+        created = moco.create(
+            Person(first_name="Ada", last_name="Late", email="ada@late.example", department=Ref(id=str(unit.id)))
+        )
         assert looks[0] is None and looks[1] is not None  # missed once, found after the refusal
         assert created.email == "ada@late.example" and len(sb.backend.users) == 1
         assert sb.creates == 2  # the second was refused as a duplicate
@@ -109,7 +113,7 @@ def test_a_create_sent_again_and_refused_as_a_duplicate_is_looked_up_again():
 
 class Recorded(RetryPolicy):
     def delay(self, attempt, retry_after=None):
-        self.asked = getattr(self, "asked", []) + [attempt]
+        self.asked = [*getattr(self, "asked", []), attempt]
         return 0.0
 
 
@@ -119,8 +123,9 @@ def test_the_wait_between_create_tries_follows_the_adapters_retry_policy():
         moco.transport.retry = policy = Recorded(max_retries=0)
         sb.faults.inject("503", method="POST", count=2)
         unit = next(iter(sb.backend.units.values()))
-        moco.create(Person(first_name="Bo", last_name="Retry", email="bo@retry.example",
-                           department=Ref(id=str(unit.id))))
+        moco.create(
+            Person(first_name="Bo", last_name="Retry", email="bo@retry.example", department=Ref(id=str(unit.id)))
+        )
         assert policy.asked == [0, 1] and len(sb.backend.users) == 1
 
 

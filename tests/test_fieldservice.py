@@ -1,4 +1,5 @@
 """Field-service specifics against the FieldServiceSandbox (a real HTTP server on loopback)."""
+
 import datetime as dt
 import json
 import threading
@@ -6,8 +7,18 @@ import threading
 import pytest
 
 import staffbridge
-from staffbridge import (Address, AuthenticationError, ConfigError, MissingReference, NotFound, Person,
-                         PersonValidationError, Ref, ResponseError, VendorValidationError)
+from staffbridge import (
+    Address,
+    AuthenticationError,
+    ConfigError,
+    MissingReference,
+    NotFound,
+    Person,
+    PersonValidationError,
+    Ref,
+    ResponseError,
+    VendorValidationError,
+)
 from staffbridge.sandbox.fieldservice import FieldServiceBackend, FieldServiceSandbox
 from staffbridge.sandbox.server import RateLimit, Response, json_response
 
@@ -42,6 +53,7 @@ def start(servers):
         sandbox.requests.clear()
         sandbox.rate_limit = RateLimit()
         return sandbox
+
     return _start
 
 
@@ -54,32 +66,48 @@ def adapter(sandbox, **settings):
     fs = staffbridge.connect("fieldservice", base_url=sandbox.url, api_key=KEY, **settings)
     fs.sent = []  # (method, path, body) of every request, observed on the wire
     fs.transport.session.hooks["response"].append(
-        lambda response, *args, **kwargs: fs.sent.append((response.request.method, response.request.path_url,
-                                                          json.loads(response.request.body or "null"))))
+        lambda response, *args, **kwargs: fs.sent.append(
+            (response.request.method, response.request.path_url, json.loads(response.request.body or "null"))
+        )
+    )
     return fs
 
 
 def ada(**changes):
-    person = Person(first_name="Ada", last_name="Lovelace", email="ada@example.com", birthday=dt.date(1990, 8, 15),
-                    language="en", mobile_phone="+49 170 1", department=Ref(name="Service"), role=Ref("service"),
-                    employment_start=dt.date(2024, 1, 1), tags=["certified"], username="36999",
-                    address=Address(street="Hauptstraße 1", zip="10115", city="Berlin", country="DE"))
+    person = Person(
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
+        birthday=dt.date(1990, 8, 15),
+        language="en",
+        mobile_phone="+49 170 1",
+        department=Ref(name="Service"),
+        role=Ref("service"),
+        employment_start=dt.date(2024, 1, 1),
+        tags=["certified"],
+        username="36999",
+        address=Address(street="Hauptstraße 1", zip="10115", city="Berlin", country="DE"),
+    )
     return person.replace(**changes)
 
 
 # ------------------------------------------------------------------ settings
 
-@pytest.mark.parametrize("settings, setting", [
-    ({"api_key": "k"}, "base_url"),
-    ({"base_url": "http://fs.example"}, "api_key"),
-    ({"base_url": "not a url", "api_key": "k"}, "base_url"),
-    ({"base_url": "http://fs.example", "api_key": "k", "update_verb": "POST"}, "update_verb"),
-    ({"base_url": "http://fs.example", "api_key": "k", "pagination": "cursor"}, "pagination"),
-    ({"base_url": "http://fs.example", "api_key": "k", "page_size": 0}, "page_size"),
-    ({"base_url": "http://fs.example", "api_key": "k", "routes": {"fetch": "/x"}}, "routes"),
-    ({"base_url": "http://fs.example", "api_key": "k", "routes": {"get": "/v2/users/"}}, "routes"),
-    ({"base_url": "http://fs.example", "api_key": "k", "apiKey": "typo"}, "apiKey"),
-])
+
+@pytest.mark.parametrize(
+    "settings, setting",
+    [
+        ({"api_key": "k"}, "base_url"),
+        ({"base_url": "http://fs.example"}, "api_key"),
+        ({"base_url": "not a url", "api_key": "k"}, "base_url"),
+        ({"base_url": "http://fs.example", "api_key": "k", "update_verb": "POST"}, "update_verb"),
+        ({"base_url": "http://fs.example", "api_key": "k", "pagination": "cursor"}, "pagination"),
+        ({"base_url": "http://fs.example", "api_key": "k", "page_size": 0}, "page_size"),
+        ({"base_url": "http://fs.example", "api_key": "k", "routes": {"fetch": "/x"}}, "routes"),
+        ({"base_url": "http://fs.example", "api_key": "k", "routes": {"get": "/v2/users/"}}, "routes"),
+        ({"base_url": "http://fs.example", "api_key": "k", "apiKey": "typo"}, "apiKey"),
+    ],
+)
 def test_bad_settings_name_the_setting(settings, setting):
     with pytest.raises(ConfigError) as info:
         staffbridge.connect("fieldservice", **settings)
@@ -89,10 +117,22 @@ def test_bad_settings_name_the_setting(settings, setting):
 def test_defaults_are_the_conventional_guesses():
     fs = staffbridge.connect("fieldservice", base_url="https://fs.example.com", api_key="k")
     assert fs.update_verb == "PATCH" and fs.pagination == "none" and fs.capabilities.rate_limit is None
-    assert fs.routes == {"list": "/v2/users/", "create": "/v2/users/", "get": "/v2/users/{id}",
-                         "update": "/v2/users/{id}", "delete": "/v2/users/{id}"}
-    limited = staffbridge.connect("fieldservice", base_url="https://fs.example.com", api_key="k",
-                                  rate_limit=10, rate_period=60, update_verb="Put", pagination="skip")
+    assert fs.routes == {
+        "list": "/v2/users/",
+        "create": "/v2/users/",
+        "get": "/v2/users/{id}",
+        "update": "/v2/users/{id}",
+        "delete": "/v2/users/{id}",
+    }
+    limited = staffbridge.connect(
+        "fieldservice",
+        base_url="https://fs.example.com",
+        api_key="k",
+        rate_limit=10,
+        rate_period=60,
+        update_verb="Put",
+        pagination="skip",
+    )
     assert limited.capabilities.rate_limit == "10 requests per 60 s"
     assert limited.update_verb == "PUT" and limited.capabilities.pagination == "skip"
 
@@ -110,6 +150,7 @@ def test_the_key_goes_in_the_x_api_key_header_and_a_wrong_one_is_an_authenticati
 
 # ------------------------------------------------------------------ create
 
+
 def test_create_posts_once_to_the_trailing_slash_route_and_builds_the_person_from_what_was_sent(sb):
     fs = adapter(sb)
     created = fs.create(ada())
@@ -117,8 +158,19 @@ def test_create_posts_once_to_the_trailing_slash_route_and_builds_the_person_fro
     assert created.id and created.id in sb.backend.users
     assert created.system == "fieldservice"
     wanted = ada()
-    for name in ("first_name", "last_name", "email", "birthday", "language", "mobile_phone", "department",
-                 "employment_start", "tags", "username", "address"):
+    for name in (
+        "first_name",
+        "last_name",
+        "email",
+        "birthday",
+        "language",
+        "mobile_phone",
+        "department",
+        "employment_start",
+        "tags",
+        "username",
+        "address",
+    ):
         assert getattr(created, name) == getattr(wanted, name), name
     assert created.role.id == "service"
     assert created.created_at is None and created.employee_number is None  # only a re-read knows them
@@ -174,10 +226,15 @@ def test_a_create_whose_answer_is_lost_is_found_instead_of_sent_twice(sb):
 
 # ------------------------------------------------------------------ get, list and paging
 
+
 def test_an_id_that_is_not_an_object_id_is_not_found_without_a_request(sb):
     fs = adapter(sb)
     for bad in ("123", "abc", "../users", f"{SEEDED}x", ""):
-        for call in (lambda: fs.get(bad), lambda: fs.update(bad, {"notes": "x"}), lambda: fs.delete(bad)):
+        for call in (
+            lambda bad=bad: fs.get(bad),
+            lambda bad=bad: fs.update(bad, {"notes": "x"}),
+            lambda bad=bad: fs.delete(bad),
+        ):
             with pytest.raises(NotFound) as info:
                 call()
             assert isinstance(info.value, LookupError)
@@ -230,11 +287,13 @@ def test_routes_are_settings_and_a_wrapped_list_and_an_empty_answer_are_understo
 
 # ------------------------------------------------------------------ update and delete
 
+
 def test_patch_sends_only_the_changed_fields_and_uses_the_answer(sb):
     fs = adapter(sb)
     updated = fs.update(SEEDED, {"last_name": "Neu", "birthday": dt.date(1980, 2, 29), "tags": []})
-    assert fs.sent == [("PATCH", f"/v2/users/{SEEDED}",
-                        {"general": {"lastName": "Neu", "birthDate": "29.02.1980"}, "tags": []})]
+    assert fs.sent == [
+        ("PATCH", f"/v2/users/{SEEDED}", {"general": {"lastName": "Neu", "birthDate": "29.02.1980"}, "tags": []})
+    ]
     assert updated.last_name == "Neu" and updated.birthday == dt.date(1980, 2, 29) and updated.tags == []
     assert updated.first_name == sb.backend.get(SEEDED)["general"]["firstName"]  # merged, not replaced
 
@@ -242,8 +301,9 @@ def test_patch_sends_only_the_changed_fields_and_uses_the_answer(sb):
 def test_an_updated_address_replaces_the_old_one_part_by_part(sb):
     fs = adapter(sb)
     updated = fs.update(SEEDED, {"address": {"city": "Hamburg"}})
-    assert fs.sent[0][2] == {"address": {"street": None, "zip": None, "city": "Hamburg", "state": None,
-                                         "country": None, "co": None}}
+    assert fs.sent[0][2] == {
+        "address": {"street": None, "zip": None, "city": "Hamburg", "state": None, "country": None, "co": None}
+    }
     assert updated.address == Address(city="Hamburg")
 
 
@@ -308,6 +368,7 @@ def test_delete_removes_the_user(sb):
 
 # ------------------------------------------------------------------ references
 
+
 def test_role_names_resolve_through_a_value_map(sb):
     fs = adapter(sb, mapping={"fields": {"role": {"values": {"worker": "Mitarbeiter", "service": "Entwickler"}}}})
     created = fs.create(ada(role=Ref(name="entwickler")))
@@ -325,8 +386,9 @@ def test_without_a_map_a_role_name_is_sent_as_the_slug(sb):
 
 def test_reference_ids_from_another_system_are_not_sent(sb):
     fs = adapter(sb, mapping={"fields": {"role": {"values": {"service": "Entwickler"}}}})
-    foreign = ada(system="moco", id="933662733", department=Ref("909175374", "Vertrieb"),
-                  role=Ref("4243", "Entwickler"))
+    foreign = ada(
+        system="moco", id="933662733", department=Ref("909175374", "Vertrieb"), role=Ref("4243", "Entwickler")
+    )
     created = fs.create(foreign)
     body = fs.sent[-1][2]
     assert body["contract"]["department"] == "Vertrieb" and body["accessGroupId"] == "service"
@@ -347,8 +409,9 @@ def test_a_text_only_address_is_not_sent_and_blanks_nothing(sb, caplog):
 
 
 def test_a_create_answer_without_an_id_is_recovered_from_the_list_or_reported(sb):
-    sb.routes.add("POST", r"/v3/users", lambda request: Response(201, b"", {}) if sb.backend.create(request.json())
-                  else None)
+    sb.routes.add(
+        "POST", r"/v3/users", lambda request: Response(201, b"", {}) if sb.backend.create(request.json()) else None
+    )
     fs = adapter(sb, routes={"create": "/v3/users"})
     created = fs.create(ada())
     assert [m for m, _, _ in fs.sent] == ["POST", "GET"] and created.id in sb.backend.users

@@ -1,4 +1,5 @@
 """mappings/fieldservice.toml with plain data: vendor document <-> Person, bad input, secrets, read-only."""
+
 import copy
 import datetime as dt
 
@@ -7,46 +8,108 @@ import pytest
 import staffbridge
 from staffbridge import Address, Person, Ref
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # the example body of the documented POST /v2/users/ (seed 002), with the <string> placeholders filled in
 DOCUMENTED = {
-    "_id": "65a1b2c3d4e5f60718293a4b", "number": 123, "companyId": "64f1a2b3c4d5e6f708192a3b",
-    "status": {"status": 1, "createdAt": "2023-11-07T05:31:56Z", "createdBy": "64f1a2b3c4d5e6f708192a3c",
-               "lastModifiedAt": "2023-11-08T06:00:00.250Z", "lastModifiedBy": "64f1a2b3c4d5e6f708192a3c"},
+    "_id": "65a1b2c3d4e5f60718293a4b",
+    "number": 123,
+    "companyId": "64f1a2b3c4d5e6f708192a3b",
+    "status": {
+        "status": 1,
+        "createdAt": "2023-11-07T05:31:56Z",
+        "createdBy": "64f1a2b3c4d5e6f708192a3c",
+        "lastModifiedAt": "2023-11-08T06:00:00.250Z",
+        "lastModifiedBy": "64f1a2b3c4d5e6f708192a3c",
+    },
     "chatId": None,
     "id": "36920",
-    "general": {"firstName": "John", "lastName": "Doe", "sex": "male", "birthDate": "15.08.1990",
-                "language": "de", "insuranceNumber": "12345678901",
-                "deviceToken": "dGhpcyBpcyBhIHRva2VuIGV4YW1wbGU=", "webPushToken": "BKP4z-planted",
-                "profileImage": "https://example.com/profiles/user123.jpg",
-                "description": "Team lead with 5 years experience", "lastNpsScoreSend": "2023-11-07T05:31:56Z",
-                "badges": [{"type": "experience", "level": "senior"}]},
-    "access": {"dashboardAccess": True, "password": "hunter2-planted", "webAccess": "1",
-               "token": "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "email": "user@company.com", "loginTries": 0,
-               "passwordChangeToken": "reset-token-12345", "passwordChangeDate": "2023-12-01T10:30:00Z"},
-    "contract": {"startDate": "2023-01-01T00:00:00Z", "endDate": "2024-12-31T23:59:59Z", "department": "service",
-                 "salary": 15.5, "salaryType": "hourly", "employment": "full-time", "payment": "direct-deposit",
-                 "dailyWorkingHours": {}, "payTypeId": "pt-1", "vacationDays": 30,
-                 "remainingLeave": [{"year": 2023, "days": 5}], "allowedToTrackDrivingTime": True},
-    "contact": {"telephone": "+1-555-123-4567", "mobile": "+1-555-987-6543", "email": "contact@company.com",
-                "sms": "+1-555-111-2222", "smsCount": 5, "smsChatCount": 12, "smsSendDate": "2024-01-15T10:30:00Z",
-                "smsSendBy": "user123", "website": "https://www.company.com", "lastSMSStatus": "delivered",
-                "secondSmsSendDate": "2024-01-16T14:45:00Z"},
-    "address": {"street": "Hauptstraße 1", "zip": "10115", "city": "Berlin", "country": "DE", "co": "ACME",
-                "state": "BE"},
-    "accessGroupId": "service", "totalTargetHours": 40, "jobs": [{}], "setUpDone": True,
-    "location": {"latitude": 48.8566, "longitude": 2.3522,
-                 "location": {"type": "Point", "coordinates": [2.3522, 48.8566]}},
+    "general": {
+        "firstName": "John",
+        "lastName": "Doe",
+        "sex": "male",
+        "birthDate": "15.08.1990",
+        "language": "de",
+        "insuranceNumber": "12345678901",
+        "deviceToken": "dGhpcyBpcyBhIHRva2VuIGV4YW1wbGU=",
+        "webPushToken": "BKP4z-planted",
+        "profileImage": "https://example.com/profiles/user123.jpg",
+        "description": "Team lead with 5 years experience",
+        "lastNpsScoreSend": "2023-11-07T05:31:56Z",
+        "badges": [{"type": "experience", "level": "senior"}],
+    },
+    "access": {
+        "dashboardAccess": True,
+        "password": "hunter2-planted",
+        "webAccess": "1",
+        "token": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+        "email": "user@company.com",
+        "loginTries": 0,
+        "passwordChangeToken": "reset-token-12345",
+        "passwordChangeDate": "2023-12-01T10:30:00Z",
+    },
+    "contract": {
+        "startDate": "2023-01-01T00:00:00Z",
+        "endDate": "2024-12-31T23:59:59Z",
+        "department": "service",
+        "salary": 15.5,
+        "salaryType": "hourly",
+        "employment": "full-time",
+        "payment": "direct-deposit",
+        "dailyWorkingHours": {},
+        "payTypeId": "pt-1",
+        "vacationDays": 30,
+        "remainingLeave": [{"year": 2023, "days": 5}],
+        "allowedToTrackDrivingTime": True,
+    },
+    "contact": {
+        "telephone": "+1-555-123-4567",
+        "mobile": "+1-555-987-6543",
+        "email": "contact@company.com",
+        "sms": "+1-555-111-2222",
+        "smsCount": 5,
+        "smsChatCount": 12,
+        "smsSendDate": "2024-01-15T10:30:00Z",
+        "smsSendBy": "user123",
+        "website": "https://www.company.com",
+        "lastSMSStatus": "delivered",
+        "secondSmsSendDate": "2024-01-16T14:45:00Z",
+    },
+    "address": {
+        "street": "Hauptstraße 1",
+        "zip": "10115",
+        "city": "Berlin",
+        "country": "DE",
+        "co": "ACME",
+        "state": "BE",
+    },
+    "accessGroupId": "service",
+    "totalTargetHours": 40,
+    "jobs": [{}],
+    "setUpDone": True,
+    "location": {
+        "latitude": 48.8566,
+        "longitude": 2.3522,
+        "location": {"type": "Point", "coordinates": [2.3522, 48.8566]},
+    },
     "activityTypeIds": ["cleaning", "maintenance", "inspection"],
-    "implementation": {"hasJob": True, "hasTimeTracking": True, "isSuccessfullyImplemented": False,
-                       "lastTimeActive": "2023-12-01T14:30:00Z"},
+    "implementation": {
+        "hasJob": True,
+        "hasTimeTracking": True,
+        "isSuccessfullyImplemented": False,
+        "lastTimeActive": "2023-12-01T14:30:00Z",
+    },
     "workedOnObjectIds": ["507f1f77bcf86cd799439011", "507f191e810c19729de860ea"],
     "tags": ["full-time", "certified", "team-lead"],
     "analytics": {"createdProfile": "2023-01-15T09:00:00Z"},
 }
-SECRETS = ("hunter2-planted", "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "reset-token-12345",
-           "dGhpcyBpcyBhIHRva2VuIGV4YW1wbGU=", "BKP4z-planted")
+SECRETS = (
+    "hunter2-planted",
+    "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+    "reset-token-12345",
+    "dGhpcyBpcyBhIHRva2VuIGV4YW1wbGU=",
+    "BKP4z-planted",
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +146,9 @@ def test_the_documented_user_reads_into_every_mapped_field(fs):
     assert (person.employment_start, person.employment_end) == (dt.date(2023, 1, 1), dt.date(2024, 12, 31))
     assert person.department == Ref(name="service")
     assert person.role == Ref(id="service")
-    assert person.address == Address(street="Hauptstraße 1", zip="10115", city="Berlin", state="BE",
-                                     country="DE", co="ACME")
+    assert person.address == Address(
+        street="Hauptstraße 1", zip="10115", city="Berlin", state="BE", country="DE", co="ACME"
+    )
     assert person.employee_number == "123"
     assert person.username == "36920"
     assert person.tags == ["full-time", "certified", "team-lead"]
@@ -164,41 +228,76 @@ def test_a_person_is_written_in_the_vendor_shapes_and_never_with_read_only_field
     person = fs.to_person(doc()).replace(employment_end=None)
     body = fs.mapping.from_person(person)
     assert body == {
-        "general": {"firstName": "John", "lastName": "Doe", "birthDate": "15.08.1990", "language": "de",
-                    "profileImage": "https://example.com/profiles/user123.jpg",
-                    "description": "Team lead with 5 years experience", "sex": "male"},
+        "general": {
+            "firstName": "John",
+            "lastName": "Doe",
+            "birthDate": "15.08.1990",
+            "language": "de",
+            "profileImage": "https://example.com/profiles/user123.jpg",
+            "description": "Team lead with 5 years experience",
+            "sex": "male",
+        },
         "access": {"email": "user@company.com"},
         "id": 36920,
         "contact": {"telephone": "+1-555-123-4567", "mobile": "+1-555-987-6543"},
         "contract": {"startDate": "2023-01-01T00:00:00Z", "department": "service"},
         "accessGroupId": "service",
-        "address": {"street": "Hauptstraße 1", "zip": "10115", "city": "Berlin", "state": "BE", "country": "DE",
-                    "co": "ACME"},
+        "address": {
+            "street": "Hauptstraße 1",
+            "zip": "10115",
+            "city": "Berlin",
+            "state": "BE",
+            "country": "DE",
+            "co": "ACME",
+        },
         "tags": ["full-time", "certified", "team-lead"],
     }
 
 
 def test_read_only_paths_are_stripped_even_when_a_user_mapping_writes_them(fs):
-    overlay = {"fields": {"employee_number": {"path": "number", "converter": "id:int"},
-                          "custom_fields.smsCount": {"path": "contact.smsCount"}}}
+    overlay = {
+        "fields": {
+            "employee_number": {"path": "number", "converter": "id:int"},
+            "custom_fields.smsCount": {"path": "contact.smsCount"},
+        }
+    }
     widened = staffbridge.connect("fieldservice", base_url="http://127.0.0.1:9", api_key="k", mapping=overlay)
-    body = widened.mapping.to_vendor({"employee_number": "7", "custom_fields": {"smsCount": 3},
-                                      "mobile_phone": "+49 1"})
+    body = widened.mapping.to_vendor(
+        {"employee_number": "7", "custom_fields": {"smsCount": 3}, "mobile_phone": "+49 1"}
+    )
     assert body == {"contact": {"mobile": "+49 1"}}
-    for path in ("_id", "number", "status", "access.token", "access.passwordChangeToken", "access.loginTries",
-                 "implementation", "analytics", "contact.smsCount", "contact.smsChatCount"):
+    for path in (
+        "_id",
+        "number",
+        "status",
+        "access.token",
+        "access.passwordChangeToken",
+        "access.loginTries",
+        "implementation",
+        "analytics",
+        "contact.smsCount",
+        "contact.smsChatCount",
+    ):
         assert path in widened.mapping.read_only
 
 
 def test_the_login_id_can_be_sent_as_a_string_with_a_mapping_overlay():
-    as_text = staffbridge.connect("fieldservice", base_url="http://127.0.0.1:9", api_key="k",
-                                  mapping={"fields": {"username": {"path": "id", "converter": "id:str"}}})
+    as_text = staffbridge.connect(
+        "fieldservice",
+        base_url="http://127.0.0.1:9",
+        api_key="k",
+        mapping={"fields": {"username": {"path": "id", "converter": "id:str"}}},
+    )
     assert as_text.mapping.to_vendor({"username": "36920"}) == {"id": "36920"}
 
 
 def test_role_slugs_get_names_from_a_value_map():
-    named = staffbridge.connect("fieldservice", base_url="http://127.0.0.1:9", api_key="k",
-                                mapping={"fields": {"role": {"values": {"service": "Service team"}}}})
+    named = staffbridge.connect(
+        "fieldservice",
+        base_url="http://127.0.0.1:9",
+        api_key="k",
+        mapping={"fields": {"role": {"values": {"service": "Service team"}}}},
+    )
     assert named.to_person(doc()).role == Ref("service", "Service team")
     assert named.mapping.to_vendor({"role": Ref(name="Service team")}) == {"accessGroupId": "service"}
 
@@ -207,9 +306,25 @@ def test_person_round_trips_through_the_vendor_shape(fs):
     person = fs.to_person(doc())
     again = fs.to_person({**fs.mapping.from_person(person), "_id": person.id})
     unchanged = ("created_at", "updated_at", "employee_number")  # server-assigned: never written
-    for name in ("first_name", "last_name", "gender", "birthday", "language", "avatar_url", "notes", "email",
-                 "username", "work_phone", "mobile_phone", "employment_start", "employment_end", "department",
-                 "role", "address", "tags"):
+    for name in (
+        "first_name",
+        "last_name",
+        "gender",
+        "birthday",
+        "language",
+        "avatar_url",
+        "notes",
+        "email",
+        "username",
+        "work_phone",
+        "mobile_phone",
+        "employment_start",
+        "employment_end",
+        "department",
+        "role",
+        "address",
+        "tags",
+    ):
         assert getattr(again, name) == getattr(person, name), name
     assert all(getattr(again, name) is None for name in unchanged)
 
@@ -224,19 +339,35 @@ def test_capabilities_say_what_is_read_and_written(fs):
 
 def _documents():
     from hypothesis import strategies as st
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12),
-                        st.sampled_from(["15.08.1990", "2023-01-01T00:00:00Z", "65a1b2c3d4e5f60718293a4b", ""]))
-    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                           st.dictionaries(st.text(max_size=6), inner, max_size=3)),
-                          max_leaves=8)
-    keys = {"general": ["firstName", "birthDate", "sex", "profileImage", "deviceToken"],
-            "access": ["email", "password", "token"], "contract": ["startDate", "endDate", "department"],
-            "contact": ["telephone", "mobile"], "status": ["createdAt", "lastModifiedAt"],
-            "address": ["street", "zip", "city"]}
-    nested = {name: st.one_of(values, st.fixed_dictionaries({}, optional={k: values for k in inner}))
-              for name, inner in keys.items()}
-    return st.fixed_dictionaries({}, optional={"_id": values, "id": values, "number": values, "tags": values,
-                                               "accessGroupId": values, **nested})
+
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(max_size=12),
+        st.sampled_from(["15.08.1990", "2023-01-01T00:00:00Z", "65a1b2c3d4e5f60718293a4b", ""]),
+    )
+    values = st.recursive(
+        scalars,
+        lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+        max_leaves=8,
+    )
+    keys = {
+        "general": ["firstName", "birthDate", "sex", "profileImage", "deviceToken"],
+        "access": ["email", "password", "token"],
+        "contract": ["startDate", "endDate", "department"],
+        "contact": ["telephone", "mobile"],
+        "status": ["createdAt", "lastModifiedAt"],
+        "address": ["street", "zip", "city"],
+    }
+    nested = {
+        name: st.one_of(values, st.fixed_dictionaries({}, optional={k: values for k in inner}))
+        for name, inner in keys.items()
+    }
+    return st.fixed_dictionaries(
+        {}, optional={"_id": values, "id": values, "number": values, "tags": values, "accessGroupId": values, **nested}
+    )
 
 
 def test_no_document_crashes_the_reader(fs):

@@ -1,4 +1,5 @@
 """Plant the API key, a password and vendor-side tokens, do everything a user does, grep every output."""
+
 import pytest
 
 import staffbridge
@@ -22,8 +23,9 @@ def test_planted_secrets_reach_no_cassette_log_error_or_repr(tmp_path, debug_log
         seeded["access"].update(ACCESS_SECRETS)
         recorder = cassette_vcr("fieldservice", (PLANTED_KEY,), library=tmp_path)
         with recorder.use_cassette("everything.yaml"):
-            fs = staffbridge.connect("fieldservice", base_url=sandbox.url, api_key=PLANTED_KEY, max_retries=1,
-                                     update_verb="PUT")
+            fs = staffbridge.connect(
+                "fieldservice", base_url=sandbox.url, api_key=PLANTED_KEY, max_retries=1, update_verb="PUT"
+            )
             shown.append(repr(fs))
             people = list(fs.list())
             first = fs.get(seeded["_id"])
@@ -41,11 +43,15 @@ def test_planted_secrets_reach_no_cassette_log_error_or_repr(tmp_path, debug_log
                 with pytest.raises(staffbridge.StaffbridgeError) as info:
                     trouble()
                 error = info.value
-                shown += [str(error), repr(error), repr(getattr(error, "request", None)),
-                          str(getattr(error, "request", None) and error.request.headers),
-                          str(getattr(error, "request", None) and error.request.body), str(error.__dict__)]
-        wrong = staffbridge.connect("fieldservice", base_url=sandbox.url, api_key=PLANTED_KEY + "-wrong",
-                                    max_retries=0)
+                shown += [
+                    str(error),
+                    repr(error),
+                    repr(getattr(error, "request", None)),
+                    str(getattr(error, "request", None) and error.request.headers),
+                    str(getattr(error, "request", None) and error.request.body),
+                    str(error.__dict__),
+                ]
+        wrong = staffbridge.connect("fieldservice", base_url=sandbox.url, api_key=PLANTED_KEY + "-wrong", max_retries=0)
         with pytest.raises(staffbridge.AuthenticationError) as info:
             wrong.get(created.id)
         shown += [str(info.value), repr(info.value), str(info.value.__dict__), repr(wrong)]
@@ -65,6 +71,7 @@ def test_planted_secrets_reach_no_cassette_log_error_or_repr(tmp_path, debug_log
 
 def test_the_shipped_cassettes_hold_no_key():
     from staffbridge.sdk.testing import CASSETTES
+
     text = "".join(p.read_text(encoding="utf-8") for p in (CASSETTES / "fieldservice").glob("*.yaml"))
     assert text and "sandbox-key" not in text
     assert "x-API-Key:\n      - '***'" in text

@@ -1,4 +1,5 @@
 """The csv and jsonl adapters: plain files in tmp_path, no HTTP."""
+
 import datetime as dt
 import io
 import json
@@ -20,20 +21,34 @@ def write(path, text, encoding="utf-8"):
 
 @pytest.fixture
 def staff_csv(tmp_path):
-    return write(tmp_path / "staff.csv",
-                 "first_name,last_name,email,birthday,department,tags,Kostenstelle,active\n"
-                 "Ada,Lovelace,ada@example.com,1815-12-10,Mathematik,a;b,42,yes\n"
-                 "Bob,Bad,bob@example.com,31.02.1990,Dev,,,no\n"
-                 "Cy,Extra,cy@example.com,,Dev,,,true,surplus\n")
+    return write(
+        tmp_path / "staff.csv",
+        "first_name,last_name,email,birthday,department,tags,Kostenstelle,active\n"
+        "Ada,Lovelace,ada@example.com,1815-12-10,Mathematik,a;b,42,yes\n"
+        "Bob,Bad,bob@example.com,31.02.1990,Dev,,,no\n"
+        "Cy,Extra,cy@example.com,,Dev,,,true,surplus\n",
+    )
 
 
 def ada() -> Person:
-    return Person(first_name="Ada", last_name="Lovelace", email="ada@example.com", work_phone="+44 1",
-                  active=True, external=False, birthday=dt.date(1815, 12, 10), language="en",
-                  address=Address(street="St James's Square 12", zip="SW1", city="London", country="GB"),
-                  department=Ref("7", "Mathematik"), role=Ref(name="Analyst"), employee_number="E1",
-                  employment_start=dt.date(1833, 6, 5), tags=["poet", "math"],
-                  custom_fields={"Kostenstelle": "42", "Lieblingszahl": 7}, notes="line one\nline two")
+    return Person(
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
+        work_phone="+44 1",
+        active=True,
+        external=False,
+        birthday=dt.date(1815, 12, 10),
+        language="en",
+        address=Address(street="St James's Square 12", zip="SW1", city="London", country="GB"),
+        department=Ref("7", "Mathematik"),
+        role=Ref(name="Analyst"),
+        employee_number="E1",
+        employment_start=dt.date(1833, 6, 5),
+        tags=["poet", "math"],
+        custom_fields={"Kostenstelle": "42", "Lieblingszahl": 7},
+        notes="line one\nline two",
+    )
 
 
 def test_registered_through_entry_points(tmp_path):
@@ -65,11 +80,18 @@ def test_an_unreadable_row_is_a_person_with_problems_not_a_crash(staff_csv):
 
 
 def test_bad_values_of_every_kind_are_reported_per_field(tmp_path):
-    path = write(tmp_path / "bad.csv", "email,active,language,employment_start,updated_at\n"
-                                       "not-an-email,perhaps,english please,2020-13-01,yesterday\n")
+    path = write(
+        tmp_path / "bad.csv",
+        "email,active,language,employment_start,updated_at\nnot-an-email,perhaps,english please,2020-13-01,yesterday\n",
+    )
     person = staffbridge.connect("csv", path=str(path)).get("1")
     assert sorted(p.split(":")[0] for p in person.problems) == [
-        "active", "email", "employment_start", "language", "updated_at"]
+        "active",
+        "email",
+        "employment_start",
+        "language",
+        "updated_at",
+    ]
 
 
 def test_undecodable_bytes_and_csv_errors_are_problems(tmp_path):
@@ -90,8 +112,7 @@ def test_round_trip_through_csv_keeps_every_field(tmp_path):
     created = staff.create(ada().replace(id="moco-99", system="moco"))
     assert created.id == "1"  # a new id, not the source's
     again = staff.get("1")
-    assert again == ada().replace(id="1", system="csv",
-                                  custom_fields={"Kostenstelle": "42", "Lieblingszahl": "7"})
+    assert again == ada().replace(id="1", system="csv", custom_fields={"Kostenstelle": "42", "Lieblingszahl": "7"})
     header = (tmp_path / "new" / "staff.csv").read_text().splitlines()[0].split(",")
     assert header[:4] == ["id", "first_name", "last_name", "email"]
     assert {"department.id", "department.name", "role", "address.street", "Kostenstelle"} <= set(header)
@@ -179,10 +200,12 @@ def test_filters(staff_csv):
 
 
 def test_jsonl_bad_lines_are_kept_and_reported(tmp_path):
-    path = write(tmp_path / "staff.jsonl",
-                 '{"id": "a1", "first_name": "Ada", "Raum": "3.14", "department": "Mathe"}\n'
-                 "{not json\n\n[1, 2]\n"
-                 '{"first_name": "Line\u2028Sep", "birthday": "soon"}\n')
+    path = write(
+        tmp_path / "staff.jsonl",
+        '{"id": "a1", "first_name": "Ada", "Raum": "3.14", "department": "Mathe"}\n'
+        "{not json\n\n[1, 2]\n"
+        '{"first_name": "Line\u2028Sep", "birthday": "soon"}\n',
+    )
     staff = staffbridge.connect("jsonl", path=str(path))
     people = list(staff.list())
     assert [p.id for p in people] == ["a1", "2", "3", "4"]
@@ -198,8 +221,10 @@ def test_jsonl_bad_lines_are_kept_and_reported(tmp_path):
 
 def test_concurrent_writes_lose_nothing(tmp_path):
     staff = staffbridge.connect("csv", path=str(tmp_path / "staff.csv"))
-    threads = [threading.Thread(target=lambda n=n: staff.create(Person(first_name=f"P{n}", email=f"p{n}@example.com")))
-               for n in range(20)]
+    threads = [
+        threading.Thread(target=lambda n=n: staff.create(Person(first_name=f"P{n}", email=f"p{n}@example.com")))
+        for n in range(20)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -8,6 +8,7 @@ new one and lists again. The only outcomes allowed: Persons (unreadable rows as 
 `problems` naming the line), or a typed StaffbridgeError; and a write never loses a row.
 `pytest tests/test_fuzz_files.py -s` prints the outcomes.
 """
+
 from __future__ import annotations
 
 import io
@@ -44,9 +45,10 @@ def exported(writer: Any) -> str:
 
 CSV_LINES = exported(write_csv).splitlines()
 JSONL_RECORDS = [json.loads(line) for line in exported(write_jsonl).splitlines()]
-CELLS = st.text(alphabet=st.sampled_from('ab ,;"\'\n\r\tÜ\u2028\x00'), max_size=8) | st.sampled_from(ODD)
-COLUMNS = st.sampled_from(CSV_LINES[0].split(",") + ["", "id", "custom_fields.x", "department.id", "address.zip",
-                                                     "Unbekannt", "tags"])
+CELLS = st.text(alphabet=st.sampled_from("ab ,;\"'\n\r\tÜ\u2028\x00"), max_size=8) | st.sampled_from(ODD)
+COLUMNS = st.sampled_from(
+    [*CSV_LINES[0].split(","), "", "id", "custom_fields.x", "department.id", "address.zip", "Unbekannt", "tags"]
+)
 
 
 @st.composite
@@ -58,7 +60,7 @@ def csv_text(draw: Any) -> str:
             cells = draw(st.sampled_from(CSV_LINES[1:])).split(",")
             for index in draw(st.lists(st.integers(0, len(cells) - 1), max_size=3)):
                 cells[index] = draw(CELLS)
-            cells = cells[:draw(st.integers(0, len(cells) + 2))] if draw(st.integers(0, 4)) == 0 else cells
+            cells = cells[: draw(st.integers(0, len(cells) + 2))] if draw(st.integers(0, 4)) == 0 else cells
         else:
             cells = draw(st.lists(CELLS, max_size=6))
         lines.append(",".join(cells))
@@ -107,10 +109,16 @@ def exercise(adapter: Any, outcomes: Counter[str]) -> None:
             if step == "get":
                 assert isinstance(adapter.get(people[0].id), Person)
             elif step == "update":
-                assert isinstance(adapter.update(people[0].id, {"work_phone": "+49 30 1", "tags": ["neu"], "custom_fields": {"fuzz": "1"}}), Person)
+                assert isinstance(
+                    adapter.update(
+                        people[0].id, {"work_phone": "+49 30 1", "tags": ["neu"], "custom_fields": {"fuzz": "1"}}
+                    ),
+                    Person,
+                )
             elif step == "create":
-                assert isinstance(adapter.create(Person(first_name="Neu", last_name="Fuzz",
-                                                        email="neu@fuzz.example")), Person)
+                assert isinstance(
+                    adapter.create(Person(first_name="Neu", last_name="Fuzz", email="neu@fuzz.example")), Person
+                )
                 rows += 1
         except StaffbridgeError as exc:
             str(exc)

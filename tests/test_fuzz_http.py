@@ -13,6 +13,7 @@ The only outcomes allowed: Persons (possibly with `problems`), or a typed Staffb
 examples per target, derandomized for CI. `pytest tests/test_fuzz_http.py -s` prints the outcomes;
 `--hypothesis-show-statistics` hypothesis' own counts.
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,7 +21,8 @@ import functools
 import io
 import json
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
@@ -36,35 +38,77 @@ from staffbridge.sdk.transport import RetryPolicy
 
 EXAMPLES = 1000
 HANG_LIMIT = LIMIT = 300  # seconds per fuzz target at most (each takes ~10)
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 BASE = "http://fuzz.invalid"
-ODD = ["", " ", "null", "0", "-1", "1e400", "NaN", "true", "ja", "2023-13-45", "1990-02-30", "15.08.1990",
-       "31.02.2020", "9999-12-31T23:59:59Z", "0000-00-00", "2023-01-01T00:00:00+25:00", "1000001",
-       "933662735", "65000000000000000000000f", "<html>", "\u0000", "Ü" * 3, "x" * 300, "a@b", "@", "+49 ()"]
+ODD = [
+    "",
+    " ",
+    "null",
+    "0",
+    "-1",
+    "1e400",
+    "NaN",
+    "true",
+    "ja",
+    "2023-13-45",
+    "1990-02-30",
+    "15.08.1990",
+    "31.02.2020",
+    "9999-12-31T23:59:59Z",
+    "0000-00-00",
+    "2023-01-01T00:00:00+25:00",
+    "1000001",
+    "933662735",
+    "65000000000000000000000f",
+    "<html>",
+    "\u0000",
+    "Ü" * 3,
+    "x" * 300,
+    "a@b",
+    "@",
+    "+49 ()",
+]
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=16) | st.sampled_from(ODD),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=16)
+    | st.sampled_from(ODD),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=6)
+    max_leaves=6,
+)
 STATUSES = [200] * 12 + [201, 204, 301, 400, 401, 403, 404, 409, 410, 422, 429, 500, 502, 503, 504]
-CONTENT_TYPES = ["application/json; charset=utf-8", "application/json", "text/html", "text/plain", "",
-                 "application/json; charset=latin-1", "application/problem+json"]
+CONTENT_TYPES = [
+    "application/json; charset=utf-8",
+    "application/json",
+    "text/html",
+    "text/plain",
+    "",
+    "application/json; charset=latin-1",
+    "application/problem+json",
+]
 HTML = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
-
-
 # ---------------------------------------------------------------------------------------------- answers
+
 
 def paths_of(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every place in parsed JSON: the root, each key of each object, each item of each list."""
     found = [prefix]
     if isinstance(value, dict):
         for key, item in value.items():
-            found += paths_of(item, prefix + (key,))
+            found += paths_of(item, (*prefix, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found += paths_of(item, prefix + (index,))
+            found += paths_of(item, (*prefix, index))
     return found
 
 
@@ -76,23 +120,25 @@ def mutated(draw: Any, value: Any, paths: list[tuple[Any, ...]]) -> Any:
     """`value` (parsed JSON) with a few places dropped, replaced by odd values or other types, or added
     to. A handful of edits at drawn places: cheap to draw, and each one shrinks on its own."""
     value = copy.deepcopy(value)
-    for index, edit in draw(st.lists(st.tuples(st.integers(0, len(paths) - 1), st.sampled_from(EDITS)),
-                                     max_size=5)):
+    for index, edit in draw(st.lists(st.tuples(st.integers(0, len(paths) - 1), st.sampled_from(EDITS)), max_size=5)):
         path = paths[index]
         if not path:  # the root
             value = draw(JSON) if edit in ("json", "drop") else {"Data": value} if edit == "wrap" else value
             continue
         parent = value
         for step in path[:-1]:
-            if isinstance(parent, dict) and step in parent or isinstance(parent, list) and \
-                    isinstance(step, int) and step < len(parent):
+            if (isinstance(parent, dict) and step in parent) or (
+                isinstance(parent, list) and isinstance(step, int) and step < len(parent)
+            ):
                 parent = parent[step]
             else:
                 parent = None
                 break
         last = path[-1]
-        if not (isinstance(parent, dict) and last in parent
-                or isinstance(parent, list) and isinstance(last, int) and last < len(parent)):
+        if not (
+            (isinstance(parent, dict) and last in parent)
+            or (isinstance(parent, list) and isinstance(last, int) and last < len(parent))
+        ):
             continue  # an earlier edit removed the way here
         current = parent[last]
         if edit == "drop":
@@ -118,14 +164,15 @@ def answer(draw: Any, real: tuple[int, dict[str, str], bytes]) -> dict[str, Any]
     status, headers, body = real
     headers = dict(headers)
     parsed, paths = _parsed(body)
-    kind = draw(st.sampled_from(["mutated"] * 8 + ["real", "cut", "bytes", "html", "empty", "reset", "timeout",
-                                                   "broken"]))
+    kind = draw(
+        st.sampled_from(["mutated"] * 8 + ["real", "cut", "bytes", "html", "empty", "reset", "timeout", "broken"])
+    )
     if kind in ("reset", "timeout"):
         return {"raise": kind}
     if kind == "mutated" and paths:
         body = json.dumps(draw(mutated(parsed, paths)), allow_nan=True).encode()
     elif kind == "cut":
-        body = body[:draw(st.integers(0, max(0, len(body) - 1)))]
+        body = body[: draw(st.integers(0, max(0, len(body) - 1)))]
     elif kind == "bytes":
         body = draw(st.binary(max_size=64))
     elif kind == "html":
@@ -136,18 +183,28 @@ def answer(draw: Any, real: tuple[int, dict[str, str], bytes]) -> dict[str, Any]
         status = draw(st.sampled_from(STATUSES))
     if draw(st.integers(0, 5)) == 0:
         headers["Content-Type"] = draw(st.sampled_from(CONTENT_TYPES))
-    for name, values in (("Link", ['<http://fuzz.invalid/api/v1/users?page=2>; rel="next"', "<>; rel=next", "garbage",
-                                   '<ftp://elsewhere/x>; rel="next"']),
-                         ("X-Total", ["-1", "10000000000", "abc", "3"]), ("X-Page", ["0", "x", "2"]),
-                         ("X-Per-Page", ["0", "-5", "x"]), ("Retry-After", ["0", "-3", "soon", "1e9", ""])):
+    for name, values in (
+        (
+            "Link",
+            [
+                '<http://fuzz.invalid/api/v1/users?page=2>; rel="next"',
+                "<>; rel=next",
+                "garbage",
+                '<ftp://elsewhere/x>; rel="next"',
+            ],
+        ),
+        ("X-Total", ["-1", "10000000000", "abc", "3"]),
+        ("X-Page", ["0", "x", "2"]),
+        ("X-Per-Page", ["0", "-5", "x"]),
+        ("Retry-After", ["0", "-3", "soon", "1e9", ""]),
+    ):
         if draw(st.integers(0, 11)) == 0:
             headers[name] = draw(st.sampled_from(values))
     cut_at = draw(st.integers(0, max(0, len(body) - 1))) if kind == "broken" else None
-    return {"status": status, "headers": headers, "body": body, "chunk": draw(st.integers(1, 512)),
-            "cut_at": cut_at}
+    return {"status": status, "headers": headers, "body": body, "chunk": draw(st.integers(1, 512)), "cut_at": cut_at}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed(body: bytes) -> tuple[Any, list[tuple[Any, ...]]]:
     try:
         parsed = json.loads(body)
@@ -171,7 +228,7 @@ class _Raw(io.RawIOBase):
     def stream(self, amt: int | None = None, decode_content: bool = True) -> Any:
         end = len(self.body) if self.cut_at is None else self.cut_at
         for start in range(0, end, self.chunk):
-            yield self.body[start:min(start + self.chunk, end)]
+            yield self.body[start : min(start + self.chunk, end)]
         if self.cut_at is not None:
             raise ProtocolError("Connection broken: IncompleteRead")
 
@@ -194,8 +251,11 @@ class Scripted(requests.adapters.BaseAdapter):
         self.sent += 1
         if self.sent > 50:  # a client that never stops asking is a bug too
             raise AssertionError("more than 50 requests for one operation")
-        spec = self.answers.pop(0) if self.answers else {"status": 200, "headers": {}, "body": b"[]",
-                                                          "chunk": 512, "cut_at": None}
+        spec = (
+            self.answers.pop(0)
+            if self.answers
+            else {"status": 200, "headers": {}, "body": b"[]", "chunk": 512, "cut_at": None}
+        )
         if spec.get("raise") == "reset":
             raise requests.ConnectionError("Connection reset by peer", request=request)
         if spec.get("raise") == "timeout":
@@ -219,31 +279,49 @@ class Scripted(requests.adapters.BaseAdapter):
 
 # ---------------------------------------------------------------------------------------------- real answers
 
+
 def _recorded(vendor: str) -> dict[str, list[tuple[int, dict[str, str], bytes]]]:
     """Real answers of the bundled sandbox, by operation, with their statuses and headers."""
     with sandbox_class(vendor)(seed_people=3) as sb:
         adapter = connect(vendor, sb.url, handshake=True)
         seen: list[tuple[str, str, Any]] = []
         adapter.transport.session.hooks["response"].append(
-            lambda r, *a, **k: seen.append((r.request.method, r.request.path_url,
-                                            (r.status_code, {k: v for k, v in r.headers.items()
-                                                             if k.lower() != "content-length"}, r.content))))
+            lambda r, *a, **k: seen.append(
+                (
+                    r.request.method,
+                    r.request.path_url,
+                    (r.status_code, {k: v for k, v in r.headers.items() if k.lower() != "content-length"}, r.content),
+                )
+            )
+        )
         people = list(adapter.list())
         adapter.get(people[1].id)
-        created = adapter.create(Person(first_name="Ada", last_name="Fuzz", email="ada@fuzz.example",
-                                        department=people[1].department))
+        created = adapter.create(
+            Person(first_name="Ada", last_name="Fuzz", email="ada@fuzz.example", department=people[1].department)
+        )
         adapter.update(created.id, {"work_phone": "+49 30 1"})
     recorded: dict[str, list[Any]] = {"list": [], "one": [], "handshake": []}
     for method, path, real in seen:
-        kind = ("handshake" if "authenticate" in path else
-                "list" if path.rstrip("/").endswith(("/users", "/retrieve")) and method in ("GET", "POST")
-                and "create" not in path and (method == "GET" or "retrieve" in path) else "one")
+        kind = (
+            "handshake"
+            if "authenticate" in path
+            else "list"
+            if path.rstrip("/").endswith(("/users", "/retrieve"))
+            and method in ("GET", "POST")
+            and "create" not in path
+            and (method == "GET" or "retrieve" in path)
+            else "one"
+        )
         recorded[kind].append(real)
     return recorded
 
 
-WHOSOFF_CREDENTIALS = dict(app_id="sandbox-app", client_secret="sandbox-client-secret",
-                           username="admin@example.com", password="sandbox-password")
+WHOSOFF_CREDENTIALS = dict(
+    app_id="sandbox-app",
+    client_secret="sandbox-client-secret",
+    username="admin@example.com",
+    password="sandbox-password",
+)
 
 
 def connect(vendor: str, url: str, handshake: bool = False) -> Any:
@@ -274,8 +352,11 @@ def scripted(vendor: str, answers: list[dict[str, Any]], handshake: bool = False
 
 # ---------------------------------------------------------------------------------------------- operations
 
-UNIT = {"moco": Ref(id="909175376", name="Entwicklung"), "whosoff": Ref(id="123456", name="Geschäftsleitung"),
-        "fieldservice": Ref(name="Entwicklung")}
+UNIT = {
+    "moco": Ref(id="909175376", name="Entwicklung"),
+    "whosoff": Ref(id="123456", name="Geschäftsleitung"),
+    "fieldservice": Ref(name="Entwicklung"),
+}
 ONE_ID = {"moco": "933662735", "whosoff": "1000001", "fieldservice": "650000000000000000000001"}
 
 
@@ -289,9 +370,13 @@ def one_operation(name: str) -> Callable[[Any], list[Person]]:
         if name == "get":
             return [adapter.get(ONE_ID[vendor])]
         if name == "create":
-            return [adapter.create(Person(first_name="Ada", last_name="Fuzz", email="ada@fuzz.example",
-                                          department=UNIT[vendor]))]
+            return [
+                adapter.create(
+                    Person(first_name="Ada", last_name="Fuzz", email="ada@fuzz.example", department=UNIT[vendor])
+                )
+            ]
         return [adapter.update(ONE_ID[vendor], {"work_phone": "+49 30 1", "first_name": "Adá"})]
+
     return run
 
 
@@ -344,8 +429,15 @@ def test_no_answer_crashes_an_adapter(target, recorded):
     outcomes = Outcomes(target)
     names = st.sampled_from(["get", "create", "update"]) if operation is None else st.just(None)
     if handshake:  # the handshake's answer is fuzzed; the call after it gets a real answer
-        tail = [{"status": 200, "headers": {"Content-Type": "application/json"},
-                 "body": recorded["whosoff"]["one"][0][2], "chunk": 512, "cut_at": None}]
+        tail = [
+            {
+                "status": 200,
+                "headers": {"Content-Type": "application/json"},
+                "body": recorded["whosoff"]["one"][0][2],
+                "chunk": 512,
+                "cut_at": None,
+            }
+        ]
     else:
         tail = []
 
@@ -364,8 +456,11 @@ def test_an_error_answer_that_breaks_off_midway_is_still_the_typed_error(status)
     """Found by the fuzzing above: a streamed error answer whose body broke off raised requests'
     ChunkedEncodingError out of Transport.error_for instead of the vendor error."""
     body = b'{"Errors": [{"Code": "0401", "Message": "token expired"}]}'
-    adapter = scripted("whosoff", [{"status": status, "headers": {"Content-Type": "application/json"},
-                                    "body": body, "chunk": 8, "cut_at": 20}] * 2)
+    adapter = scripted(
+        "whosoff",
+        [{"status": status, "headers": {"Content-Type": "application/json"}, "body": body, "chunk": 8, "cut_at": 20}]
+        * 2,
+    )
     with pytest.raises(StaffbridgeError) as info:
         list(adapter.list())
     assert info.value.status == status

@@ -11,6 +11,7 @@ addresses, lists, objects) through validate_changes and the mapping's write dire
 is a vendor body, or a typed StaffbridgeError (PersonValidationError / MappingError) naming the field.
 `pytest tests/test_fuzz_mapping.py -s` prints the outcomes.
 """
+
 from __future__ import annotations
 
 import copy
@@ -77,17 +78,26 @@ def test_no_record_makes_reading_raise(vendor, records):
 
     check()
     examples = outcomes.pop("examples")
-    print(f"\nfuzz {vendor} mapping, reading: {examples} records: "
-          + ", ".join(f"{k} {n}" for k, n in outcomes.most_common()))
+    print(
+        f"\nfuzz {vendor} mapping, reading: {examples} records: "
+        + ", ".join(f"{k} {n}" for k, n in outcomes.most_common())
+    )
     assert examples >= EXAMPLES
 
 
 ODD_VALUES = st.one_of(JSON, st.dates(), st.datetimes(), st.sampled_from(ODD))
-REFS = st.builds(Ref, id=st.none() | st.text(max_size=8) | st.sampled_from(["909175376", "123456", "x", "-1"]),
-                 name=st.none() | st.text(max_size=8) | st.sampled_from(["Entwicklung", "Vertrieb", ""]))
-ADDRESSES = st.builds(Address, street=st.none() | st.text(max_size=10),
-                      zip=st.none() | st.sampled_from(["20095", "x" * 40]), city=st.none() | st.text(max_size=10),
-                      country=st.none() | st.sampled_from(["DE", "Deutschland", ""]))
+REFS = st.builds(
+    Ref,
+    id=st.none() | st.text(max_size=8) | st.sampled_from(["909175376", "123456", "x", "-1"]),
+    name=st.none() | st.text(max_size=8) | st.sampled_from(["Entwicklung", "Vertrieb", ""]),
+)
+ADDRESSES = st.builds(
+    Address,
+    street=st.none() | st.text(max_size=10),
+    zip=st.none() | st.sampled_from(["20095", "x" * 40]),
+    city=st.none() | st.text(max_size=10),
+    country=st.none() | st.sampled_from(["DE", "Deutschland", ""]),
+)
 TEXT = st.none() | st.text(max_size=20) | st.sampled_from(ODD) | st.emails()
 DATES = st.none() | st.dates() | st.sampled_from(["1990-02-30", "2024-01-01", "01.01.2024"])
 
@@ -113,11 +123,18 @@ FIELDS = sorted(WRITABLE_FIELDS)
 CHANGES = st.one_of(
     # mostly: writable fields with plausible values, now and then an odd one
     st.lists(st.sampled_from(FIELDS), min_size=1, max_size=5, unique=True).flatmap(
-        lambda names: st.fixed_dictionaries({name: plausible(name) | ODD_VALUES if name == names[0]
-                                             else plausible(name) for name in names})),
+        lambda names: st.fixed_dictionaries(
+            {name: plausible(name) | ODD_VALUES if name == names[0] else plausible(name) for name in names}
+        )
+    ),
     # and: any key at all, any value
-    st.dictionaries(st.sampled_from(FIELDS + ["id", "system", "created_at", "nonsense"]),
-                    ODD_VALUES | REFS | ADDRESSES, min_size=1, max_size=4))
+    st.dictionaries(
+        st.sampled_from([*FIELDS, "id", "system", "created_at", "nonsense"]),
+        ODD_VALUES | REFS | ADDRESSES,
+        min_size=1,
+        max_size=4,
+    ),
+)
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
@@ -142,8 +159,10 @@ def test_no_change_makes_writing_raise_anything_but_a_typed_error(vendor):
 
     check()
     examples = outcomes.pop("examples")
-    print(f"\nfuzz {vendor} mapping, writing: {examples} changes: "
-          + ", ".join(f"{k} {n}" for k, n in outcomes.most_common()))
+    print(
+        f"\nfuzz {vendor} mapping, writing: {examples} changes: "
+        + ", ".join(f"{k} {n}" for k, n in outcomes.most_common())
+    )
     assert examples >= EXAMPLES
 
 

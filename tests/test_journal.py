@@ -1,4 +1,5 @@
 """The SQLite journal, with plain data: states, links, threads, and a file another process can read."""
+
 import sqlite3
 import threading
 

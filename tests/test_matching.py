@@ -1,4 +1,5 @@
 """The matcher, with plain data: ordered keys, normalisation, conflicts instead of guesses."""
+
 import datetime as dt
 
 import pytest
@@ -26,7 +27,9 @@ def test_other_text_is_trimmed_but_keeps_case():
 
 
 def test_values_of_every_kind_normalise():
-    assert normalise("department", Ref("7", "Vertrieb")) == "vertrieb"  # was "Vertrieb": names now compare as plan and unify compare them
+    assert (
+        normalise("department", Ref("7", "Vertrieb")) == "vertrieb"
+    )  # was "Vertrieb": names now compare as plan and unify compare them
     assert normalise("department", Ref("7")) == "#7"
     assert normalise("birthday", dt.date(1990, 5, 17)) == "1990-05-17"
     assert normalise("tags", ["b", " a "]) == "a|b"
@@ -52,27 +55,38 @@ def test_two_candidates_for_one_key_is_a_conflict():
 
 def test_keys_that_point_at_different_people_are_a_conflict():
     matcher = Matcher(("email", "employee_number")).extend(
-        [person("t1", email="a@x.io", employee_number="E2"), person("t2", email="b@x.io", employee_number="E1")])
+        [person("t1", email="a@x.io", employee_number="E2"), person("t2", email="b@x.io", employee_number="E1")]
+    )
     found = matcher.match(person("s", email="a@x.io", employee_number="E1"))
     assert found.conflict
     assert {c.id for c in found.candidates} == {"t1", "t2"}
-    assert "email 'a@x.io' finds one record, employee_number 'E1' another" == found.reason
+    assert found.reason == "email 'a@x.io' finds one record, employee_number 'E1' another"
 
 
 def test_a_later_key_that_agrees_is_no_conflict():
     target = person("t1", email="a@x.io", employee_number="E1")
     other = person("t2", email="b@x.io", employee_number="E1")  # the target's data has a duplicate number
-    found = Matcher(("email", "employee_number")).extend([target, other]).match(
-        person("s", email="a@x.io", employee_number="E1"))
+    found = (
+        Matcher(("email", "employee_number"))
+        .extend([target, other])
+        .match(person("s", email="a@x.io", employee_number="E1"))
+    )
     assert found.unique and found.found is target
 
 
 def test_composite_and_custom_field_keys():
-    target = person("t1", first_name="Ada", last_name="Lovelace", birthday=dt.date(1815, 12, 10),
-                    custom_fields={"Personalnummer": "E7"})
+    target = person(
+        "t1",
+        first_name="Ada",
+        last_name="Lovelace",
+        birthday=dt.date(1815, 12, 10),
+        custom_fields={"Personalnummer": "E7"},
+    )
     matcher = Matcher([("first_name", "last_name", "birthday"), "custom_fields.Personalnummer"]).extend([target])
-    assert matcher.match(person("s", first_name=" Ada ", last_name="Lovelace",
-                                birthday=dt.date(1815, 12, 10))).found is target
+    assert (
+        matcher.match(person("s", first_name=" Ada ", last_name="Lovelace", birthday=dt.date(1815, 12, 10))).found
+        is target
+    )
     assert matcher.match(person("s", custom_fields={"Personalnummer": "E7"})).found is target
     # a composite key with a part missing says nothing
     assert key_value(person("s", first_name="Ada"), ("first_name", "last_name")) is None
@@ -92,12 +106,15 @@ def test_items_other_than_people_can_be_indexed():
     assert matcher.match(person(None, email="a@x.io")).found == ("moco", "1")
 
 
-@pytest.mark.parametrize("keys, parsed", [
-    ("email", (("email",),)),
-    (["email", "employee_number"], (("email",), ("employee_number",))),
-    (["first_name+last_name"], (("first_name", "last_name"),)),
-    ([("first_name", "last_name")], (("first_name", "last_name"),)),
-])
+@pytest.mark.parametrize(
+    "keys, parsed",
+    [
+        ("email", (("email",),)),
+        (["email", "employee_number"], (("email",), ("employee_number",))),
+        (["first_name+last_name"], (("first_name", "last_name"),)),
+        ([("first_name", "last_name")], (("first_name", "last_name"),)),
+    ],
+)
 def test_keys_parse(keys, parsed):
     assert parse_keys(keys) == parsed
 

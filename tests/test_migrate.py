@@ -1,4 +1,5 @@
 """The migration engine end to end: MOCO sandbox -> a second MOCO sandbox, both real loopback servers."""
+
 import csv
 import io
 import json
@@ -10,8 +11,8 @@ import pytest
 import staffbridge
 from staffbridge import ConfigError, Person, StaffbridgeError
 from staffbridge.adapters.moco import MocoAdapter
-from staffbridge.store.journal import Journal
 from staffbridge.sandbox.moco import MocoSandbox
+from staffbridge.store.journal import Journal
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -51,18 +52,29 @@ def user(sb, number):
 
 # ---------------------------------------------------------------------------------------------- plan
 
+
 def test_a_plan_writes_nothing_and_says_what_it_would_do(source_sb, target_sb):
     user(target_sb, 3).mobile_phone = "+49 170 0000000"
     changed(target_sb)
     plan = staffbridge.migrate(moco(source_sb), moco(target_sb))
 
-    assert plan.summary() == {"source": 30, "target": 10, "create": 20, "update": 1, "unchanged": 9,
-                              "conflict": 0, "cannot_migrate": 0, "delete": 0, "source_complete": True}
+    assert plan.summary() == {
+        "source": 30,
+        "target": 10,
+        "create": 20,
+        "update": 1,
+        "unchanged": 9,
+        "conflict": 0,
+        "cannot_migrate": 0,
+        "delete": 0,
+        "source_complete": True,
+    }
     assert writes(target_sb) == [] and plan.report is None
     step = plan.updates[0]
     assert step.source.email == user(source_sb, 3).email and step.target_id == str(user(target_sb, 3).id)
     assert [(c.field, c.before, c.after) for c in step.changes] == [
-        ("mobile_phone", "+49 170 0000000", user(source_sb, 3).mobile_phone)]
+        ("mobile_phone", "+49 170 0000000", user(source_sb, 3).mobile_phone)
+    ]
     create = plan.creates[0]
     assert create.wanted.id is None and create.wanted.system is None
     assert create.wanted.department.name == create.source.department.name
@@ -98,8 +110,20 @@ def test_every_field_the_target_stores_arrives(source_sb, target_sb):
     for number in (12, 25):
         sent = user(source_sb, number)
         [got] = [u for u in target_sb.backend.users.values() if u.email == sent.email]
-        for name in ("firstname", "lastname", "email", "active", "extern", "mobile_phone", "work_phone",
-                     "home_address", "info", "birthday", "tags", "custom_properties"):
+        for name in (
+            "firstname",
+            "lastname",
+            "email",
+            "active",
+            "extern",
+            "mobile_phone",
+            "work_phone",
+            "home_address",
+            "info",
+            "birthday",
+            "tags",
+            "custom_properties",
+        ):
             assert getattr(got, name) == getattr(sent, name), name
         assert target_sb.backend.units[got.unit_id].name == source_sb.backend.units[sent.unit_id].name
         assert target_sb.backend.roles[got.role_id].name == source_sb.backend.roles[sent.role_id].name
@@ -125,6 +149,7 @@ def test_workers_must_be_a_positive_count(source_sb, target_sb, workers):
 
 # ---------------------------------------------------------------------------------------------- matching
 
+
 def test_conflicts_are_reported_never_guessed(source_sb, target_sb):
     keys = ("email", "custom_fields.Personalnummer")
     # target person 0 carries person 1's number: source 1 matches target 1 by email, target 0 by number
@@ -141,7 +166,9 @@ def test_conflicts_are_reported_never_guessed(source_sb, target_sb):
     assert set(conflicts) == {user(source_sb, n).email for n in (1, 15, 16, 20, 5)}
     assert "finds one record" in conflicts[user(source_sb, 1).email].reason
     assert {c.id for c in conflicts[user(source_sb, 1).email].candidates} == {
-        str(user(target_sb, 0).id), str(user(target_sb, 1).id)}
+        str(user(target_sb, 0).id),
+        str(user(target_sb, 1).id),
+    }
     assert "source has another record" in conflicts[user(source_sb, 15).email].reason
     assert "2 source records match" in conflicts[user(source_sb, 5).email].reason
 
@@ -167,6 +194,7 @@ def test_the_journal_keeps_a_link_when_the_email_changes(source_sb, target_sb, t
 
 # ---------------------------------------------------------------------------------------------- references
 
+
 def test_a_reference_the_target_lacks_cannot_migrate(source_sb, target_sb):
     unit = source_sb.backend.add_unit("Praktikum")
     user(source_sb, 17).unit_id = unit.id
@@ -182,8 +210,11 @@ def test_a_reference_the_target_lacks_cannot_migrate(source_sb, target_sb):
     report = plan.apply()
     assert not report.ok
     [failed] = report.failures
-    assert (failed.action, failed.email, failed.source_id) == ("cannot_migrate", user(source_sb, 17).email,
-                                                               str(user(source_sb, 17).id))
+    assert (failed.action, failed.email, failed.source_id) == (
+        "cannot_migrate",
+        user(source_sb, 17).email,
+        str(user(source_sb, 17).id),
+    )
     assert user(source_sb, 17).email not in emails(target_sb)
     assert report.totals["create"] == 19
 
@@ -216,6 +247,7 @@ def test_a_value_map_may_come_from_a_toml_file(source_sb, target_sb, tmp_path):
 
 # ---------------------------------------------------------------------------------------------- bad input
 
+
 def test_bad_records_are_rows_and_the_run_goes_on(source_sb, target_sb, tmp_path):
     user(source_sb, 11).birthday = "31.02.1990"  # the source sends something unreadable
     user(source_sb, 12).email = "not-an-email"  # readable, but not valid
@@ -242,8 +274,9 @@ def test_bad_records_are_rows_and_the_run_goes_on(source_sb, target_sb, tmp_path
 
 def test_an_incomplete_source_read_is_reported_and_never_deletes(target_sb):
     with MocoSandbox(seed_people=150) as source_sb:
-        target_sb.backend.create_user({"firstname": "Only", "lastname": "Here", "email": "only@here.io",
-                                       "unit_id": min(target_sb.backend.units)})
+        target_sb.backend.create_user(
+            {"firstname": "Only", "lastname": "Here", "email": "only@here.io", "unit_id": min(target_sb.backend.units)}
+        )
         source_sb.faults.inject("500", path=r"users\.json$", method="GET")  # page 2 and later
         plan = staffbridge.migrate(moco(source_sb, max_retries=0), moco(target_sb), delete_missing=True)
         assert not plan.source_complete and "stopped after 100 records" in plan.read_error
@@ -260,8 +293,9 @@ def test_an_incomplete_source_read_is_reported_and_never_deletes(target_sb):
 
 def test_delete_missing_deletes_only_when_asked(source_sb, target_sb):
     for n in range(3):
-        target_sb.backend.create_user({"firstname": "Gone", "lastname": str(n), "email": f"gone{n}@x.io",
-                                       "unit_id": min(target_sb.backend.units)})
+        target_sb.backend.create_user(
+            {"firstname": "Gone", "lastname": str(n), "email": f"gone{n}@x.io", "unit_id": min(target_sb.backend.units)}
+        )
     plan = staffbridge.migrate(moco(source_sb), moco(target_sb))
     assert plan.deletes == []
     plan = staffbridge.migrate(moco(source_sb), moco(target_sb), delete_missing=True)
@@ -272,8 +306,9 @@ def test_delete_missing_deletes_only_when_asked(source_sb, target_sb):
 
 
 def test_a_refused_delete_is_a_failed_row(source_sb, target_sb):
-    gone = target_sb.backend.create_user({"firstname": "Billed", "lastname": "Hours", "email": "billed@x.io",
-                                          "unit_id": min(target_sb.backend.units)})
+    gone = target_sb.backend.create_user(
+        {"firstname": "Billed", "lastname": "Hours", "email": "billed@x.io", "unit_id": min(target_sb.backend.units)}
+    )
     target_sb.backend.mark_billed(gone.id)
     report = staffbridge.migrate(moco(source_sb), moco(target_sb), delete_missing=True, dry_run=False).report
     [row] = report.failures
@@ -288,6 +323,7 @@ def test_an_empty_source_deletes_nobody(target_sb):
 
 
 # ---------------------------------------------------------------------------------------------- passwords
+
 
 class PasswordMoco(MocoAdapter):
     """A MOCO account that still insists on a password (the seed page marks it mandatory)."""
@@ -318,7 +354,8 @@ def test_generated_passwords_are_used_once_and_stored_nowhere(source_sb, target_
         "journal": b"".join(p.read_bytes() for p in tmp_path.glob("j.sqlite*")).decode("latin-1"),
         "report.json": (tmp_path / "r.json").read_text("utf-8"),
         "report.csv": (tmp_path / "r.csv").read_text("utf-8"),
-        "logs": debug_logs.text, "plan": buffer.getvalue() + repr(plan) + repr(plan.creates) + repr(report),
+        "logs": debug_logs.text,
+        "plan": buffer.getvalue() + repr(plan) + repr(plan.creates) + repr(report),
         "failure": " ".join(row.reason or "" for row in report.rows),
     }
     assert "iban is invalid" in places["failure"]
@@ -354,6 +391,7 @@ def test_moco_gets_no_password_when_it_needs_none(source_sb, target_sb):
 
 # ---------------------------------------------------------------------------------------------- resuming
 
+
 def test_a_create_left_in_flight_is_looked_up_before_creating_again(source_sb, target_sb, tmp_path):
     journal = Journal(tmp_path / "j.sqlite", pair="moco->moco")
     target = moco(target_sb)
@@ -381,6 +419,7 @@ def test_an_in_flight_create_that_never_arrived_is_created(source_sb, target_sb,
 
 
 # ---------------------------------------------------------------------------------------------- concurrency
+
 
 class CountingMoco(MocoAdapter):
     """Counts how many creates run at the same moment."""
@@ -412,10 +451,10 @@ def test_writes_run_in_parallel_within_the_shared_rate_limit(source_sb):
 
 # ---------------------------------------------------------------------------------------------- report
 
+
 def test_progress_and_the_report_files(source_sb, target_sb, tmp_path):
     calls = []
-    plan = staffbridge.migrate(moco(source_sb), moco(target_sb), progress=lambda *a: calls.append(a),
-                               dry_run=False)
+    plan = staffbridge.migrate(moco(source_sb), moco(target_sb), progress=lambda *a: calls.append(a), dry_run=False)
     labels = [label for _, _, label in calls]
     assert labels.index("reading target") < labels.index("reading source") < labels.index("writing")
     assert calls[-1] == (30, 30, "writing")

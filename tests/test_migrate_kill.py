@@ -3,20 +3,21 @@
 The sandboxes are served by this test process; the migration runs in a child process that is
 killed hard (SIGKILL: no cleanup, no atexit, no finally) once the journal shows some work done.
 """
+
 import os
 import signal
-import threading
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 
 import pytest
 
 import staffbridge
-from staffbridge.store.journal import Journal
 from staffbridge.sandbox.moco import MocoSandbox
+from staffbridge.store.journal import Journal
 
 PEOPLE = 80
 STALL_AT = 25
@@ -38,6 +39,7 @@ class StallingMoco(MocoSandbox):
             self.stalled.set()
             self.release.wait(10)
         return response
+
 
 CHILD = """
 import sys, staffbridge
@@ -64,8 +66,11 @@ def done_count(path):
 def test_a_killed_migration_resumes_without_duplicates(tmp_path):
     journal = str(tmp_path / "journal.sqlite")
     with MocoSandbox(seed_people=PEOPLE) as source_sb, StallingMoco(seed_people=0) as target_sb:
-        child = subprocess.Popen([sys.executable, "-c", CHILD, source_sb.url, target_sb.url, journal],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, source_sb.url, target_sb.url, journal],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
             deadline = time.monotonic() + 30
             while not target_sb.stalled.wait(0.01):
@@ -85,10 +90,12 @@ def test_a_killed_migration_resumes_without_duplicates(tmp_path):
         assert states["done"] >= 15 and states["creating"] >= 1, states
         assert done_count(journal) < made  # the target holds somebody the journal never heard back about
 
-        target = staffbridge.connect("moco", base_url=target_sb.url, api_key="sandbox-key", rate_limit=100000,
-                                     rate_period=1)
-        source = staffbridge.connect("moco", base_url=source_sb.url, api_key="sandbox-key", rate_limit=100000,
-                                     rate_period=1)
+        target = staffbridge.connect(
+            "moco", base_url=target_sb.url, api_key="sandbox-key", rate_limit=100000, rate_period=1
+        )
+        source = staffbridge.connect(
+            "moco", base_url=source_sb.url, api_key="sandbox-key", rate_limit=100000, rate_period=1
+        )
         plan = staffbridge.migrate(source, target, journal=journal, dry_run=False)
         assert plan.report.ok, plan.report.failures
         assert plan.summary()["create"] == PEOPLE - made

@@ -1,4 +1,5 @@
 """Translating and diffing people for a target, passwords and reports: plain data, no HTTP at all."""
+
 import datetime as dt
 import io
 import json
@@ -9,10 +10,10 @@ import pytest
 import staffbridge
 from staffbridge import Address, Person, Ref
 from staffbridge.adapters.moco import MocoAdapter
-from staffbridge.jobs.migration.run import with_mapping
-from staffbridge.sdk.passwords import OneTimePasswords, check_password, create_options, new_password, with_password
 from staffbridge.jobs.migration.report import Report, Row
+from staffbridge.jobs.migration.run import with_mapping
 from staffbridge.jobs.migration.translate import Translator, digest
+from staffbridge.sdk.passwords import OneTimePasswords, check_password, create_options, new_password, with_password
 
 NOWHERE = "http://127.0.0.1:9"  # never contacted: every test here stays off the network
 
@@ -28,8 +29,17 @@ def with_units(adapter, **names):
 
 
 def test_only_fields_the_target_stores_are_carried_and_the_rest_counted(moco):
-    person = Person(id="77", system="whosoff", first_name="Ada", last_name="Lovelace", email="ada@x.io",
-                    employee_number="E1", manager_id="5", title="Dr.", tags=["a"])
+    person = Person(
+        id="77",
+        system="whosoff",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@x.io",
+        employee_number="E1",
+        manager_id="5",
+        title="Dr.",
+        tags=["a"],
+    )
     carried = Translator(moco).carry(person)
     assert carried.wanted.id is None and carried.wanted.system is None
     assert (carried.wanted.first_name, carried.wanted.tags) == ("Ada", ["a"])
@@ -67,10 +77,25 @@ def test_a_value_the_target_cannot_hold_is_dropped_not_diffed_forever():
 
 def test_changes_name_only_what_differs_and_never_clear(moco):
     translator = Translator(moco)
-    current = Person(id="1", first_name="Ada", last_name="Lovelace", email="ADA@x.io", mobile_phone="1",
-                     tags=["b", "a"], department=Ref("909", "Vertrieb"), notes="keep me")
-    wanted = Person(first_name="Ada", last_name="King", email="ada@x.io", mobile_phone=" 1 ", tags=["a", "b"],
-                    department=Ref("909", "Sales (renamed)"), language="de")
+    current = Person(
+        id="1",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ADA@x.io",
+        mobile_phone="1",
+        tags=["b", "a"],
+        department=Ref("909", "Vertrieb"),
+        notes="keep me",
+    )
+    wanted = Person(
+        first_name="Ada",
+        last_name="King",
+        email="ada@x.io",
+        mobile_phone=" 1 ",
+        tags=["a", "b"],
+        department=Ref("909", "Sales (renamed)"),
+        language="de",
+    )
     changes = translator.changes(current, wanted)
     assert [(c.field, c.before, c.after) for c in changes] == [("last_name", "Lovelace", "King")]
     # language is write-only in MOCO: it always reads back empty, so it is never compared
@@ -88,8 +113,12 @@ def test_custom_fields_merge_and_compare_by_key(moco):
 
 def test_change_values_are_json_ready():
     from staffbridge.jobs.migration.translate import Change
+
     change = Change("birthday", dt.date(1990, 1, 2), Ref("1", "x"))
-    assert json.dumps(change.to_dict()) == '{"field": "birthday", "before": "1990-01-02", "after": {"id": "1", "name": "x"}}'
+    assert (
+        json.dumps(change.to_dict())
+        == '{"field": "birthday", "before": "1990-01-02", "after": {"id": "1", "name": "x"}}'
+    )
 
 
 def test_digest_follows_the_values():
@@ -100,8 +129,9 @@ def test_digest_follows_the_values():
 
 
 def test_the_overlay_leaves_the_callers_adapter_alone(moco):
-    clone = with_mapping(moco, {"fields": {"department": {"values": {7: "Vertrieb"}}, "title": False},
-                                "defaults": {"language": "de"}})
+    clone = with_mapping(
+        moco, {"fields": {"department": {"values": {7: "Vertrieb"}}, "title": False}, "defaults": {"language": "de"}}
+    )
     assert clone.mapping.spec("department").converter.values == {"7": "Vertrieb"}
     assert moco.mapping.spec("department").converter.values == {}
     assert clone.mapping.defaults == {"language": "de"} and moco.mapping.defaults == {}
@@ -118,6 +148,7 @@ def test_a_broken_overlay_is_a_mapping_error(moco, tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- passwords
+
 
 def test_generated_passwords_are_strong_and_different():
     passwords = {new_password() for _ in range(200)}
@@ -154,7 +185,9 @@ def test_a_password_is_checked_in_one_place_and_never_named():
 def test_with_password_copies_the_body_and_masks_the_password_from_then_on(moco):
     body = {"access": {"email": "ada@x.io"}}
     sent = with_password(body, "hunter2-XY", moco.transport, "access.password")
-    assert sent == {"access": {"email": "ada@x.io", "password": "hunter2-XY"}} and body == {"access": {"email": "ada@x.io"}}
+    assert sent == {"access": {"email": "ada@x.io", "password": "hunter2-XY"}} and body == {
+        "access": {"email": "ada@x.io"}
+    }
     assert "hunter2-XY" not in repr(moco.transport.describe("POST", "/u", body=sent))
     assert with_password(body, None, moco.transport) is body
 
@@ -182,14 +215,28 @@ def test_a_create_refused_for_want_of_a_password_makes_passwords_required(moco):
 
 # ---------------------------------------------------------------------------------------------- report
 
+
 def test_report_totals_ok_and_files():
-    rows = [Row("1", "a", "create", "ok"), Row("2", "b", "update", "ok", fields=["email", "tags"]),
-            Row("3", None, "cannot_migrate", "failed", "no department named 'X'"),
-            Row("4", "d", "unchanged", "ok")]
+    rows = [
+        Row("1", "a", "create", "ok"),
+        Row("2", "b", "update", "ok", fields=["email", "tags"]),
+        Row("3", None, "cannot_migrate", "failed", "no department named 'X'"),
+        Row("4", "d", "unchanged", "ok"),
+    ]
     report = Report(rows, notes=["a note"])
     assert not report.ok and [r.source_id for r in report.failures] == ["3"]
-    assert report.totals == {"records": 4, "create": 1, "update": 1, "unchanged": 1, "delete": 0, "conflict": 0,
-                             "cannot_migrate": 1, "ok": 3, "failed": 1, "planned": 0}
+    assert report.totals == {
+        "records": 4,
+        "create": 1,
+        "update": 1,
+        "unchanged": 1,
+        "delete": 0,
+        "conflict": 0,
+        "cannot_migrate": 1,
+        "ok": 3,
+        "failed": 1,
+        "planned": 0,
+    }
     out = io.StringIO()
     report.to_csv(out)
     lines = out.getvalue().splitlines()

@@ -1,11 +1,22 @@
 """MOCO-specific behaviour, against the MOCO sandbox (a real HTTP server on loopback)."""
+
 import datetime as dt
 
 import pytest
 
 import staffbridge
-from staffbridge import (AdapterNotFound, ConfigError, DeleteRefused, MissingReference, NotFound, Person,
-                         PersonValidationError, Ref, ResponseError, VendorValidationError)
+from staffbridge import (
+    AdapterNotFound,
+    ConfigError,
+    DeleteRefused,
+    MissingReference,
+    NotFound,
+    Person,
+    PersonValidationError,
+    Ref,
+    ResponseError,
+    VendorValidationError,
+)
 from staffbridge.sandbox.moco import MocoSandbox, render_user
 
 KEY = "sandbox-key"
@@ -36,6 +47,7 @@ def requests_to(sandbox, path):
 
 # ------------------------------------------------------------------ connect and settings
 
+
 def test_connect_builds_the_documented_base_url():
     adapter = staffbridge.connect("moco", domain="acme", api_key="k")
     assert adapter.transport.base_url == "https://acme.mocoapp.com/api/v1"
@@ -50,14 +62,17 @@ def test_unknown_adapter_lists_the_installed_ones():
     assert isinstance(info.value, LookupError)
 
 
-@pytest.mark.parametrize("settings, setting", [
-    ({"domain": "acme"}, "api_key"),
-    ({"api_key": "k"}, "domain"),
-    ({"domain": "acme", "api_key": "k", "timeout": -1}, "timeout"),
-    ({"domain": "Not A Domain!", "api_key": "k"}, "domain"),
-    ({"domain": "acme", "api_key": "k", "apikey": "typo"}, "apikey"),
-    ({"base_url": "not a url", "api_key": "k"}, "base_url"),
-])
+@pytest.mark.parametrize(
+    "settings, setting",
+    [
+        ({"domain": "acme"}, "api_key"),
+        ({"api_key": "k"}, "domain"),
+        ({"domain": "acme", "api_key": "k", "timeout": -1}, "timeout"),
+        ({"domain": "Not A Domain!", "api_key": "k"}, "domain"),
+        ({"domain": "acme", "api_key": "k", "apikey": "typo"}, "apikey"),
+        ({"base_url": "not a url", "api_key": "k"}, "base_url"),
+    ],
+)
 def test_bad_settings_name_the_setting(settings, setting):
     with pytest.raises(ConfigError) as info:
         staffbridge.connect("moco", **settings)
@@ -70,6 +85,7 @@ def test_repr_never_shows_the_key():
 
 
 # ------------------------------------------------------------------ listing
+
 
 def test_list_streams_page_by_page_following_link(moco, sandbox):
     people = moco.list(include_archived=True)
@@ -115,10 +131,19 @@ def test_employments_are_joined_with_one_paged_call(moco, sandbox):
 
 # ------------------------------------------------------------------ writing
 
+
 def test_create_resolves_the_unit_by_name_and_sends_write_names(moco, sandbox):
-    person = Person(first_name="Carmen", last_name="Sandiego", email="Carmen.Sandiego@Acme.example",
-                    department=Ref(name="vertrieb"), role=Ref(name="Entwickler"), external=True,
-                    birthday=dt.date(1980, 2, 3), language="de-CH", notes="Info")
+    person = Person(
+        first_name="Carmen",
+        last_name="Sandiego",
+        email="Carmen.Sandiego@Acme.example",
+        department=Ref(name="vertrieb"),
+        role=Ref(name="Entwickler"),
+        external=True,
+        birthday=dt.date(1980, 2, 3),
+        language="de-CH",
+        notes="Info",
+    )
     created = moco.create(person, password="S3cret-Password!", welcome_email=False)
     assert created.email == "carmen.sandiego@acme.example"  # MOCO lower-cases
     assert created.department.name == "Vertrieb" and created.role.name == "Entwickler"
@@ -183,8 +208,9 @@ def test_not_found_without_a_request_for_impossible_ids(moco, sandbox):
 
 
 def test_a_create_whose_answer_is_lost_is_not_duplicated(moco, sandbox):
-    person = Person(first_name="Lost", last_name="Answer", email="lost.answer@example.com",
-                    department=Ref(name="Service"))
+    person = Person(
+        first_name="Lost", last_name="Answer", email="lost.answer@example.com", department=Ref(name="Service")
+    )
     sandbox.faults.inject("reset", path=r"/users$", method="POST", after=True)
     created = moco.create(person)
     matches = [p for p in moco.list(include_archived=True) if p.email == "lost.answer@example.com"]
@@ -195,6 +221,7 @@ def test_a_create_whose_answer_is_lost_is_not_duplicated(moco, sandbox):
 
 
 # ------------------------------------------------------------------ extras
+
 
 def test_performance_report_is_typed(moco):
     someone = next(moco.list())
@@ -209,6 +236,7 @@ def test_units_and_roles_lookups(moco):
 
 
 # ------------------------------------------------------------------ rate limits and faults
+
 
 def test_client_side_limiter_keeps_moco_from_answering_429():
     with MocoSandbox(seed_people=500, api_key=KEY, rate_limit=3, rate_window=1.0) as sandbox:
@@ -251,8 +279,14 @@ def test_capabilities_answer_membership_and_dict_access(moco):
 
 def test_a_person_from_another_system_travels_by_reference_name(moco):
     # a WhosOff department id means nothing to MOCO: the name is resolved to MOCO's own unit
-    foreign = Person(system="whosoff", id="1000001", first_name="Far", last_name="Away",
-                     email="far.away@example.com", department=Ref("123456", "Vertrieb"))
+    foreign = Person(
+        system="whosoff",
+        id="1000001",
+        first_name="Far",
+        last_name="Away",
+        email="far.away@example.com",
+        department=Ref("123456", "Vertrieb"),
+    )
     created = moco.create(foreign)
     assert created.department.name == "Vertrieb" and created.department.id != "123456"
     moco.delete(created.id)

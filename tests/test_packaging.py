@@ -1,4 +1,5 @@
 """Every adapter module is registered, and nothing installs as a top-level `adapters` package."""
+
 import importlib
 import inspect
 import pkgutil
@@ -41,12 +42,14 @@ def test_adapters_and_mappings_install_under_staffbridge():
 
 def test_py_typed_ships():
     from importlib import resources
+
     assert resources.files("staffbridge").joinpath("py.typed").is_file()
 
 
 def test_public_api_names_are_the_functions_not_the_modules():
-    import staffbridge.jobs.migration.run  # noqa: F401 - importing the submodules must not shadow the functions
-    import staffbridge.jobs.unification.run  # noqa: F401
+    import staffbridge.jobs.migration.run
+    import staffbridge.jobs.unification.run
+
     for name in ("connect", "available", "migrate", "unify", "Person", "Ref", "NotFound"):
         assert callable(getattr(staffbridge, name)), name
     assert set(staffbridge.__all__) >= {"connect", "available", "migrate", "unify", "Person", "PersonSchema"}
@@ -72,6 +75,8 @@ def test_every_sandbox_and_mapping_has_an_entry_point():
         cls = sandbox_class(vendor)
         assert issubclass(cls, Sandbox) and cls.name == vendor
     shipped = {path.stem for path in (ROOT / "mappings").glob("*.toml")} - {"unify"}  # unify.toml: rules
-    assert shipped and shipped <= set(mapping_names()), f"mappings without an entry point: {shipped - set(mapping_names())}"
+    assert shipped and shipped <= set(mapping_names()), (
+        f"mappings without an entry point: {shipped - set(mapping_names())}"
+    )
     for name in shipped:
         assert mapping_text(name) == (ROOT / "mappings" / f"{name}.toml").read_text(encoding="utf-8")

@@ -22,17 +22,29 @@ def test_required_fields_are_named():
 
 
 def test_iso_strings_become_dates_and_raw_survives():
-    person = Person(first_name="Ada", birthday="1815-12-10", employment_start="2020-01-01",
-                    raw={"vendor": "field"}, language="de-CH")
+    person = Person(
+        first_name="Ada",
+        birthday="1815-12-10",
+        employment_start="2020-01-01",
+        raw={"vendor": "field"},
+        language="de-CH",
+    )
     checked = validate_person(person)
     assert checked.birthday == dt.date(1815, 12, 10) and checked.employment_start == dt.date(2020, 1, 1)
     assert checked.raw == {"vendor": "field"}
 
 
 def test_schema_round_trip_through_json_dict():
-    person = Person(id="1", first_name="Ada", department=Ref("7", "Math"), address=Address(city="London"),
-                    tags=["a"], custom_fields={"x": 1}, birthday=dt.date(1815, 12, 10),
-                    updated_at=dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc))
+    person = Person(
+        id="1",
+        first_name="Ada",
+        department=Ref("7", "Math"),
+        address=Address(city="London"),
+        tags=["a"],
+        custom_fields={"x": 1},
+        birthday=dt.date(1815, 12, 10),
+        updated_at=dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+    )
     assert Person.from_dict(person.to_dict()) == person
 
 
@@ -51,8 +63,9 @@ def test_changes_validate_names_and_values():
 
 def test_person_changes_ignores_cosmetic_differences():
     current = Person(email="Ada@Example.com", tags=["b", "a"], department=Ref("1", "Math"), work_phone="")
-    wanted = Person(email="ada@example.com", tags=["a", "b"], department=Ref(name="math"), work_phone=None,
-                    mobile_phone="+44 1")
+    wanted = Person(
+        email="ada@example.com", tags=["a", "b"], department=Ref(name="math"), work_phone=None, mobile_phone="+44 1"
+    )
     assert person_changes(current, wanted) == {"mobile_phone": "+44 1"}
 
 

@@ -1,4 +1,5 @@
 """One form per value type in JSON and text, and one way to write an output file."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,25 +17,31 @@ from staffbridge.model.output import write_text
 from staffbridge.model.render import json_text, json_value, text_value
 
 ADDRESS = Address(street="Hauptstraße 1", zip="10115", city="Berlin")
-WHEN = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+WHEN = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
-@pytest.mark.parametrize("value, as_json, as_text", [
-    (None, None, ""),
-    (Ref("7", "Vertrieb"), {"id": "7", "name": "Vertrieb"}, "Vertrieb"),
-    (Ref("7"), {"id": "7", "name": None}, "7"),
-    (ADDRESS, {"street": "Hauptstraße 1", "zip": "10115", "city": "Berlin"}, "Hauptstraße 1, 10115 Berlin"),
-    (Address(formatted="Ada L\nHauptstraße 1"), {"formatted": "Ada L\nHauptstraße 1"}, "Ada L, Hauptstraße 1"),
-    (dt.date(1815, 12, 10), "1815-12-10", "1815-12-10"),
-    (WHEN, "2024-01-02T03:04:05+00:00", "2024-01-02T03:04:05+00:00"),
-    (True, True, "yes"),
-    (["a", "b"], ["a", "b"], "a, b"),
-    ([], [], ""),
-    ({"Kostenstelle": 42, "seit": dt.date(2020, 1, 1)}, {"Kostenstelle": 42, "seit": "2020-01-01"},
-     "Kostenstelle=42, seit=2020-01-01"),
-    ("two\nlines", "two\nlines", "two lines"),
-    (4.5, 4.5, "4.5"),
-])
+@pytest.mark.parametrize(
+    "value, as_json, as_text",
+    [
+        (None, None, ""),
+        (Ref("7", "Vertrieb"), {"id": "7", "name": "Vertrieb"}, "Vertrieb"),
+        (Ref("7"), {"id": "7", "name": None}, "7"),
+        (ADDRESS, {"street": "Hauptstraße 1", "zip": "10115", "city": "Berlin"}, "Hauptstraße 1, 10115 Berlin"),
+        (Address(formatted="Ada L\nHauptstraße 1"), {"formatted": "Ada L\nHauptstraße 1"}, "Ada L, Hauptstraße 1"),
+        (dt.date(1815, 12, 10), "1815-12-10", "1815-12-10"),
+        (WHEN, "2024-01-02T03:04:05+00:00", "2024-01-02T03:04:05+00:00"),
+        (True, True, "yes"),
+        (["a", "b"], ["a", "b"], "a, b"),
+        ([], [], ""),
+        (
+            {"Kostenstelle": 42, "seit": dt.date(2020, 1, 1)},
+            {"Kostenstelle": 42, "seit": "2020-01-01"},
+            "Kostenstelle=42, seit=2020-01-01",
+        ),
+        ("two\nlines", "two\nlines", "two lines"),
+        (4.5, 4.5, "4.5"),
+    ],
+)
 def test_one_form_per_type(value, as_json, as_text) -> None:
     assert json_value(value) == as_json
     assert text_value(value) == as_text

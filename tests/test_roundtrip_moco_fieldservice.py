@@ -3,6 +3,7 @@
 Both sides are the bundled sandboxes (real HTTP servers on loopback) driven through the adapters.
 Every canonical field is either compared or listed in NOT_COMPARED with the reason.
 """
+
 import dataclasses
 import datetime as dt
 
@@ -18,8 +19,21 @@ PEOPLE = 12
 # the access-group slugs of this field-service account, named as MOCO names its roles
 ROLE_NAMES = {"fields": {"role": {"values": {slug: name for name, slug in ACCESS_GROUPS.items()}}}}
 
-COMPARED = ("first_name", "last_name", "email", "work_phone", "mobile_phone", "birthday", "notes", "tags",
-            "avatar_url", "department", "role", "employment_start", "employment_end")
+COMPARED = (
+    "first_name",
+    "last_name",
+    "email",
+    "work_phone",
+    "mobile_phone",
+    "birthday",
+    "notes",
+    "tags",
+    "avatar_url",
+    "department",
+    "role",
+    "employment_start",
+    "employment_end",
+)
 NOT_COMPARED = {
     "id": "each system assigns its own id",
     "system": "names the system the record came from",
@@ -48,8 +62,10 @@ def test_every_canonical_field_is_compared_or_excused():
 
 @pytest.fixture(scope="module")
 def systems():
-    with MocoSandbox(seed_people=PEOPLE, api_key=KEY) as moco_sb, \
-            FieldServiceSandbox(seed_people=0, api_key=KEY) as fs_sb:
+    with (
+        MocoSandbox(seed_people=PEOPLE, api_key=KEY) as moco_sb,
+        FieldServiceSandbox(seed_people=0, api_key=KEY) as fs_sb,
+    ):
         # give the seeded people what the seed leaves empty, so those fields are really carried
         moco_sb.backend.users[USER_ID_BASE].avatar_filename = "anna.png"
         moco_sb.backend.employments[EMPLOYMENT_ID_BASE + 1].to = dt.date(2025, 6, 30)

@@ -1,9 +1,11 @@
 """The v2 field-service emulator, spoken to over real HTTP with plain requests."""
+
 from __future__ import annotations
 
 import re
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -63,11 +65,22 @@ def http() -> Iterator[requests.Session]:
 def new_user(**overrides: Any) -> dict[str, Any]:
     user = {
         "id": "36920",
-        "general": {"firstName": "John", "lastName": "Doe", "sex": "male", "birthDate": "15.08.1990",
-                    "language": "de", "badges": [{"type": "experience", "level": "senior"}]},
+        "general": {
+            "firstName": "John",
+            "lastName": "Doe",
+            "sex": "male",
+            "birthDate": "15.08.1990",
+            "language": "de",
+            "badges": [{"type": "experience", "level": "senior"}],
+        },
         "access": {"dashboardAccess": True, "password": "s3cret", "webAccess": "1", "email": "john@company.com"},
-        "contract": {"startDate": "2023-01-01T00:00:00Z", "endDate": "2024-12-31T23:59:59Z",
-                     "department": "service", "salary": 15.5, "remainingLeave": [{"year": 2023, "days": 5}]},
+        "contract": {
+            "startDate": "2023-01-01T00:00:00Z",
+            "endDate": "2024-12-31T23:59:59Z",
+            "department": "service",
+            "salary": 15.5,
+            "remainingLeave": [{"year": 2023, "days": 5}],
+        },
         "contact": {"telephone": "+1-555-123-4567", "mobile": "+1-555-987-6543"},
         "address": {"street": "Hauptstraße 1", "zip": "10115", "city": "Berlin", "country": "DE"},
         "accessGroupId": "service",
@@ -86,6 +99,7 @@ def create(sb: FieldServiceSandbox, http: requests.Session, body: dict[str, Any]
 
 
 # ---------------------------------------------------------------------------------------------- create
+
 
 def test_create_answers_201_with_only_the_id(sb, http):
     answer = http.post(f"{sb.url}/v2/users/", json=new_user())
@@ -116,10 +130,15 @@ def test_create_without_trailing_slash_works_too(sb, http):
 
 
 def test_server_owned_fields_sent_by_the_client_are_ignored(sb, http):
-    body = new_user(_id="aaaaaaaaaaaaaaaaaaaaaaaa", number=999, companyId="bbbbbbbbbbbbbbbbbbbbbbbb",
-                    status={"status": 7, "createdAt": "2000-01-01T00:00:00Z"}, chatId="cccccccccccccccccccccccc",
-                    implementation={"hasJob": True, "isSuccessfullyImplemented": True},
-                    analytics={"createdProfile": "2000-01-01T00:00:00Z"})
+    body = new_user(
+        _id="aaaaaaaaaaaaaaaaaaaaaaaa",
+        number=999,
+        companyId="bbbbbbbbbbbbbbbbbbbbbbbb",
+        status={"status": 7, "createdAt": "2000-01-01T00:00:00Z"},
+        chatId="cccccccccccccccccccccccc",
+        implementation={"hasJob": True, "isSuccessfullyImplemented": True},
+        analytics={"createdProfile": "2000-01-01T00:00:00Z"},
+    )
     body["access"].update(token="client-token", loginTries=42)
     user_id = create(sb, http, body)
     user = http.get(f"{sb.url}/v2/users/{user_id}").json()
@@ -161,19 +180,23 @@ def test_tags_may_be_null_and_offsets_become_utc(sb, http):
 
 # ---------------------------------------------------------------------------------------------- validation
 
-@pytest.mark.parametrize("change, problem", [
-    ({"general": {"birthDate": "1990-08-15"}}, "general.birthDate must be a valid date in the format DD.MM.YYYY"),
-    ({"general": {"birthDate": "31.02.1990"}}, "general.birthDate must be a valid date in the format DD.MM.YYYY"),
-    ({"access": {"email": "not-an-email"}}, "access.email must be an email"),
-    ({"general": "John Doe"}, "general must be an object"),
-    ({"contract": {"startDate": "01.01.2023"}}, "contract.startDate must be a valid ISO 8601 date string"),
-    ({"tags": "certified"}, "tags must be an array"),
-    ({"tags": [1]}, "tags.0 must be a string"),
-    ({"id": "abc"}, "id must be a number or a numeric string"),
-    ({"setUpDone": "yes"}, "setUpDone must be a boolean value"),
-    ({"general": {"badges": [{"kind": "x"}]}}, "property general.badges.0.kind should not exist"),
-    ({"firstName": "John"}, "property firstName should not exist"),
-])
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({"general": {"birthDate": "1990-08-15"}}, "general.birthDate must be a valid date in the format DD.MM.YYYY"),
+        ({"general": {"birthDate": "31.02.1990"}}, "general.birthDate must be a valid date in the format DD.MM.YYYY"),
+        ({"access": {"email": "not-an-email"}}, "access.email must be an email"),
+        ({"general": "John Doe"}, "general must be an object"),
+        ({"contract": {"startDate": "01.01.2023"}}, "contract.startDate must be a valid ISO 8601 date string"),
+        ({"tags": "certified"}, "tags must be an array"),
+        ({"tags": [1]}, "tags.0 must be a string"),
+        ({"id": "abc"}, "id must be a number or a numeric string"),
+        ({"setUpDone": "yes"}, "setUpDone must be a boolean value"),
+        ({"general": {"badges": [{"kind": "x"}]}}, "property general.badges.0.kind should not exist"),
+        ({"firstName": "John"}, "property firstName should not exist"),
+    ],
+)
 def test_invalid_bodies_are_refused_with_every_problem_named(sb, http, change, problem):
     answer = http.post(f"{sb.url}/v2/users/", json=new_user(**change))
     assert answer.status_code == 400
@@ -200,6 +223,7 @@ def test_malformed_json_is_a_400(sb, http):
 
 
 # ---------------------------------------------------------------------------------------------- read
+
 
 def test_list_without_pagination_returns_every_user(sb, http):
     users = http.get(f"{sb.url}/v2/users/").json()
@@ -253,11 +277,13 @@ def test_skip_pagination(start, http):
 
 # ---------------------------------------------------------------------------------------------- update / delete
 
+
 def test_patch_deep_merges_and_bumps_last_modified(sb, http):
     user_id = create(sb, http, new_user())
     before = http.get(f"{sb.url}/v2/users/{user_id}").json()
-    answer = http.patch(f"{sb.url}/v2/users/{user_id}", json={"general": {"firstName": "Johnny"}, "tags": None,
-                                                                "number": 5})
+    answer = http.patch(
+        f"{sb.url}/v2/users/{user_id}", json={"general": {"firstName": "Johnny"}, "tags": None, "number": 5}
+    )
     assert answer.status_code == 200
     after = answer.json()
     assert after["general"] == {**before["general"], "firstName": "Johnny"}
@@ -293,8 +319,9 @@ def test_put_mode_replaces_the_document_but_keeps_server_fields(start, http):
     user_id = create(sb, http, new_user())
     before = http.get(f"{sb.url}/v2/users/{user_id}").json()
     assert http.patch(f"{sb.url}/v2/users/{user_id}", json={}).status_code == 404
-    answer = http.put(f"{sb.url}/v2/users/{user_id}",
-                      json={"general": {"firstName": "Jane"}, "access": {"email": "jane@company.com"}})
+    answer = http.put(
+        f"{sb.url}/v2/users/{user_id}", json={"general": {"firstName": "Jane"}, "access": {"email": "jane@company.com"}}
+    )
     assert answer.status_code == 200
     after = answer.json()
     assert after["general"] == {"firstName": "Jane"}
@@ -316,6 +343,7 @@ def test_delete_answers_200_and_the_user_is_gone(sb, http):
 
 
 # ---------------------------------------------------------------------------------------------- auth, faults
+
 
 def test_missing_or_wrong_key_is_401(sb):
     missing = requests.get(f"{sb.url}/v2/users/")
@@ -362,6 +390,7 @@ def test_options_are_checked():
 
 
 # ---------------------------------------------------------------------------------------------- seeding
+
 
 def test_seeding_100000_people():
     backend = FieldServiceBackend()

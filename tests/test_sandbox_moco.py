@@ -1,24 +1,42 @@
 """The MOCO emulator behaves like MOCO's users API: talked to over real HTTP with plain requests."""
+
 from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
 
-from staffbridge.sandbox.moco import (EMPLOYMENT_ID_BASE, UNIT_ID_BASE, USER_ID_BASE, MocoBackend,
-                                      MocoSandbox)
+from staffbridge.sandbox.moco import EMPLOYMENT_ID_BASE, UNIT_ID_BASE, USER_ID_BASE, MocoBackend, MocoSandbox
 from staffbridge.sandbox.people import sample_person
 from staffbridge.sandbox.server import RateLimit
 from staffbridge.sdk.registry import sandbox_class
 
 KEY = "sandbox-key"
 AUTH = {"Authorization": f"Token token={KEY}"}
-READ_KEYS = ["id", "firstname", "lastname", "active", "extern", "email", "mobile_phone", "work_phone",
-             "home_address", "info", "birthday", "iban", "avatar_url", "tags", "custom_properties", "unit",
-             "role", "created_at", "updated_at"]
+READ_KEYS = [
+    "id",
+    "firstname",
+    "lastname",
+    "active",
+    "extern",
+    "email",
+    "mobile_phone",
+    "work_phone",
+    "home_address",
+    "info",
+    "birthday",
+    "iban",
+    "avatar_url",
+    "tags",
+    "custom_properties",
+    "unit",
+    "role",
+    "created_at",
+    "updated_at",
+]
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +69,14 @@ def http() -> Iterator[requests.Session]:
 
 
 def new_user(**fields: object) -> dict[str, object]:
-    return {"firstname": "Carmen", "lastname": "Sandiego", "email": "Carmen.Sandiego@Acme.example",
-            "password": "dAfsdf88fw8fKjtD28f293!", "unit_id": UNIT_ID_BASE, **fields}
+    return {
+        "firstname": "Carmen",
+        "lastname": "Sandiego",
+        "email": "Carmen.Sandiego@Acme.example",
+        "password": "dAfsdf88fw8fKjtD28f293!",
+        "unit_id": UNIT_ID_BASE,
+        **fields,
+    }
 
 
 def active_ids(sandbox: MocoSandbox) -> list[int]:
@@ -61,10 +85,12 @@ def active_ids(sandbox: MocoSandbox) -> list[int]:
 
 # ------------------------------------------------------------------------------------ registry, auth
 
+
 def test_registry_names_the_moco_sandbox_and_its_settings() -> None:
     assert sandbox_class("moco") is MocoSandbox
-    sandbox = MocoSandbox(seed_people=3, api_key="k", rate_limit=5, rate_window=10, retry_after=True,
-                          per_page=7, lowercase_headers=True)
+    sandbox = MocoSandbox(
+        seed_people=3, api_key="k", rate_limit=5, rate_window=10, retry_after=True, per_page=7, lowercase_headers=True
+    )
     assert sandbox.name == "moco" and sandbox.url.endswith("/api/v1") and len(sandbox.backend.users) == 3
     assert (sandbox.api_key, sandbox.per_page, sandbox.lowercase_headers) == ("k", 7, True)
     assert (sandbox.rate_limit.limit, sandbox.rate_limit.window, sandbox.rate_limit.retry_after) == (5, 10, True)
@@ -90,6 +116,7 @@ def test_session_names_the_key_holder(big: MocoSandbox, http: requests.Session) 
 
 # ------------------------------------------------------------------------------------ list, pagination
 
+
 def test_pages_follow_link_headers_until_the_last_page(big: MocoSandbox, http: requests.Session) -> None:
     first = http.get(big.url + "/users")
     assert first.status_code == 200
@@ -108,11 +135,13 @@ def test_pages_follow_link_headers_until_the_last_page(big: MocoSandbox, http: r
 
 
 def test_link_keeps_every_other_query_param(big: MocoSandbox, http: requests.Session) -> None:
-    response = http.get(big.url + "/users", params={"include_archived": "true", "sort_by": "lastname desc",
-                                                    "page": "2"})
+    response = http.get(
+        big.url + "/users", params={"include_archived": "true", "sort_by": "lastname desc", "page": "2"}
+    )
     assert response.headers["X-Total"] == "250"
-    assert response.headers["Link"] == (f'<{big.root}/api/v1/users.json?include_archived=true'
-                                        f'&sort_by=lastname+desc&page=3>; rel="next"')
+    assert response.headers["Link"] == (
+        f'<{big.root}/api/v1/users.json?include_archived=true&sort_by=lastname+desc&page=3>; rel="next"'
+    )
     last = http.get(response.headers["Link"].split(">")[0][1:])
     assert "Link" not in last.headers and len(last.json()) == 50
 
@@ -138,12 +167,12 @@ def test_small_pages_for_tests(sb: MocoSandbox, http: requests.Session) -> None:
 
 # ------------------------------------------------------------------------------------ read shape
 
+
 def test_users_come_in_the_documented_read_shape(big: MocoSandbox, http: requests.Session) -> None:
     user = http.get(big.url + "/users").json()[0]
     assert list(user) == READ_KEYS
     person = sample_person(user["id"] - USER_ID_BASE)
-    assert (user["firstname"], user["lastname"], user["email"]) == (person.first_name, person.last_name,
-                                                                    person.email)
+    assert (user["firstname"], user["lastname"], user["email"]) == (person.first_name, person.last_name, person.email)
     assert user["birthday"] == person.birthday.isoformat()
     assert user["unit"]["name"] == person.department and isinstance(user["unit"]["id"], int)
     assert user["role"]["name"] == person.role
@@ -162,13 +191,15 @@ def test_get_one_user_and_404(big: MocoSandbox, http: requests.Session) -> None:
 
 # ------------------------------------------------------------------------------------ filters
 
+
 def test_archived_users_only_on_request(big: MocoSandbox, http: requests.Session) -> None:
     archived = [u.id for u in big.backend.users.values() if not u.active]
     assert archived
     default = http.get(big.url + "/users", params={"ids": ",".join(map(str, archived))}).json()
     assert default == []
-    included = http.get(big.url + "/users", params={"ids": ",".join(map(str, archived)),
-                                                    "include_archived": "true"}).json()
+    included = http.get(
+        big.url + "/users", params={"ids": ",".join(map(str, archived)), "include_archived": "true"}
+    ).json()
     assert sorted(u["id"] for u in included) == sorted(archived)
 
 
@@ -177,8 +208,10 @@ def test_filter_by_email_ids_and_tags(big: MocoSandbox, http: requests.Session) 
     found = http.get(big.url + "/users", params={"email": person.email.upper()}).json()
     assert [u["id"] for u in found] == [person.id]
     ids = active_ids(big)[:3]
-    assert [u["id"] for u in http.get(big.url + "/users", params={"ids": f"{ids[0]},{ids[2]},x"}).json()] \
-        == [ids[0], ids[2]]
+    assert [u["id"] for u in http.get(big.url + "/users", params={"ids": f"{ids[0]},{ids[2]},x"}).json()] == [
+        ids[0],
+        ids[2],
+    ]
     tagged = http.get(big.url + "/users", params={"tags": "Remote, teilzeit", "include_archived": "true"})
     expected = {u.id for u in big.backend.users.values() if {"Remote", "Teilzeit"} & set(u.tags)}
     assert {u["id"] for u in tagged.json()} == expected
@@ -195,8 +228,9 @@ def test_updated_after_is_strict(big: MocoSandbox, http: requests.Session) -> No
 
 def test_custom_property_filters(big: MocoSandbox, http: requests.Session) -> None:
     number = sample_person(10).employee_number
-    found = http.get(big.url + "/users", params={"custom_properties[Personalnummer]": number,
-                                                 "include_archived": "true"}).json()
+    found = http.get(
+        big.url + "/users", params={"custom_properties[Personalnummer]": number, "include_archived": "true"}
+    ).json()
     assert [u["id"] for u in found] == [USER_ID_BASE + 10]
     unknown = http.get(big.url + "/users", params={"custom_properties[Nope]": "x"})
     assert unknown.status_code == 200 and unknown.json() == []
@@ -219,12 +253,23 @@ def test_sort_by_field_and_direction(big: MocoSandbox, http: requests.Session) -
 
 # ------------------------------------------------------------------------------------ writes
 
+
 def test_create_answers_200_with_the_read_shape(sb: MocoSandbox, http: requests.Session) -> None:
-    response = http.post(sb.url + "/users", json=new_user(
-        active=False, external=True, language="de-CH", bday="1975-01-17", role_id=min(sb.backend.roles),
-        tags=["Schweiz"], custom_properties={"Starting Month": "01.01.2016"},
-        home_address="Carmen Sandiego\nBeispielstrasse 123\nBeispielstadt", welcome_email=True,
-        avatar={"filename": "me.png", "base64": "aGVsbG8="}))
+    response = http.post(
+        sb.url + "/users",
+        json=new_user(
+            active=False,
+            external=True,
+            language="de-CH",
+            bday="1975-01-17",
+            role_id=min(sb.backend.roles),
+            tags=["Schweiz"],
+            custom_properties={"Starting Month": "01.01.2016"},
+            home_address="Carmen Sandiego\nBeispielstrasse 123\nBeispielstadt",
+            welcome_email=True,
+            avatar={"filename": "me.png", "base64": "aGVsbG8="},
+        ),
+    )
     assert response.status_code == 200
     user = response.json()
     assert list(user) == READ_KEYS
@@ -239,11 +284,13 @@ def test_create_answers_200_with_the_read_shape(sb: MocoSandbox, http: requests.
 
 
 def test_read_names_sent_on_write_are_ignored(sb: MocoSandbox, http: requests.Session) -> None:
-    user = http.post(sb.url + "/users", json=new_user(extern=True, birthday="1970-01-01",
-                                                      unit={"id": 1, "name": "x"})).json()
+    user = http.post(
+        sb.url + "/users", json=new_user(extern=True, birthday="1970-01-01", unit={"id": 1, "name": "x"})
+    ).json()
     assert (user["extern"], user["birthday"], user["unit"]["id"]) == (False, None, UNIT_ID_BASE)
-    no_unit = http.post(sb.url + "/users", json={**new_user(email="u@acme.example"), "unit_id": None,
-                                                 "unit": {"id": UNIT_ID_BASE}})
+    no_unit = http.post(
+        sb.url + "/users", json={**new_user(email="u@acme.example"), "unit_id": None, "unit": {"id": UNIT_ID_BASE}}
+    )
     assert no_unit.status_code == 422 and "unit_id" in no_unit.json()["message"]
 
 
@@ -253,21 +300,25 @@ def test_password_is_optional(sb: MocoSandbox, http: requests.Session) -> None:
     assert http.post(sb.url + "/users", json=body).status_code == 200
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"lastname": "X", "email": "x@acme.example", "unit_id": UNIT_ID_BASE}, "firstname"),
-    ({"firstname": "X", "email": "x@acme.example", "unit_id": UNIT_ID_BASE}, "lastname"),
-    ({"firstname": "X", "lastname": "Y", "unit_id": UNIT_ID_BASE}, "email"),
-    ({"firstname": "X", "lastname": "Y", "email": "x@acme.example"}, "unit_id"),
-    (new_user(unit_id=1), "unit_id"),
-    (new_user(role_id=1), "role_id"),
-    (new_user(email="not-an-email"), "email"),
-    (new_user(language="es"), "language"),
-    (new_user(bday="17.01.1975"), "bday"),
-    (new_user(iban="DE00123"), "iban"),
-    (new_user(tags="Schweiz"), "tags"),
-])
-def test_invalid_creates_are_422_naming_the_field(sb: MocoSandbox, http: requests.Session,
-                                                  body: dict[str, object], field: str) -> None:
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"lastname": "X", "email": "x@acme.example", "unit_id": UNIT_ID_BASE}, "firstname"),
+        ({"firstname": "X", "email": "x@acme.example", "unit_id": UNIT_ID_BASE}, "lastname"),
+        ({"firstname": "X", "lastname": "Y", "unit_id": UNIT_ID_BASE}, "email"),
+        ({"firstname": "X", "lastname": "Y", "email": "x@acme.example"}, "unit_id"),
+        (new_user(unit_id=1), "unit_id"),
+        (new_user(role_id=1), "role_id"),
+        (new_user(email="not-an-email"), "email"),
+        (new_user(language="es"), "language"),
+        (new_user(bday="17.01.1975"), "bday"),
+        (new_user(iban="DE00123"), "iban"),
+        (new_user(tags="Schweiz"), "tags"),
+    ],
+)
+def test_invalid_creates_are_422_naming_the_field(
+    sb: MocoSandbox, http: requests.Session, body: dict[str, object], field: str
+) -> None:
     response = http.post(sb.url + "/users", json=body)
     assert response.status_code == 422
     assert field in response.json()["message"]
@@ -280,24 +331,31 @@ def test_taken_email_is_422_case_insensitively(sb: MocoSandbox, http: requests.S
 
 
 def test_writes_need_a_json_content_type(sb: MocoSandbox, http: requests.Session) -> None:
-    response = http.post(sb.url + "/users", data="firstname=Carmen",
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = http.post(
+        sb.url + "/users", data="firstname=Carmen", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 415 and "message" in response.json()
     broken = http.post(sb.url + "/users", data="{not json", headers={"Content-Type": "application/json"})
     assert broken.status_code == 400 and "message" in broken.json()
 
 
 def test_update_changes_fields_and_updated_at(sb: MocoSandbox, http: requests.Session) -> None:
-    later = dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+    later = dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
     sb.backend.clock = lambda: later
     user_id = USER_ID_BASE + 2
     before = http.get(f"{sb.url}/users/{user_id}").json()
-    response = http.put(f"{sb.url}/users/{user_id}", json={"lastname": "Casanova", "email": "NEW@Acme.example",
-                                                             "bday": None, "external": "true"})
+    response = http.put(
+        f"{sb.url}/users/{user_id}",
+        json={"lastname": "Casanova", "email": "NEW@Acme.example", "bday": None, "external": "true"},
+    )
     assert response.status_code == 200
     after = response.json()
-    assert (after["lastname"], after["email"], after["birthday"], after["extern"]) == \
-        ("Casanova", "new@acme.example", None, True)
+    assert (after["lastname"], after["email"], after["birthday"], after["extern"]) == (
+        "Casanova",
+        "new@acme.example",
+        None,
+        True,
+    )
     assert after["firstname"] == before["firstname"] and after["created_at"] == before["created_at"]
     assert after["updated_at"] == "2031-05-06T07:08:09Z"
     # the old address is free again, the new one taken
@@ -339,15 +397,29 @@ def test_list_reflects_writes_between_pages(sb: MocoSandbox, http: requests.Sess
 
 # ------------------------------------------------------------------------------------ other resources
 
+
 def test_performance_report_shape(sb: MocoSandbox, http: requests.Session) -> None:
-    sb.backend.clock = lambda: dt.datetime(2024, 6, 15, 12, tzinfo=dt.timezone.utc)
+    sb.backend.clock = lambda: dt.datetime(2024, 6, 15, 12, tzinfo=dt.UTC)
     user_id = USER_ID_BASE + 3
     report = http.get(f"{sb.url}/users/{user_id}/performance_report", params={"year": 2023}).json()
-    assert list(report["annually"]) == ["year", "employment_hours", "target_hours", "hours_tracked_total",
-                                        "variation", "variation_until_today", "hours_billable_total"]
+    assert list(report["annually"]) == [
+        "year",
+        "employment_hours",
+        "target_hours",
+        "hours_tracked_total",
+        "variation",
+        "variation_until_today",
+        "hours_billable_total",
+    ]
     assert len(report["monthly"]) == 12 and [m["month"] for m in report["monthly"]] == list(range(1, 13))
-    assert list(report["monthly"][0]) == ["year", "month", "target_hours", "hours_tracked_total", "variation",
-                                          "hours_billable_total"]
+    assert list(report["monthly"][0]) == [
+        "year",
+        "month",
+        "target_hours",
+        "hours_tracked_total",
+        "variation",
+        "hours_billable_total",
+    ]
     assert report == http.get(f"{sb.url}/users/{user_id}/performance_report?year=2023").json()
     current = http.get(f"{sb.url}/users/{user_id}/performance_report").json()
     assert current["annually"]["year"] == 2024 and current["monthly"][11]["hours_tracked_total"] == 0.0
@@ -391,16 +463,17 @@ def test_seeded_employments_and_filters(sb: MocoSandbox, http: requests.Session)
     person = sample_person(0)
     assert employment["id"] == EMPLOYMENT_ID_BASE
     assert employment["from"] == person.employment_start.isoformat() and employment["to"] is None
-    assert employment["user"] == {"id": USER_ID_BASE, "firstname": person.first_name,
-                                  "lastname": person.last_name}
+    assert employment["user"] == {"id": USER_ID_BASE, "firstname": person.first_name, "lastname": person.last_name}
     assert len(employment["pattern"]["am"]) == 5 and isinstance(employment["weekly_target_hours"], float)
     before = http.get(sb.url + "/users/employments", params={"from": "2000-01-01", "to": "2000-12-31"})
     assert before.json() == []
 
 
 def test_employment_create_update_delete(sb: MocoSandbox, http: requests.Session) -> None:
-    created = http.post(sb.url + "/users/employments", json={
-        "user_id": USER_ID_BASE, "pattern": {"am": [2, 2, 2, 2, 2], "pm": [2, 2, 2, 2, 2]}, "from": "2020-02-01"})
+    created = http.post(
+        sb.url + "/users/employments",
+        json={"user_id": USER_ID_BASE, "pattern": {"am": [2, 2, 2, 2, 2], "pm": [2, 2, 2, 2, 2]}, "from": "2020-02-01"},
+    )
     assert created.status_code == 200
     employment = created.json()
     assert employment["weekly_target_hours"] == 20.0 and employment["pattern"]["am"] == [2.0] * 5
@@ -412,21 +485,33 @@ def test_employment_create_update_delete(sb: MocoSandbox, http: requests.Session
     assert http.get(f"{sb.url}/users/employments/{employment['id']}").status_code == 404
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"pattern": {"am": [4] * 5, "pm": [4] * 5}}, "user_id"),
-    ({"user_id": USER_ID_BASE}, "pattern"),
-    ({"user_id": USER_ID_BASE, "pattern": {"am": [4] * 4, "pm": [4] * 5}}, "pattern"),
-    ({"user_id": 1, "pattern": {"am": [4] * 5, "pm": [4] * 5}}, "user_id"),
-    ({"user_id": USER_ID_BASE, "pattern": {"am": [4] * 5, "pm": [4] * 5}, "from": "2020-02-01",
-      "to": "2020-01-01"}, "to"),
-])
-def test_invalid_employments_are_422(sb: MocoSandbox, http: requests.Session, body: dict[str, object],
-                                     field: str) -> None:
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"pattern": {"am": [4] * 5, "pm": [4] * 5}}, "user_id"),
+        ({"user_id": USER_ID_BASE}, "pattern"),
+        ({"user_id": USER_ID_BASE, "pattern": {"am": [4] * 4, "pm": [4] * 5}}, "pattern"),
+        ({"user_id": 1, "pattern": {"am": [4] * 5, "pm": [4] * 5}}, "user_id"),
+        (
+            {
+                "user_id": USER_ID_BASE,
+                "pattern": {"am": [4] * 5, "pm": [4] * 5},
+                "from": "2020-02-01",
+                "to": "2020-01-01",
+            },
+            "to",
+        ),
+    ],
+)
+def test_invalid_employments_are_422(
+    sb: MocoSandbox, http: requests.Session, body: dict[str, object], field: str
+) -> None:
     response = http.post(sb.url + "/users/employments", json=body)
     assert response.status_code == 422 and field in response.json()["message"]
 
 
 # ------------------------------------------------------------------------------------ limits, faults
+
 
 def test_rate_limit_without_retry_after(sb: MocoSandbox, http: requests.Session) -> None:
     sb.rate_limit = RateLimit(2)
@@ -463,6 +548,7 @@ def test_unknown_paths_and_methods_are_404(sb: MocoSandbox, http: requests.Sessi
 
 
 # ------------------------------------------------------------------------------------ scale
+
 
 def test_seeds_100000_people_quickly_and_pages_them() -> None:
     started = time.perf_counter()

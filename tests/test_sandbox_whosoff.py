@@ -1,4 +1,5 @@
 """The WhosOff v4 emulator, spoken to over real HTTP with plain `requests`."""
+
 from __future__ import annotations
 
 import base64
@@ -17,22 +18,75 @@ from staffbridge.sdk.registry import sandbox_class
 APP_ID, CLIENT_SECRET = "sandbox-app", "sandbox-client-secret"
 FIXED_TOKEN = "fixed-token"
 FULL_FIELDS = [
-    "user_id", "status_id", "staff_code", "title", "first_name", "middle_name", "last_name", "user_type_id",
-    "default_view_type_id", "default_view_id", "default_sorting_id", "department_id", "region_id",
-    "approver_id", "approver_role_id", "email_contact", "notifier_2_id", "notifier_2_role_id", "notifier_3_id",
-    "notifier_3_role_id", "email_type_id", "allowance_type_id", "active_directory_username",
-    "employment_started_date", "employment_ended_date", "work_telephone", "mobile_telephone", "last_logins",
-    "image_url_small", "image_url_large", "google_unique_id", "mfa_method_id", "password_policy", "lockout_date",
+    "user_id",
+    "status_id",
+    "staff_code",
+    "title",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "user_type_id",
+    "default_view_type_id",
+    "default_view_id",
+    "default_sorting_id",
+    "department_id",
+    "region_id",
+    "approver_id",
+    "approver_role_id",
+    "email_contact",
+    "notifier_2_id",
+    "notifier_2_role_id",
+    "notifier_3_id",
+    "notifier_3_role_id",
+    "email_type_id",
+    "allowance_type_id",
+    "active_directory_username",
+    "employment_started_date",
+    "employment_ended_date",
+    "work_telephone",
+    "mobile_telephone",
+    "last_logins",
+    "image_url_small",
+    "image_url_large",
+    "google_unique_id",
+    "mfa_method_id",
+    "password_policy",
+    "lockout_date",
 ]
 RETRIEVE_FIELDS = [
-    "user_id", "status_id", "staff_code", "title", "first_name", "last_name", "email_contact", "email_type_id",
-    "approver_id", "approver_first_name", "approver_last_name", "department_id", "department_name", "region_id",
-    "region_name", "user_type_id", "notifier_2_id", "notifier_3_id", "allowance_type_id", "this_year_remaining",
+    "user_id",
+    "status_id",
+    "staff_code",
+    "title",
+    "first_name",
+    "last_name",
+    "email_contact",
+    "email_type_id",
+    "approver_id",
+    "approver_first_name",
+    "approver_last_name",
+    "department_id",
+    "department_name",
+    "region_id",
+    "region_name",
+    "user_type_id",
+    "notifier_2_id",
+    "notifier_3_id",
+    "allowance_type_id",
+    "this_year_remaining",
     "next_year_remaining",
 ]
-V41_EXTRA = {"approver_role_id", "notifier_2_role_id", "notifier_2_first_name", "notifier_2_last_name",
-             "notifier_3_role_id", "notifier_3_first_name", "notifier_3_last_name", "image_url_small",
-             "image_url_large"}
+V41_EXTRA = {
+    "approver_role_id",
+    "notifier_2_role_id",
+    "notifier_2_first_name",
+    "notifier_2_last_name",
+    "notifier_3_role_id",
+    "notifier_3_first_name",
+    "notifier_3_last_name",
+    "image_url_small",
+    "image_url_large",
+}
 DEPARTMENT = 123456 + 1  # "Entwicklung"
 
 
@@ -61,8 +115,16 @@ def secret_for(nonce: str, secret: str = CLIENT_SECRET, encoding: str = "hex") -
 
 def handshake(http, sb, nonce=None, path="/v4/authenticate/with-credentials/", app_id=APP_ID, **overrides):
     nonce = nonce or uuid.uuid4().hex
-    body = {"username": "admin@example.com", "password": "sandbox-password", "ip_address": "127.0.0.1",
-            "nonce": nonce, "secret": secret_for(nonce), "app_id": APP_ID, "delay": False, **overrides}
+    body = {
+        "username": "admin@example.com",
+        "password": "sandbox-password",
+        "ip_address": "127.0.0.1",
+        "nonce": nonce,
+        "secret": secret_for(nonce),
+        "app_id": APP_ID,
+        "delay": False,
+        **overrides,
+    }
     headers = {"app-id": app_id} if app_id else {}
     return http.post(sb.root + path, json=body, headers=headers)
 
@@ -79,15 +141,35 @@ def codes(response) -> list[str]:
 
 
 def valid_user(**overrides):
-    body = {"staff_code": "N001", "title": "Dr.", "first_name": "Ada", "middle_name": "", "last_name": "Lovelace",
-            "user_type_id": "100", "default_view_type_id": "1", "default_view_id": str(DEPARTMENT),
-            "default_sorting_id": "0", "department_id": str(DEPARTMENT), "region_id": "2001",
-            "approver_id": str(ADMIN_USER_ID), "approver_role_id": "1", "notifier_2_id": "0",
-            "notifier_2_role_id": "0", "notifier_3_id": "0", "notifier_3_role_id": "0",
-            "email_contact": f"ada.{uuid.uuid4().hex[:8]}@example.com", "password": "s3cret", "email_type_id": "2",
-            "allowance_type_id": "0", "status_id": "1", "work_telephone": "+49 40 1", "mobile_telephone": "+49 170 1",
-            "active_directory_username": "ada", "employment_started_date": "2021-04-01",
-            "allowances": [{"start_date": "2026-01-01", "opening": 11250, "remaining": 9000}]}
+    body = {
+        "staff_code": "N001",
+        "title": "Dr.",
+        "first_name": "Ada",
+        "middle_name": "",
+        "last_name": "Lovelace",
+        "user_type_id": "100",
+        "default_view_type_id": "1",
+        "default_view_id": str(DEPARTMENT),
+        "default_sorting_id": "0",
+        "department_id": str(DEPARTMENT),
+        "region_id": "2001",
+        "approver_id": str(ADMIN_USER_ID),
+        "approver_role_id": "1",
+        "notifier_2_id": "0",
+        "notifier_2_role_id": "0",
+        "notifier_3_id": "0",
+        "notifier_3_role_id": "0",
+        "email_contact": f"ada.{uuid.uuid4().hex[:8]}@example.com",
+        "password": "s3cret",
+        "email_type_id": "2",
+        "allowance_type_id": "0",
+        "status_id": "1",
+        "work_telephone": "+49 40 1",
+        "mobile_telephone": "+49 170 1",
+        "active_directory_username": "ada",
+        "employment_started_date": "2021-04-01",
+        "allowances": [{"start_date": "2026-01-01", "opening": 11250, "remaining": 9000}],
+    }
     body.update(overrides)
     return body
 
@@ -100,6 +182,7 @@ def create(http, sb, **overrides) -> int:
 
 # ------------------------------------------------------------------------------------------ handshake
 
+
 def test_handshake_returns_a_token_that_opens_data_calls(http, sb):
     response = handshake(http, sb)
     assert response.status_code == 200
@@ -107,9 +190,14 @@ def test_handshake_returns_a_token_that_opens_data_calls(http, sb):
     assert body["Errors"] == []
     token = body["Data"]["token"]
     expiry = dt.datetime.fromisoformat(token["token_expiry_date"])
-    assert expiry > dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=59)
-    assert body["Data"]["user"] == {"user_id": ADMIN_USER_ID, "first_name": "Sandbox", "last_name": "Admin",
-                                    "email_address": "admin@example.com", "user_type_id": "300"}
+    assert expiry > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=59)
+    assert body["Data"]["user"] == {
+        "user_id": ADMIN_USER_ID,
+        "first_name": "Sandbox",
+        "last_name": "Admin",
+        "email_address": "admin@example.com",
+        "user_type_id": "300",
+    }
     me = call(http, sb, "GET", "/v4/user/get-my-details", token=token["access_token"]).json()["Data"]
     assert me["user_id"] == ADMIN_USER_ID and me["last_logins"][0]["device"] == "API"
 
@@ -125,12 +213,15 @@ def test_a_nonce_works_once(http, sb):
     assert again.json()["Data"] is None
 
 
-@pytest.mark.parametrize("overrides, code", [
-    ({"secret": "0" * 128}, "0402"),
-    ({"password": "wrong"}, "0401"),
-    ({"username": "nobody@example.com"}, "0401"),
-    ({"app_id": "someone-else"}, "0405"),
-])
+@pytest.mark.parametrize(
+    "overrides, code",
+    [
+        ({"secret": "0" * 128}, "0402"),
+        ({"password": "wrong"}, "0401"),
+        ({"username": "nobody@example.com"}, "0401"),
+        ({"app_id": "someone-else"}, "0405"),
+    ],
+)
 def test_handshake_refusals(http, sb, overrides, code):
     response = handshake(http, sb, **overrides)
     assert response.status_code == 400 and codes(response) == [code]
@@ -138,8 +229,9 @@ def test_handshake_refusals(http, sb, overrides, code):
 
 def test_handshake_needs_the_app_id_header_and_every_field(http, sb):
     assert codes(handshake(http, sb, app_id=None)) == ["0405"]
-    response = http.post(sb.root + "/v4/authenticate/with-credentials", json={"username": "x"},
-                         headers={"app-id": APP_ID})
+    response = http.post(
+        sb.root + "/v4/authenticate/with-credentials", json={"username": "x"}, headers={"app-id": APP_ID}
+    )
     assert response.status_code == 400 and set(codes(response)) == {"0400"}
     assert len(response.json()["Errors"]) == 3  # password, nonce and secret
 
@@ -170,6 +262,7 @@ def test_repeated_wrong_passwords_lock_the_account_until_unlocked(http, sb):
 
 # --------------------------------------------------------------------------------------- bearer calls
 
+
 def test_tokens_expire_but_the_fixed_access_token_does_not(http, sb):
     token = handshake(http, sb).json()["Data"]["token"]["access_token"]
     assert call(http, sb, "GET", "/v4/user/get-my-details", token=token).status_code == 200
@@ -179,10 +272,15 @@ def test_tokens_expire_but_the_fixed_access_token_does_not(http, sb):
     assert call(http, sb, "GET", "/v4/user/get-my-details").status_code == 200
 
 
-@pytest.mark.parametrize("token, app_id, code", [
-    (None, APP_ID, "0410"), ("not-a-token", APP_ID, "0411"), (FIXED_TOKEN, None, "0405"),
-    (FIXED_TOKEN, "wrong-app", "0405"),
-])
+@pytest.mark.parametrize(
+    "token, app_id, code",
+    [
+        (None, APP_ID, "0410"),
+        ("not-a-token", APP_ID, "0411"),
+        (FIXED_TOKEN, None, "0405"),
+        (FIXED_TOKEN, "wrong-app", "0405"),
+    ],
+)
 def test_data_calls_need_bearer_and_app_id(http, sb, token, app_id, code):
     response = call(http, sb, "GET", "/v4/user/get-my-details/", token=token, app_id=app_id)
     assert response.status_code == 400
@@ -206,12 +304,12 @@ def test_unknown_endpoint_and_wrong_method_are_404_in_the_envelope(http, sb):
 
 
 def test_malformed_json_is_a_400_envelope(http, sb):
-    response = call(http, sb, "POST", "/v4/user/create", data="{not json",
-                    headers={"Content-Type": "application/json"})
+    response = call(http, sb, "POST", "/v4/user/create", data="{not json", headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and codes(response) == ["0200"]
 
 
 # ----------------------------------------------------------------------------------------------- users
+
 
 def test_create_answers_only_the_id_and_images_and_get_by_id_reads_everything(http, sb):
     body = valid_user()
@@ -239,17 +337,47 @@ def test_create_names_every_failing_field(http, sb):
     empty = call(http, sb, "POST", "/v4/user/create", json={})
     assert empty.status_code == 400 and set(codes(empty)) == {"0201"}
     named = {e["Message"].split()[0] for e in empty.json()["Errors"]}
-    assert named == {"first_name", "last_name", "user_type_id", "default_view_type_id", "department_id",
-                     "approver_id", "notifier_2_id", "notifier_3_id", "email_contact", "password",
-                     "email_type_id", "allowance_type_id"}
-    bad = call(http, sb, "POST", "/v4/user/create", json=valid_user(
-        user_type_id="150", default_view_type_id="3", department_id="999", approver_id="abc",
-        email_contact="a@b", mobile_telephone="9" * 31, employment_started_date="01.04.2021",
-        allowances=[{"start_date": "2026-01-01", "opening": 60}]))
+    assert named == {
+        "first_name",
+        "last_name",
+        "user_type_id",
+        "default_view_type_id",
+        "department_id",
+        "approver_id",
+        "notifier_2_id",
+        "notifier_3_id",
+        "email_contact",
+        "password",
+        "email_type_id",
+        "allowance_type_id",
+    }
+    bad = call(
+        http,
+        sb,
+        "POST",
+        "/v4/user/create",
+        json=valid_user(
+            user_type_id="150",
+            default_view_type_id="3",
+            department_id="999",
+            approver_id="abc",
+            email_contact="a@b",
+            mobile_telephone="9" * 31,
+            employment_started_date="01.04.2021",
+            allowances=[{"start_date": "2026-01-01", "opening": 60}],
+        ),
+    )
     errors = {e["Message"].split()[0].rstrip(":"): e["Code"] for e in bad.json()["Errors"]}
-    assert errors == {"user_type_id": "0203", "default_view_type_id": "0203", "department_id": "0205",
-                      "approver_id": "0202", "email_contact": "0204", "mobile_telephone": "0204",
-                      "employment_started_date": "0202", "allowances[0].remaining": "0201"}
+    assert errors == {
+        "user_type_id": "0203",
+        "default_view_type_id": "0203",
+        "department_id": "0205",
+        "approver_id": "0202",
+        "email_contact": "0204",
+        "mobile_telephone": "0204",
+        "employment_started_date": "0202",
+        "allowances[0].remaining": "0201",
+    }
 
 
 def test_email_contact_is_unique(http, sb):
@@ -281,8 +409,11 @@ def test_get_by_id_of_a_missing_user(http, sb):
 def test_seeded_people_are_the_shared_sample_staff(http, sb):
     person = sample_person(7)
     record = call(http, sb, "GET", f"/v4/user/get-by-id/{ADMIN_USER_ID + 1 + 7}").json()["Data"]
-    assert (record["first_name"], record["last_name"], record["email_contact"]) == \
-        (person.first_name, person.last_name, person.email)
+    assert (record["first_name"], record["last_name"], record["email_contact"]) == (
+        person.first_name,
+        person.last_name,
+        person.email,
+    )
     assert record["staff_code"] == person.employee_number
     assert record["employment_started_date"] == person.employment_start.isoformat()
     assert record["status_id"] == ("1" if person.active else "0")
@@ -337,8 +468,9 @@ def test_retrieve_needs_its_filters(http, sb):
     response = call(http, sb, "POST", "/v4/user/retrieve", json={"last_name": "x"})
     assert response.status_code == 400
     assert [e["Message"].split()[0] for e in response.json()["Errors"]] == ["map_type_id", "map_id", "status_id"]
-    assert codes(call(http, sb, "POST", "/v4/user/retrieve",
-                      json={"map_type_id": "9", "map_id": "0", "status_id": "2"})) == ["0203", "0203"]
+    assert codes(
+        call(http, sb, "POST", "/v4/user/retrieve", json={"map_type_id": "9", "map_id": "0", "status_id": "2"})
+    ) == ["0203", "0203"]
 
 
 def test_update_needs_the_whole_record_so_clients_read_then_merge(http, sb):
@@ -408,6 +540,7 @@ def test_my_staff_lists_the_callers_staff(http, sb):
 
 
 # --------------------------------------------------------------------------------- faults and seeding
+
 
 def test_injected_faults_and_the_optional_rate_limit(http, sb):
     sb.faults.inject("503", path="get-my-details")

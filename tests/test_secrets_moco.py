@@ -1,4 +1,5 @@
 """Plant a secret API key and password, do everything a user does, and grep every output for them."""
+
 import logging
 
 import pytest
@@ -23,21 +24,34 @@ def test_planted_secrets_reach_no_cassette_log_error_or_repr(tmp_path, caplog, m
             shown.append(repr(moco))
             people = list(moco.list(include_archived=True))
             shown.append(repr(people[0]))
-            created = moco.create(Person(first_name="Plant", last_name="Ed", email="plant.ed@example.com",
-                                         department=Ref(name="Service")), password=PLANTED_PASSWORD)
+            created = moco.create(
+                Person(
+                    first_name="Plant", last_name="Ed", email="plant.ed@example.com", department=Ref(name="Service")
+                ),
+                password=PLANTED_PASSWORD,
+            )
             moco.update(created.id, {"notes": "x"}, password=PLANTED_PASSWORD)
             for trouble in (
-                lambda: moco.create(Person(first_name="Plant", last_name="Ed", email="plant.ed@example.com",
-                                           department=Ref(name="Service")), password=PLANTED_PASSWORD),
+                lambda: moco.create(
+                    Person(
+                        first_name="Plant", last_name="Ed", email="plant.ed@example.com", department=Ref(name="Service")
+                    ),
+                    password=PLANTED_PASSWORD,
+                ),
                 lambda: moco.get("999999999"),
                 lambda: moco.update(created.id, {"email": people[0].email}, password=PLANTED_PASSWORD),
             ):
                 with pytest.raises(staffbridge.StaffbridgeError) as info:
                     trouble()
                 error = info.value
-                shown += [str(error), repr(error), repr(getattr(error, "request", None)),
-                          str(getattr(error, "request", None) and error.request.headers),
-                          str(getattr(error, "request", None) and error.request.body), str(error.__dict__)]
+                shown += [
+                    str(error),
+                    repr(error),
+                    repr(getattr(error, "request", None)),
+                    str(getattr(error, "request", None) and error.request.headers),
+                    str(getattr(error, "request", None) and error.request.body),
+                    str(error.__dict__),
+                ]
         wrong = staffbridge.connect("moco", base_url=sandbox.url, api_key=PLANTED_KEY + "-wrong", max_retries=0)
         with pytest.raises(staffbridge.AuthenticationError) as info:
             wrong.get(created.id)

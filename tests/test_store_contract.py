@@ -4,11 +4,12 @@ Every test runs once per backend through the `store_at` fixture (open a store fo
 fresh location, as often as a test likes). A second backend (PostgreSQL, in the platform issue)
 joins by adding its name to BACKENDS and saying, in `store_at`, where a fresh location is.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -18,7 +19,7 @@ from staffbridge.store.base import Store
 from staffbridge.store.records import Mark, SystemState
 
 BACKENDS = ["sqlite"]
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 StoreAt = Callable[..., Store]
 
@@ -39,20 +40,34 @@ def store_at(request: pytest.FixtureRequest, tmp_path) -> Iterator[StoreAt]:
 
 
 def person(n: int, **changes) -> Person:
-    values = dict(id=str(n), first_name=f"First{n}", last_name=f"Last{n}", email=f"person.{n}@example.com",
-                  department=None, updated_at=dt.datetime(2024, 1, n, 8, 30, tzinfo=UTC))
+    values = dict(
+        id=str(n),
+        first_name=f"First{n}",
+        last_name=f"Last{n}",
+        email=f"person.{n}@example.com",
+        department=None,
+        updated_at=dt.datetime(2024, 1, n, 8, 30, tzinfo=UTC),
+    )
     values.update(changes)
     return Person(**values)
 
 
 def system_state(adapter: str, *numbers: int, runs: int = 1) -> SystemState:
     moment = dt.datetime(2024, 5, 1, 10, 0, 7, tzinfo=UTC)
-    return SystemState(adapter=adapter, runs=runs, runs_since_full=runs - 1, last_run=moment, last_full=moment,
-                       max_updated_at=moment - dt.timedelta(minutes=2), cursor=moment - dt.timedelta(minutes=7),
-                       people={str(n): person(n) for n in numbers})
+    return SystemState(
+        adapter=adapter,
+        runs=runs,
+        runs_since_full=runs - 1,
+        last_run=moment,
+        last_full=moment,
+        max_updated_at=moment - dt.timedelta(minutes=2),
+        cursor=moment - dt.timedelta(minutes=7),
+        people={str(n): person(n) for n in numbers},
+    )
 
 
 # ------------------------------------------------------------------ the migration journal
+
 
 def test_a_fresh_store_is_empty(store_at: StoreAt) -> None:
     store = store_at()
@@ -69,7 +84,12 @@ def test_journal_marks_keep_earlier_ids_and_actions_and_replace_the_reason(store
     store.journal_mark("a->b", [Mark("s1", "done", target_id="t1")])
     entry = store.journal_entry("a->b", "s1")
     assert (entry.state, entry.source_id, entry.target_id, entry.action, entry.reason) == (
-        "done", "s1", "t1", "create", None)
+        "done",
+        "s1",
+        "t1",
+        "create",
+        None,
+    )
     assert not entry.in_flight and entry.changed_at
     store.journal_mark("a->b", [Mark("s1", "updating", action="update")])
     entry = store.journal_entry("a->b", "s1")
@@ -87,9 +107,17 @@ def test_journal_keeps_the_digest_only_with_done(store_at: StoreAt) -> None:
 
 def test_journal_written_names_done_records_only_and_counts_every_state(store_at: StoreAt) -> None:
     store = store_at()
-    store.journal_mark("a->b", [Mark("a", "done", target_id="1", digest="x"), Mark("b", "creating"),
-                                Mark("c", "failed", reason="422"), Mark("d", "done", action="unchanged"),
-                                Mark("delete:9", "deleted", target_id="9"), Mark("delete:8", "done", target_id="8")])
+    store.journal_mark(
+        "a->b",
+        [
+            Mark("a", "done", target_id="1", digest="x"),
+            Mark("b", "creating"),
+            Mark("c", "failed", reason="422"),
+            Mark("d", "done", action="unchanged"),
+            Mark("delete:9", "deleted", target_id="9"),
+            Mark("delete:8", "done", target_id="8"),
+        ],
+    )
     assert store.journal_written("a->b") == {"a": ("1", "x")}
     assert store.journal_counts("a->b") == {"done": 3, "creating": 1, "failed": 1, "deleted": 1}
 
@@ -113,12 +141,20 @@ def test_an_unknown_state_records_nothing_of_its_batch(store_at: StoreAt) -> Non
 
 # ------------------------------------------------------------------ sync cursors and crosswalk
 
+
 def test_cursors_and_crosswalk_round_trip_in_the_order_saved(store_at: StoreAt) -> None:
     store = store_at()
-    cursors = {"whosoff": system_state("whosoff", 3, 1), "moco": system_state("moco", 2, runs=4),
-               "empty": SystemState()}
-    crosswalk = {("whosoff", "3"): "whosoff:3", ("moco", "2"): "whosoff:3", ("moco", "id:with:colons"): "moco:x",
-                 ("whosoff", "1"): "Zoë ~2"}
+    cursors = {
+        "whosoff": system_state("whosoff", 3, 1),
+        "moco": system_state("moco", 2, runs=4),
+        "empty": SystemState(),
+    }
+    crosswalk = {
+        ("whosoff", "3"): "whosoff:3",
+        ("moco", "2"): "whosoff:3",
+        ("moco", "id:with:colons"): "moco:x",
+        ("whosoff", "1"): "Zoë ~2",
+    }
     store.save_sync(cursors, crosswalk)
     assert store.cursors() == cursors
     assert list(store.cursors()) == ["whosoff", "moco", "empty"]
@@ -146,6 +182,7 @@ def test_the_journal_and_the_sync_state_leave_each_other_alone(store_at: StoreAt
 
 
 # ------------------------------------------------------------------ lifetime, scopes, threads
+
 
 def test_everything_is_there_again_after_reopening(store_at: StoreAt) -> None:
     store = store_at()

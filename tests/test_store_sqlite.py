@@ -1,4 +1,5 @@
 """What only the SQLite backend does: mark its files, upgrade journals of earlier versions, refuse others."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -59,8 +60,12 @@ def test_other_files_are_refused_and_left_as_they_were(tmp_path) -> None:
     open_store(newer).close()
     with sqlite3.connect(newer) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    for path, message in ((foreign, "a database of something else"), (text, "cannot use .* as a staffbridge"),
-                          (newer, "newer staffbridge"), (tmp_path / "no-such-dir" / "j.db", "cannot use")):
+    for path, message in (
+        (foreign, "a database of something else"),
+        (text, "cannot use .* as a staffbridge"),
+        (newer, "newer staffbridge"),
+        (tmp_path / "no-such-dir" / "j.db", "cannot use"),
+    ):
         before = path.read_bytes() if path.exists() else None
         with pytest.raises(ConfigError, match=message):
             Journal(path, pair="a->b")

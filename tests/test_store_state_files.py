@@ -1,5 +1,6 @@
 """Where unify's state and migrate's journal are kept: SQLite files, the JSON document of earlier
 versions (kept for ".json" paths, carried over into SQLite under any other name), and scoped stores."""
+
 from __future__ import annotations
 
 import json
@@ -83,8 +84,10 @@ def test_a_state_object_saves_to_either_format_and_loads_back_the_same(tmp_path)
 
 
 def test_crosswalk_references_split_after_the_system_name_even_with_colons(tmp_path) -> None:
-    state = SyncState(systems={"moco": SyncState().system("moco"), "moco:eu": SyncState().system("moco:eu")},
-                      ids={"moco:eu:12": "moco:eu:12", "moco:7:x": "moco:eu:12", "nosystem": "x"})
+    state = SyncState(
+        systems={"moco": SyncState().system("moco"), "moco:eu": SyncState().system("moco:eu")},
+        ids={"moco:eu:12": "moco:eu:12", "moco:7:x": "moco:eu:12", "nosystem": "x"},
+    )
     assert state.crosswalk() == {("moco:eu", "12"): "moco:eu:12", ("moco", "7:x"): "moco:eu:12"}
     state.save(tmp_path / "s.sqlite")
     assert SyncState.load(tmp_path / "s.sqlite").ids == {"moco:eu:12": "moco:eu:12", "moco:7:x": "moco:eu:12"}
@@ -93,8 +96,13 @@ def test_crosswalk_references_split_after_the_system_name_even_with_colons(tmp_p
 def test_one_file_holds_a_migration_journal_and_the_unify_state(tmp_path) -> None:
     path = tmp_path / "staffbridge.db"
     source = tmp_path / "team.jsonl"
-    source.write_text("".join(json.dumps({"id": str(n), "first_name": f"F{n}", "last_name": f"L{n}",
-                                          "email": f"p{n}@example.com"}) + "\n" for n in range(3)), "utf-8")
+    source.write_text(
+        "".join(
+            json.dumps({"id": str(n), "first_name": f"F{n}", "last_name": f"L{n}", "email": f"p{n}@example.com"}) + "\n"
+            for n in range(3)
+        ),
+        "utf-8",
+    )
     target = staffbridge.connect("jsonl", path=str(tmp_path / "copy.jsonl"))
     plan = staffbridge.migrate(staffbridge.connect("jsonl", path=str(source)), target, journal=path, dry_run=False)
     unify([moco_like()], state=path)
@@ -114,8 +122,7 @@ def test_migrate_and_unify_take_a_store_opened_for_a_scope(tmp_path) -> None:
         source = tmp_path / "team.jsonl"
         source.write_text(json.dumps({"id": "1", "first_name": "Ada", "last_name": "L", "email": "a@x.org"}) + "\n")
         target = staffbridge.connect("jsonl", path=str(tmp_path / "copy.jsonl"))
-        plan = staffbridge.migrate(staffbridge.connect("jsonl", path=str(source)), target, journal=acme,
-                                   dry_run=False)
+        plan = staffbridge.migrate(staffbridge.connect("jsonl", path=str(source)), target, journal=acme, dry_run=False)
         assert Journal(acme, pair=plan.pair).counts() == {"done": 1}
         assert Journal(globex, pair=plan.pair).counts() == {}
         assert SyncState.load(globex).system("a").runs == 1 and SyncState.load(acme).system("a").runs == 2

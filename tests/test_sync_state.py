@@ -1,4 +1,5 @@
 """Incremental unify runs with plain data: the state file, the cursor, deletes, failures."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,8 +8,8 @@ import json
 import pytest
 
 from staffbridge import ConfigError
-from staffbridge.store.cursors import SyncState
 from staffbridge.jobs.unification.run import unify
+from staffbridge.store.cursors import SyncState
 
 from .test_unify_fakes import MemoryAdapter, at, staff
 
@@ -52,9 +53,8 @@ def test_a_later_run_fetches_only_what_changed_and_keeps_everybody_else(tmp_path
 
 def test_while_the_newest_change_is_recent_the_cursor_keeps_an_overlap(tmp_path) -> None:
     state = tmp_path / "state.json"
-    just_now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(seconds=30)
-    a = MemoryAdapter("a", [staff(1, "a1", updated_at=at(1)), staff(2, "a2", updated_at=just_now)],
-                      incremental=True)
+    just_now = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(seconds=30)
+    a = MemoryAdapter("a", [staff(1, "a1", updated_at=at(1)), staff(2, "a2", updated_at=just_now)], incremental=True)
     unify([a], state=state)
     assert a.calls[-1] == {"include_archived": True}
     directory = unify([a], state=state)
@@ -141,10 +141,12 @@ def test_unified_ids_stay_put_across_runs(tmp_path) -> None:
 
 def test_state_files_that_are_not_state_files_are_refused(tmp_path) -> None:
     a = MemoryAdapter("a", [staff(1)])
-    for text, message in (("not json", "not JSON"), ('{"version": 9, "systems": {}}', "version 1"),
-                          ('{"version": 1, "systems": {"a": {"people": {"1": {"email": "nope"}}}}}',
-                           "person 1"),
-                          ('{"version": 1, "systems": {"a": {"cursor": "yesterday"}}}', "not a timestamp")):
+    for text, message in (
+        ("not json", "not JSON"),
+        ('{"version": 9, "systems": {}}', "version 1"),
+        ('{"version": 1, "systems": {"a": {"people": {"1": {"email": "nope"}}}}}', "person 1"),
+        ('{"version": 1, "systems": {"a": {"cursor": "yesterday"}}}', "not a timestamp"),
+    ):
         path = tmp_path / "state.json"
         path.write_text(text, encoding="utf-8")
         with pytest.raises(ConfigError, match=message):

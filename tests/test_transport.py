@@ -1,14 +1,22 @@
 """The transport against a real loopback server (the sandbox base with a tiny route table)."""
-import logging
 
-import staffbridge
+import logging
 
 import pytest
 
-from staffbridge import (AuthenticationError, NotFound, RateLimited, ResponseError, ServerError, Timeout,
-                         TransportError, VendorValidationError)
-from staffbridge.sdk.transport import RateLimiter, RetryPolicy, Transport, parse_retry_after
+import staffbridge
+from staffbridge import (
+    AuthenticationError,
+    NotFound,
+    RateLimited,
+    ResponseError,
+    ServerError,
+    Timeout,
+    TransportError,
+    VendorValidationError,
+)
 from staffbridge.sandbox import Sandbox, json_response
+from staffbridge.sdk.transport import RateLimiter, RetryPolicy, Transport, parse_retry_after
 
 SECRET = "PLANTED-transport-secret-4711"
 
@@ -20,8 +28,9 @@ class EchoSandbox(Sandbox):
         self.routes.add("GET", r"/ok", lambda r: json_response({"ok": True}))
         self.routes.add("POST", r"/write", self._write)
         for status in (401, 403, 404, 422, 500):
-            self.routes.add("GET", rf"/status/{status}",
-                            lambda r, s=status: json_response({"message": f"answer {s}"}, s))
+            self.routes.add(
+                "GET", rf"/status/{status}", lambda r, s=status: json_response({"message": f"answer {s}"}, s)
+            )
         self.routes.add("GET", r"/html", lambda r: json_response("<html>oops</html>"))
 
     def _write(self, request):
@@ -51,8 +60,16 @@ def slept():
 def transport(sandbox, slept):
     def auth(headers):
         headers["Authorization"] = f"Token token={SECRET}"
-    t = Transport(sandbox.url, vendor="echo", auth=auth, timeout=1.0, secrets=[SECRET], sleep=slept.append,
-                  retry=RetryPolicy(max_retries=3))
+
+    t = Transport(
+        sandbox.url,
+        vendor="echo",
+        auth=auth,
+        timeout=1.0,
+        secrets=[SECRET],
+        sleep=slept.append,
+        retry=RetryPolicy(max_retries=3),
+    )
     yield t
     t.close()
 
@@ -100,8 +117,13 @@ def test_a_post_refused_with_429_is_sent_again(transport, sandbox):
 
 
 def test_status_codes_map_to_typed_errors(transport):
-    expected = {401: AuthenticationError, 403: AuthenticationError, 404: NotFound, 422: VendorValidationError,
-                500: ServerError}
+    expected = {
+        401: AuthenticationError,
+        403: AuthenticationError,
+        404: NotFound,
+        422: VendorValidationError,
+        500: ServerError,
+    }
     for status, error in expected.items():
         with pytest.raises(error) as info:
             transport.request("GET", f"/status/{status}")
@@ -130,8 +152,9 @@ def test_slow_answers_time_out(sandbox, slept):
 
 
 def test_connection_refused_is_wrapped(slept):
-    t = Transport("http://127.0.0.1:9", vendor="echo", timeout=0.5, sleep=slept.append,
-                  retry=RetryPolicy(max_retries=2))
+    t = Transport(
+        "http://127.0.0.1:9", vendor="echo", timeout=0.5, sleep=slept.append, retry=RetryPolicy(max_retries=2)
+    )
     with pytest.raises(TransportError) as info:
         t.request("POST", "/write", json_body={})
     assert len(slept) == 2  # nothing was sent, so even a POST may be retried
@@ -144,8 +167,9 @@ def test_secrets_never_reach_errors_or_logs(transport, sandbox, caplog):
     with pytest.raises(ServerError) as info:
         transport.request("GET", "/ok", json_body={"password": "hunter2-planted", "note": SECRET})
     error = info.value
-    shown = " ".join([str(error), repr(error), repr(error.request), str(error.request.headers),
-                      str(error.request.body), caplog.text])
+    shown = " ".join(
+        [str(error), repr(error), repr(error.request), str(error.request.headers), str(error.request.body), caplog.text]
+    )
     assert SECRET not in shown and "hunter2-planted" not in shown
     assert error.request.headers["Authorization"] == "***"
 

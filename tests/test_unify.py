@@ -1,4 +1,5 @@
 """unify with plain data (in-memory adapters): crosswalk, survivorship, conflicts, ambiguity, bad input."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,12 +13,15 @@ from .test_unify_fakes import MemoryAdapter, at, staff
 
 def three(a=range(0, 6), b=range(3, 9), c=range(4, 7), **people_changes):
     """Systems a, b, c holding overlapping staff (ids differ per system, as real vendors' do)."""
-    return (MemoryAdapter("a", [staff(n, f"a{n}") for n in a]),
-            MemoryAdapter("b", [staff(n, f"b{n}") for n in b]),
-            MemoryAdapter("c", [staff(n, f"c{n}") for n in c]))
+    return (
+        MemoryAdapter("a", [staff(n, f"a{n}") for n in a]),
+        MemoryAdapter("b", [staff(n, f"b{n}") for n in b]),
+        MemoryAdapter("c", [staff(n, f"c{n}") for n in c]),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- crosswalk
+
 
 def test_the_crosswalk_names_each_persons_record_in_every_system() -> None:
     directory = staffbridge.unify(list(three()))
@@ -71,6 +75,7 @@ def test_two_accounts_of_one_vendor_are_named_by_a_dict() -> None:
 
 # ---------------------------------------------------------------------------------------------- survivorship
 
+
 def test_newest_updated_at_wins_by_default_and_the_difference_is_a_conflict() -> None:
     a = MemoryAdapter("a", [staff(1, "a1", work_phone="+49 40 111", updated_at=at(1))])
     b = MemoryAdapter("b", [staff(1, "b1", work_phone="+49 40 222", updated_at=at(5))])
@@ -90,10 +95,13 @@ def test_a_record_without_updated_at_counts_as_oldest_and_ties_go_to_the_first_s
 
 
 def test_an_authority_wins_where_it_has_a_value_and_the_otherwise_rule_decides_elsewhere() -> None:
-    a = MemoryAdapter("a", [staff(1, "a1", work_phone="+1 111", updated_at=at(1)),
-                            staff(2, "a2", work_phone=None, updated_at=at(1))])
-    b = MemoryAdapter("b", [staff(1, "b1", work_phone="+1 222", updated_at=at(9)),
-                            staff(2, "b2", work_phone="+1 333", updated_at=at(9))])
+    a = MemoryAdapter(
+        "a", [staff(1, "a1", work_phone="+1 111", updated_at=at(1)), staff(2, "a2", work_phone=None, updated_at=at(1))]
+    )
+    b = MemoryAdapter(
+        "b",
+        [staff(1, "b1", work_phone="+1 222", updated_at=at(9)), staff(2, "b2", work_phone="+1 333", updated_at=at(9))],
+    )
     directory = unify([a, b], authority="a")
     first, second = directory.find("a", "a1"), directory.find("a", "a2")
     assert first.person.work_phone == "+1 111" and first.conflict("work_phone").rule == "authority a, else newest"
@@ -107,8 +115,11 @@ def test_rules_from_a_dict_or_toml_file(tmp_path) -> None:
     a = MemoryAdapter("a", [staff(1, "a1", title="Dr", notes="from a", updated_at=at(1))])
     b = MemoryAdapter("b", [staff(1, "b1", title="Prof", notes="from b", updated_at=at(9))])
     rules = tmp_path / "rules.toml"
-    rules.write_text('[survivorship]\ndefault = "first"\nnotes = { authority = ["c", "b"], otherwise = "first" }\n'
-                     '[conflicts]\nignore = ["title"]\n', encoding="utf-8")
+    rules.write_text(
+        '[survivorship]\ndefault = "first"\nnotes = { authority = ["c", "b"], otherwise = "first" }\n'
+        '[conflicts]\nignore = ["title"]\n',
+        encoding="utf-8",
+    )
     c = MemoryAdapter("c", [])
     unified = unify([a, b, c], rules=rules).people[0]
     assert unified.person.title == "Dr" and unified.person.notes == "from b"
@@ -135,20 +146,61 @@ def test_timestamps_span_the_records_and_empty_values_never_win() -> None:
 
 
 def test_differences_of_form_are_not_conflicts() -> None:
-    a = MemoryAdapter("a", [staff(1, "a1", email="Person.1@Example.com", work_phone="+49 (40) 1001",
-                                  tags=["x", "y"], department=Ref("7", "Vertrieb"), role=Ref("42", "Admin"),
-                                  address=Address(formatted="Ada L\nHauptstraße 1\n10115 Berlin"))])
-    b = MemoryAdapter("b", [staff(1, "b1", work_phone="+49 40 1001", tags=["y", "x"],
-                                  department=Ref("123456", "vertrieb"), role=Ref("service"),
-                                  address=Address(street="Hauptstraße 1", zip="10115", city="Berlin", country="DE"))])
+    a = MemoryAdapter(
+        "a",
+        [
+            staff(
+                1,
+                "a1",
+                email="Person.1@Example.com",
+                work_phone="+49 (40) 1001",
+                tags=["x", "y"],
+                department=Ref("7", "Vertrieb"),
+                role=Ref("42", "Admin"),
+                address=Address(formatted="Ada L\nHauptstraße 1\n10115 Berlin"),
+            )
+        ],
+    )
+    b = MemoryAdapter(
+        "b",
+        [
+            staff(
+                1,
+                "b1",
+                work_phone="+49 40 1001",
+                tags=["y", "x"],
+                department=Ref("123456", "vertrieb"),
+                role=Ref("service"),
+                address=Address(street="Hauptstraße 1", zip="10115", city="Berlin", country="DE"),
+            )
+        ],
+    )
     assert unify([a, b]).people[0].conflicts == []
 
 
 def test_differences_of_content_are_conflicts() -> None:
-    a = MemoryAdapter("a", [staff(1, "a1", department=Ref("7", "Vertrieb"),
-                                  address=Address(formatted="Ada L\nHauptstraße 1\n10115 Berlin"))])
-    b = MemoryAdapter("b", [staff(1, "b1", department=Ref(None, "Service"),
-                                  address=Address(street="Lindenweg 2", zip="10115", city="Berlin"))])
+    a = MemoryAdapter(
+        "a",
+        [
+            staff(
+                1,
+                "a1",
+                department=Ref("7", "Vertrieb"),
+                address=Address(formatted="Ada L\nHauptstraße 1\n10115 Berlin"),
+            )
+        ],
+    )
+    b = MemoryAdapter(
+        "b",
+        [
+            staff(
+                1,
+                "b1",
+                department=Ref(None, "Service"),
+                address=Address(street="Lindenweg 2", zip="10115", city="Berlin"),
+            )
+        ],
+    )
     assert [c.field for c in unify([a, b]).people[0].conflicts] == ["address", "department"]
 
 
@@ -161,6 +213,7 @@ def test_manager_ids_become_unified_ids() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- ambiguity
+
 
 def test_a_record_matching_several_people_is_reported_not_merged() -> None:
     a = MemoryAdapter("a", [staff(1, "a1"), staff(1, "a2", first_name="Other")])  # one email, two records
@@ -192,6 +245,7 @@ def test_keys_that_point_at_different_people_are_ambiguous() -> None:
 
 # ---------------------------------------------------------------------------------------------- bad input
 
+
 def test_a_system_failing_mid_read_leaves_its_people_unknown_and_the_rest_unified() -> None:
     a = MemoryAdapter("a", [staff(n, f"a{n}") for n in range(4)])
     b = MemoryAdapter("b", [staff(n, f"b{n}") for n in range(2, 6)], fail_after=2)
@@ -203,24 +257,43 @@ def test_a_system_failing_mid_read_leaves_its_people_unknown_and_the_rest_unifie
     assert directory.removed == [] and len(directory) == 4
 
 
-@pytest.mark.parametrize("authority, rules, message", [
-    ("b", {"survivorship": {"default": {"authority": "a"}}},
-     "conflicting authorities: rules makes 'a' the default authority, the authority argument 'b'"),
-    ({"email": "b"}, {"survivorship": {"email": {"authority": "a"}}},
-     "conflicting authorities for email: 'a' in rules and 'b' in the authority argument"),
-    (None, {"authority": {"a": ["email"], "b": ["email", "notes"]}}, "conflicting authorities for email: 'a' and 'b'"),
-    (None, {"survivorship": {"email": "first"}, "authority": {"a": ["email"]}},
-     "email is both 'first' in [survivorship] and owned by 'a'"),
-    ("hr", None, "authority for default is 'hr', which is not one of the systems being unified (a, b)"),
-    ({"email": "hr"}, None, "authority for email is 'hr'"),
-    (None, {"survivorship": {"emial": "first"}}, "'emial' is not a field a unified person merges"),
-    (None, {"survivorship": {"email": "oldest"}}, "email = 'oldest' is not a rule"),
-    (None, {"survivorship": {"email": {"authority": []}}}, "authority must name a system"),
-    (None, {"survivorship": {"email": {"authority": "a", "otherwise": {"authority": "b"}}}},
-     "otherwise must be newest or first"),
-    (None, {"surviving": {}}, "unknown table 'surviving'"),
-    (None, {"conflicts": {"ignore": "role"}}, "ignore must be a list"),
-])
+@pytest.mark.parametrize(
+    "authority, rules, message",
+    [
+        (
+            "b",
+            {"survivorship": {"default": {"authority": "a"}}},
+            "conflicting authorities: rules makes 'a' the default authority, the authority argument 'b'",
+        ),
+        (
+            {"email": "b"},
+            {"survivorship": {"email": {"authority": "a"}}},
+            "conflicting authorities for email: 'a' in rules and 'b' in the authority argument",
+        ),
+        (
+            None,
+            {"authority": {"a": ["email"], "b": ["email", "notes"]}},
+            "conflicting authorities for email: 'a' and 'b'",
+        ),
+        (
+            None,
+            {"survivorship": {"email": "first"}, "authority": {"a": ["email"]}},
+            "email is both 'first' in [survivorship] and owned by 'a'",
+        ),
+        ("hr", None, "authority for default is 'hr', which is not one of the systems being unified (a, b)"),
+        ({"email": "hr"}, None, "authority for email is 'hr'"),
+        (None, {"survivorship": {"emial": "first"}}, "'emial' is not a field a unified person merges"),
+        (None, {"survivorship": {"email": "oldest"}}, "email = 'oldest' is not a rule"),
+        (None, {"survivorship": {"email": {"authority": []}}}, "authority must name a system"),
+        (
+            None,
+            {"survivorship": {"email": {"authority": "a", "otherwise": {"authority": "b"}}}},
+            "otherwise must be newest or first",
+        ),
+        (None, {"surviving": {}}, "unknown table 'surviving'"),
+        (None, {"conflicts": {"ignore": "role"}}, "ignore must be a list"),
+    ],
+)
 def test_bad_rules_are_config_errors_naming_what_is_wrong(authority, rules, message) -> None:
     a, b = MemoryAdapter("a", [staff(1)]), MemoryAdapter("b", [staff(1)])
     with pytest.raises(ConfigError) as caught:

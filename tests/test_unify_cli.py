@@ -1,4 +1,5 @@
 """`staffbridge unify SYSTEM...` against the sandboxes, through staffbridge.toml with planted secrets."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,14 +11,18 @@ import pytest
 
 from staffbridge.faces.cli.main import Console
 from staffbridge.faces.cli.unify import add_unify_parser, parse_authority
+from staffbridge.mapping.scim import from_scim
 from staffbridge.model.errors import ConfigError
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import MocoSandbox
 from staffbridge.sandbox.whosoff import WhosOffSandbox
-from staffbridge.mapping.scim import from_scim
 
-SECRETS = {"UNIFY_MOCO_KEY": "planted-moco-key-4711", "UNIFY_FS_KEY": "planted-fs-key-0815",
-           "UNIFY_WO_PASSWORD": "planted-wo-password-42", "UNIFY_WO_SECRET": "planted-wo-client-secret-7"}
+SECRETS = {
+    "UNIFY_MOCO_KEY": "planted-moco-key-4711",
+    "UNIFY_FS_KEY": "planted-fs-key-0815",
+    "UNIFY_WO_PASSWORD": "planted-wo-password-42",
+    "UNIFY_WO_SECRET": "planted-wo-client-secret-7",
+}
 APP_ID = "planted-app-id-99"
 
 
@@ -30,15 +35,22 @@ class Terminal(io.StringIO):
 def config(tmp_path, monkeypatch):
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
-    with MocoSandbox(seed_people=12, api_key=SECRETS["UNIFY_MOCO_KEY"]) as moco, \
-            WhosOffSandbox(seed_people=0, app_id=APP_ID, password=SECRETS["UNIFY_WO_PASSWORD"],
-                           client_secret=SECRETS["UNIFY_WO_SECRET"]) as whosoff, \
-            FieldServiceSandbox(seed_people=0, api_key=SECRETS["UNIFY_FS_KEY"]) as fieldservice:
+    with (
+        MocoSandbox(seed_people=12, api_key=SECRETS["UNIFY_MOCO_KEY"]) as moco,
+        WhosOffSandbox(
+            seed_people=0,
+            app_id=APP_ID,
+            password=SECRETS["UNIFY_WO_PASSWORD"],
+            client_secret=SECRETS["UNIFY_WO_SECRET"],
+        ) as whosoff,
+        FieldServiceSandbox(seed_people=0, api_key=SECRETS["UNIFY_FS_KEY"]) as fieldservice,
+    ):
         whosoff.backend.seed(8, start=6)
         fieldservice.backend.seed(4, start=8)
         fieldservice.backend.users[f"65000000{9:016x}"]["contact"]["telephone"] = "+49 40 9999999"
         path = tmp_path / "staffbridge.toml"
-        path.write_text(f"""
+        path.write_text(
+            f"""
 [systems.moco]
 adapter = "moco"
 base_url = "{moco.url}"
@@ -59,7 +71,9 @@ client_secret = "${{UNIFY_WO_SECRET}}"
 adapter = "fieldservice"
 base_url = "{fieldservice.url}"
 api_key = "${{UNIFY_FS_KEY}}"
-""", encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         yield path, (moco, whosoff, fieldservice)
 
 
@@ -84,8 +98,13 @@ def test_the_table_lists_people_conflicts_and_a_summary(config) -> None:
     assert "Conflicts (the same person, different values):" in out
     assert "work_phone: moco='+49 40 1000009', fs='+49 40 9999999' (kept" in out
     assert "Unified 15 people from 3 systems:" in out
-    for expected in ("in all systems        4", "matched (2+)          6", "only in moco          6",
-                     "only in whosoff       3", "only in fs            0"):
+    for expected in (
+        "in all systems        4",
+        "matched (2+)          6",
+        "only in moco          6",
+        "only in whosoff       3",
+        "only in fs            0",
+    ):
         assert expected in out
 
 
@@ -116,8 +135,9 @@ def test_authority_and_output_file(config, tmp_path) -> None:
     code, out, _ = run(["unify", "moco", "fs", "--authority", "moco", "--format", "json", "-o", str(target)], path)
     person = json.loads(target.read_text("utf-8"))["people"][9]
     assert code == 0 and person["person"]["work_phone"] == "+49 40 1000009" and f"Written to {target}." in out
-    code, _, _ = run(["unify", "moco", "fs", "--authority", "work_phone=fs", "--format", "json", "-o", str(target)],
-                     path)
+    code, _, _ = run(
+        ["unify", "moco", "fs", "--authority", "work_phone=fs", "--format", "json", "-o", str(target)], path
+    )
     assert json.loads(target.read_text("utf-8"))["people"][9]["person"]["work_phone"] == "+49 40 9999999"
 
 
@@ -144,13 +164,16 @@ def test_a_failing_system_exits_1_and_the_others_are_still_unified(config) -> No
 def test_bad_input_stops_before_reading_with_one_line(config) -> None:
     path, (moco, _, _) = config
     for argv, message in (
-            (["unify", "moco", "nosuch"], "no system named 'nosuch'"),
-            (["unify", "moco", "fs", "--authority", "moco", "--authority", "fs"],
-             "conflicting authorities: --authority moco and --authority fs"),
-            (["unify", "moco", "fs", "--authority", "hr"], "authority for default is 'hr'"),
-            (["unify", "moco", "moco"], "a system is named twice"),
-            (["unify", "moco", "--full-every", "0"], "--full-every"),
-            (["unify", "moco", "--match", "nosuchfield"], "not a Person field")):
+        (["unify", "moco", "nosuch"], "no system named 'nosuch'"),
+        (
+            ["unify", "moco", "fs", "--authority", "moco", "--authority", "fs"],
+            "conflicting authorities: --authority moco and --authority fs",
+        ),
+        (["unify", "moco", "fs", "--authority", "hr"], "authority for default is 'hr'"),
+        (["unify", "moco", "moco"], "a system is named twice"),
+        (["unify", "moco", "--full-every", "0"], "--full-every"),
+        (["unify", "moco", "--match", "nosuchfield"], "not a Person field"),
+    ):
         code, out, err = run(argv, path)
         assert code == 2 and out == "" and err.startswith("staffbridge: ") and message in err, argv
     assert [r for r in moco.requests if "/users" in r[1]] == []
@@ -180,7 +203,7 @@ def test_planted_secrets_appear_nowhere(config, tmp_path, debug_logs) -> None:
         _, out, err = run(["unify", "moco", "whosoff", "fs", "--format", fmt, "--state", str(state)], path)
         seen += [out, err]
     run(["unify", "moco", "whosoff", "fs", "--format", "json", "-o", str(target)], path)
-    everything = "\n".join(seen + [state.read_text("utf-8"), target.read_text("utf-8"), debug_logs.text])
+    everything = "\n".join([*seen, state.read_text("utf-8"), target.read_text("utf-8"), debug_logs.text])
     for secret in (*SECRETS.values(), APP_ID):
         assert secret not in everything
 
@@ -188,9 +211,11 @@ def test_planted_secrets_appear_nowhere(config, tmp_path, debug_logs) -> None:
 def test_through_the_main_cli(config, monkeypatch) -> None:
     """cli.main with `unify` routed as cli.py will route it (the two lines in the report), if not yet."""
     from staffbridge.faces.cli import main as cli
+
     built = cli.build_parser()
     commands = next(a for a in built._actions if isinstance(a, argparse._SubParsersAction))
     if "unify" not in commands.choices:
+
         def build_parser():
             parser = cli.Parser(prog="staffbridge")
             parser.add_argument("--config", metavar="FILE", default=None)
@@ -198,6 +223,7 @@ def test_through_the_main_cli(config, monkeypatch) -> None:
             common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
             add_unify_parser(parser.add_subparsers(dest="command", required=True), parents=[common])
             return parser
+
         monkeypatch.setattr(cli, "build_parser", build_parser)
     path, _ = config
     out, err = io.StringIO(), io.StringIO()

@@ -1,14 +1,16 @@
 """Plain-data stand-ins for unify tests: an in-memory adapter, no HTTP (imported by the test_unify* and
 test_sync* modules; its own test checks the stand-in behaves like an adapter)."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from staffbridge import Person
 from staffbridge.sdk.adapter import Adapter, Capabilities
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(day: int, hour: int = 0) -> dt.datetime:
@@ -22,8 +24,9 @@ class Broken(RuntimeError):
 class MemoryAdapter(Adapter):
     """Holds Persons; lists them (with `updated_after` when `incremental`), fails after `fail_after`."""
 
-    def __init__(self, name: str, people: list[Person], incremental: bool = False,
-                 fail_after: int | None = None) -> None:
+    def __init__(
+        self, name: str, people: list[Person], incremental: bool = False, fail_after: int | None = None
+    ) -> None:
         self.name = name
         self.settings = {}
         self._refs = {}
@@ -36,8 +39,15 @@ class MemoryAdapter(Adapter):
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(operations=("list",), filters=self.filters, read_fields=(), write_fields=(),
-                            required_on_create=(), pagination="none", incremental=self.incremental)
+        return Capabilities(
+            operations=("list",),
+            filters=self.filters,
+            read_fields=(),
+            write_fields=(),
+            required_on_create=(),
+            pagination="none",
+            incremental=self.incremental,
+        )
 
     def fetch_records(self, **filters: Any) -> Iterator[Person]:
         self.calls.append(filters)
@@ -59,8 +69,14 @@ class MemoryAdapter(Adapter):
 
 def staff(n: int, system_id: str | None = None, **changes: Any) -> Person:
     """Sample person n: the same name and email wherever it appears."""
-    values = dict(id=system_id or str(n), first_name=f"First{n}", last_name=f"Last{n}",
-                  email=f"person.{n}@example.com", work_phone=f"+49 40 {1000 + n}", updated_at=at(1))
+    values = dict(
+        id=system_id or str(n),
+        first_name=f"First{n}",
+        last_name=f"Last{n}",
+        email=f"person.{n}@example.com",
+        work_phone=f"+49 40 {1000 + n}",
+        updated_at=at(1),
+    )
     values.update(changes)
     return Person(**values)
 

@@ -1,5 +1,6 @@
 """unify end to end against the bundled sandboxes (real loopback servers) seeded with overlapping staff:
 MOCO people 0-39, WhosOff 20-59 (plus its API admin), field-service 30-49."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,21 +11,24 @@ import pytest
 
 import staffbridge
 from staffbridge import Person, Ref
+from staffbridge.mapping.scim import from_scim
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import USER_ID_BASE, MocoSandbox
 from staffbridge.sandbox.whosoff import ADMIN_USER_ID, WhosOffSandbox
-from staffbridge.mapping.scim import from_scim
 from staffbridge.store.cursors import SyncState
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=UTC)  # MOCO's clock when the phone numbers change
 IGNORE_VENDOR_MEANINGS = {"conflicts": {"ignore": ["role", "employee_number"]}}
 
 
 @pytest.fixture
 def sandboxes():
-    with MocoSandbox(seed_people=40, per_page=25) as moco, WhosOffSandbox(seed_people=0) as whosoff, \
-            FieldServiceSandbox(seed_people=0) as fieldservice:
+    with (
+        MocoSandbox(seed_people=40, per_page=25) as moco,
+        WhosOffSandbox(seed_people=0) as whosoff,
+        FieldServiceSandbox(seed_people=0) as fieldservice,
+    ):
         whosoff.backend.seed(40, start=20)
         fieldservice.backend.seed(20, start=30)
         moco.backend.clock = lambda: T0
@@ -33,11 +37,20 @@ def sandboxes():
 
 def adapters(sandboxes, **moco_settings):
     moco_sb, whosoff_sb, fs_sb = sandboxes
-    return (staffbridge.connect("moco", base_url=moco_sb.url, api_key="sandbox-key", rate_limit=100000,
-                                rate_period=1.0, **moco_settings),
-            staffbridge.connect("whosoff", base_url=whosoff_sb.url, app_id="sandbox-app", username="admin@example.com",
-                                password="sandbox-password", client_secret="sandbox-client-secret"),
-            staffbridge.connect("fieldservice", base_url=fs_sb.url, api_key="sandbox-key"))
+    return (
+        staffbridge.connect(
+            "moco", base_url=moco_sb.url, api_key="sandbox-key", rate_limit=100000, rate_period=1.0, **moco_settings
+        ),
+        staffbridge.connect(
+            "whosoff",
+            base_url=whosoff_sb.url,
+            app_id="sandbox-app",
+            username="admin@example.com",
+            password="sandbox-password",
+            client_secret="sandbox-client-secret",
+        ),
+        staffbridge.connect("fieldservice", base_url=fs_sb.url, api_key="sandbox-key"),
+    )
 
 
 def moco_id(n: int) -> str:
@@ -63,15 +76,21 @@ def test_the_crosswalk_holds_each_person_once_with_their_id_in_every_system(sand
     directory = staffbridge.unify([moco, whosoff, fieldservice])
 
     for n in range(60):
-        expected = {name: make(n) for name, make, held in (
-            ("moco", moco_id, n < 40), ("whosoff", whosoff_id, n >= 20), ("fieldservice", fieldservice_id, 30 <= n < 50))
-            if held}
+        expected = {
+            name: make(n)
+            for name, make, held in (
+                ("moco", moco_id, n < 40),
+                ("whosoff", whosoff_id, n >= 20),
+                ("fieldservice", fieldservice_id, 30 <= n < 50),
+            )
+            if held
+        }
         unified = directory.find(next(iter(expected)), next(iter(expected.values())))
         assert unified.crosswalk == expected, n
     summary = directory.summary()
     assert len(directory) == 61 and summary["in_all"] == 10 and summary["matched"] == 30
     assert summary["single_system"] == {"moco": 20, "whosoff": 11, "fieldservice": 0}
-    assert [p.person.email for p in directory.only_in("whosoff")][0] == "admin@example.com"
+    assert next(p.person.email for p in directory.only_in("whosoff")) == "admin@example.com"
     assert summary["ambiguous"] == 0 and summary["complete"] and directory.failed == {}
 
 
@@ -121,8 +140,10 @@ def test_the_scim_output_round_trips(sandboxes) -> None:
         assert _comparable(back[unified.id]) == _comparable(expected), unified.label
     by_id = {user["id"]: user for user in listing["Resources"]}
     person_32 = directory.find("moco", moco_id(32))
-    assert by_id[person_32.id]["urn:staffbridge:params:scim:schemas:extension:person:1.0:User"]["sources"] == \
-        person_32.crosswalk
+    assert (
+        by_id[person_32.id]["urn:staffbridge:params:scim:schemas:extension:person:1.0:User"]["sources"]
+        == person_32.crosswalk
+    )
 
 
 def test_a_second_run_after_one_change_fetches_only_that_change_from_moco(sandboxes, tmp_path) -> None:
@@ -187,5 +208,8 @@ def test_a_system_failing_mid_read_is_unknown_and_the_others_still_unify(sandbox
 
 
 def _comparable(person: Person) -> dict:
-    return {f.name: getattr(person, f.name) for f in dataclasses.fields(Person)
-            if f.compare and f.name not in ("system", "iban")}
+    return {
+        f.name: getattr(person, f.name)
+        for f in dataclasses.fields(Person)
+        if f.compare and f.name not in ("system", "iban")
+    }

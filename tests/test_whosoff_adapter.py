@@ -1,11 +1,22 @@
 """The WhosOff adapter against the in-process sandbox (a real loopback server)."""
+
 import threading
 
 import pytest
 
 import staffbridge
-from staffbridge import (AuthenticationError, ConfigError, MissingReference, NotFound, Person,
-                         PersonValidationError, Ref, ResponseError, ServerError, VendorValidationError)
+from staffbridge import (
+    AuthenticationError,
+    ConfigError,
+    MissingReference,
+    NotFound,
+    Person,
+    PersonValidationError,
+    Ref,
+    ResponseError,
+    ServerError,
+    VendorValidationError,
+)
 from staffbridge.adapters.whosoff import WhosOffAdapter
 from staffbridge.mapping.converters import Date
 from staffbridge.sandbox.whosoff import ADMIN_USER_ID, FIRST_DEPARTMENT_ID, WhosOffSandbox
@@ -19,14 +30,21 @@ SEEDED = 40
 
 @pytest.fixture
 def sb():
-    with WhosOffSandbox(seed_people=SEEDED, app_id=APP_ID, client_secret=CLIENT_SECRET, username=USERNAME,
-                        password=PASSWORD, access_token="ready-made-token") as sandbox:
+    with WhosOffSandbox(
+        seed_people=SEEDED,
+        app_id=APP_ID,
+        client_secret=CLIENT_SECRET,
+        username=USERNAME,
+        password=PASSWORD,
+        access_token="ready-made-token",
+    ) as sandbox:
         yield sandbox
 
 
 def connect(sb, **settings):
-    values = dict(base_url=sb.url, app_id=APP_ID, username=USERNAME, password=PASSWORD,
-                  client_secret=CLIENT_SECRET, max_retries=1)
+    values = dict(
+        base_url=sb.url, app_id=APP_ID, username=USERNAME, password=PASSWORD, client_secret=CLIENT_SECRET, max_retries=1
+    )
     values.update(settings)
     return staffbridge.connect("whosoff", **{k: v for k, v in values.items() if v is not None})
 
@@ -42,28 +60,33 @@ def handshakes(sb):
 
 
 def new_person(**changes):
-    values = dict(first_name="Ada", last_name="Lovelace", email="ada.lovelace@example.com",
-                  department=Ref(name="Vertrieb"))
+    values = dict(
+        first_name="Ada", last_name="Lovelace", email="ada.lovelace@example.com", department=Ref(name="Vertrieb")
+    )
     values.update(changes)
     return Person(**values)
 
 
 # ------------------------------------------------------------------ settings
 
-@pytest.mark.parametrize("settings, setting", [
-    ({"base_url": None}, "base_url"),
-    ({"app_id": None}, "app_id"),
-    ({"username": None, "password": None, "client_secret": None}, "access_token"),
-    ({"password": None}, "password"),
-    ({"client_secret": None}, "client_secret"),
-    ({"secret_encoding": "rot13"}, "secret_encoding"),
-    ({"ip_address": "not-an-ip"}, "ip_address"),
-    ({"defaults": {"user_type_id": "999"}}, "defaults"),
-    ({"defaults": {"favourite_colour": "blue"}}, "defaults"),
-    ({"date_format": "no format"}, "date_format"),
-    ({"retrieve_version": "v5"}, "retrieve_version"),
-    ({"colour": "blue"}, "colour"),
-])
+
+@pytest.mark.parametrize(
+    "settings, setting",
+    [
+        ({"base_url": None}, "base_url"),
+        ({"app_id": None}, "app_id"),
+        ({"username": None, "password": None, "client_secret": None}, "access_token"),
+        ({"password": None}, "password"),
+        ({"client_secret": None}, "client_secret"),
+        ({"secret_encoding": "rot13"}, "secret_encoding"),
+        ({"ip_address": "not-an-ip"}, "ip_address"),
+        ({"defaults": {"user_type_id": "999"}}, "defaults"),
+        ({"defaults": {"favourite_colour": "blue"}}, "defaults"),
+        ({"date_format": "no format"}, "date_format"),
+        ({"retrieve_version": "v5"}, "retrieve_version"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
 def test_bad_settings_name_the_setting(sb, settings, setting):
     with pytest.raises(ConfigError) as info:
         connect(sb, **settings)
@@ -87,6 +110,7 @@ def test_capabilities(wo):
 
 # ------------------------------------------------------------------ authentication
 
+
 def test_handshake_then_bearer_and_app_id(sb, wo):
     wo.get(str(ADMIN_USER_ID + 1))
     assert sb.requests[0] == ("POST", "/v4/authenticate/with-credentials")
@@ -97,8 +121,14 @@ def test_handshake_then_bearer_and_app_id(sb, wo):
 
 @pytest.mark.parametrize("encoding, theirs", [("base64", "base64"), ("hex_upper", "HEX")])
 def test_secret_encoding(encoding, theirs):
-    with WhosOffSandbox(seed_people=2, app_id=APP_ID, client_secret=CLIENT_SECRET, username=USERNAME,
-                        password=PASSWORD, secret_encoding=theirs) as sandbox:
+    with WhosOffSandbox(
+        seed_people=2,
+        app_id=APP_ID,
+        client_secret=CLIENT_SECRET,
+        username=USERNAME,
+        password=PASSWORD,
+        secret_encoding=theirs,
+    ) as sandbox:
         with connect(sandbox, secret_encoding=encoding) as wo:
             assert wo.me().id == str(ADMIN_USER_ID)
         with connect(sandbox) as wrong:  # hex where base64 is expected
@@ -108,9 +138,8 @@ def test_secret_encoding(encoding, theirs):
 
 
 def test_wrong_credentials_fail_once_without_retrying(sb):
-    with connect(sb, password="wrong-password") as wo:
-        with pytest.raises(AuthenticationError) as info:
-            list(wo.list())
+    with connect(sb, password="wrong-password") as wo, pytest.raises(AuthenticationError) as info:
+        list(wo.list())
     assert info.value.codes == ["0401"] and "wrong-password" not in str(info.value)
     assert handshakes(sb) == 1  # a retry would count towards WhosOff's lock-out
 
@@ -119,9 +148,8 @@ def test_ip_address_is_sent(sb):
     sb.backend.allowed_ips = {"203.0.113.7"}
     with connect(sb, ip_address="203.0.113.7") as wo:
         assert wo.me().email == USERNAME
-    with connect(sb, ip_address="198.51.100.1") as wo:
-        with pytest.raises(AuthenticationError):
-            wo.me()
+    with connect(sb, ip_address="198.51.100.1") as wo, pytest.raises(AuthenticationError):
+        wo.me()
 
 
 def test_an_expired_token_is_replaced_transparently(sb, wo):
@@ -150,9 +178,11 @@ def test_a_token_that_stays_refused_is_an_authentication_error(sb, wo):
 
 
 def test_a_refused_ready_token_without_credentials_is_final(sb):
-    with connect(sb, username=None, password=None, client_secret=None, access_token="made-up-token") as wo:
-        with pytest.raises(AuthenticationError) as info:
-            wo.me()
+    with (
+        connect(sb, username=None, password=None, client_secret=None, access_token="made-up-token") as wo,
+        pytest.raises(AuthenticationError) as info,
+    ):
+        wo.me()
     assert info.value.codes == ["0411"] and "made-up-token" not in str(info.value)
 
 
@@ -165,9 +195,8 @@ def test_a_ready_token_falls_back_to_the_handshake(sb):
 def test_a_too_low_user_level_is_not_refreshed(sb):
     staff_id = next(u.user_id for u in sb.backend.users.values() if u.user_type_id == "100")
     token, _ = sb.backend.issue_token(staff_id)
-    with connect(sb, access_token=token) as wo:
-        with pytest.raises(AuthenticationError) as info:
-            wo.delete(str(ADMIN_USER_ID + 3))
+    with connect(sb, access_token=token) as wo, pytest.raises(AuthenticationError) as info:
+        wo.delete(str(ADMIN_USER_ID + 3))
     assert info.value.codes == ["0413"] and handshakes(sb) == 0
 
 
@@ -189,6 +218,7 @@ def test_parallel_workers_share_one_handshake(sb, wo):
 
 
 # ------------------------------------------------------------------ list
+
 
 def test_list_defaults_to_the_whole_company_in_both_statuses(sb, wo):
     people = list(wo.list())
@@ -215,13 +245,16 @@ def test_list_filters(sb, wo):
     assert team and all(p.manager_id == str(ADMIN_USER_ID) for p in team)
 
 
-@pytest.mark.parametrize("filters, setting", [
-    ({"active": True, "status": "disabled"}, "status"),
-    ({"status": "sometimes"}, "status"),
-    ({"department": "1", "tag": "3001"}, "tag"),
-    ({"tag": "not-an-id"}, "tag"),
-    ({"colour": "blue"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "filters, setting",
+    [
+        ({"active": True, "status": "disabled"}, "status"),
+        ({"status": "sometimes"}, "status"),
+        ({"department": "1", "tag": "3001"}, "tag"),
+        ({"tag": "not-an-id"}, "tag"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
 def test_bad_filters(wo, filters, setting):
     with pytest.raises(ConfigError) as info:
         list(wo.list(**filters))
@@ -273,6 +306,7 @@ def test_a_5xx_html_page_after_the_retries_is_a_server_error(sb, wo):
 
 # ------------------------------------------------------------------ get
 
+
 def test_get(wo):
     person = wo.get(str(ADMIN_USER_ID + 1))
     assert person.id == str(ADMIN_USER_ID + 1) and person.employment_start is not None
@@ -306,17 +340,27 @@ def test_me_approvers_my_staff_unlock(sb, wo):
 
 # ------------------------------------------------------------------ create
 
+
 def test_create_returns_what_was_sent_plus_the_id_without_reading_again(sb, wo):
     wo.departments()
     before = len(sb.requests)
-    created = wo.create(new_person(role=Ref(name="approver"), manager_id=str(ADMIN_USER_ID),
-                                   employment_start="2024-02-01", work_phone="+49 30 1234"))
+    created = wo.create(
+        new_person(
+            role=Ref(name="approver"),
+            manager_id=str(ADMIN_USER_ID),
+            employment_start="2024-02-01",
+            work_phone="+49 30 1234",
+        )
+    )
     assert sb.requests[before:] == [("POST", "/v4/user/create")]
     assert created.id and created.role == Ref("200", "approver") and created.manager_id == str(ADMIN_USER_ID)
     assert created.avatar_url.endswith("/large.png") and "password" not in created.raw
     stored = sb.backend.users[int(created.id)]
-    assert (stored.user_type_id, stored.approver_id, stored.employment_started_date) == ("200", ADMIN_USER_ID,
-                                                                                         "2024-02-01")
+    assert (stored.user_type_id, stored.approver_id, stored.employment_started_date) == (
+        "200",
+        ADMIN_USER_ID,
+        "2024-02-01",
+    )
     assert stored.password and len(stored.password) >= 20  # a generated one
     assert stored.default_view_id == stored.department_id
     again = wo.create(new_person(email="ada2@example.com"), reread=True)
@@ -338,8 +382,17 @@ def test_create_sends_enums_and_ids_as_strings(sb):
             wo.create(new_person(department=Ref(id=str(FIRST_DEPARTMENT_ID))), password="S3cure-enough")
         finally:
             WhosOffAdapter.call = original
-    for name in ("user_type_id", "default_view_type_id", "department_id", "approver_id", "notifier_2_id",
-                 "notifier_3_id", "email_type_id", "allowance_type_id", "status_id"):
+    for name in (
+        "user_type_id",
+        "default_view_type_id",
+        "department_id",
+        "approver_id",
+        "notifier_2_id",
+        "notifier_3_id",
+        "email_type_id",
+        "allowance_type_id",
+        "status_id",
+    ):
         assert isinstance(seen[name], str), name
     assert seen["password"] == "S3cure-enough" and seen["email_contact"] == "ada.lovelace@example.com"
 
@@ -416,19 +469,20 @@ def test_errors_under_http_200_are_errors_unless_declared_warnings(sb):
 
 
 def test_allowances_are_sent_in_minutes(sb, wo):
-    created = wo.create(new_person(), allowances=[{"start_date": "2026-01-01", "opening": 11250,
-                                                   "remaining": 9000}])
+    created = wo.create(new_person(), allowances=[{"start_date": "2026-01-01", "opening": 11250, "remaining": 9000}])
     assert sb.backend.users[int(created.id)].allowances == (("2026-01-01", 11250, 9000),)
 
 
 # ------------------------------------------------------------------ update and delete
 
+
 def test_update_reads_merges_and_sends_the_whole_record(sb, wo):
     uid = str(ADMIN_USER_ID + 4)
     stored = sb.backend.users[int(uid)]
     before = (stored.title, stored.work_telephone, stored.region_id, stored.approver_id, stored.tags)
-    updated = wo.update(uid, {"last_name": "Updated", "role": Ref(name="approver plus add"),
-                              "employment_end": "2030-12-31"})
+    updated = wo.update(
+        uid, {"last_name": "Updated", "role": Ref(name="approver plus add"), "employment_end": "2030-12-31"}
+    )
     assert updated.last_name == "Updated" and updated.role.id == "210"
     assert updated.employment_end.isoformat() == "2030-12-31"
     assert (stored.title, stored.work_telephone, stored.region_id, stored.approver_id, stored.tags) == before
@@ -475,10 +529,19 @@ def test_delete(sb, wo):
 
 # ------------------------------------------------------------------ reading odd records
 
+
 def test_unknown_enum_values_are_kept_and_reported(wo):
-    record = {"user_id": 5, "first_name": "Zed", "status_id": "7", "user_type_id": "999",
-              "department_id": 12, "department_name": "Ops", "approver_id": 0,
-              "employment_started_date": "01/02/2020", "employment_ended_date": "2021-06-30T00:00:00"}
+    record = {
+        "user_id": 5,
+        "first_name": "Zed",
+        "status_id": "7",
+        "user_type_id": "999",
+        "department_id": 12,
+        "department_name": "Ops",
+        "approver_id": 0,
+        "employment_started_date": "01/02/2020",
+        "employment_ended_date": "2021-06-30T00:00:00",
+    }
     person = wo.to_person(record)
     assert person.first_name == "Zed" and person.role is None and person.active is None
     assert person.raw["user_type_id"] == "999" and person.manager_id is None

@@ -1,4 +1,5 @@
 """The WhosOff handshake and token lifecycle, with plain data (a fake `send`, a fake clock)."""
+
 import base64
 import datetime as dt
 import hashlib
@@ -7,8 +8,16 @@ import time
 
 import pytest
 
-from staffbridge.adapters.whosoff_auth import (Credentials, HandshakeRefused, TokenManager, derive_secret,
-                                               handshake_body, new_nonce, parse_expiry, read_token)
+from staffbridge.adapters.whosoff_auth import (
+    Credentials,
+    HandshakeRefused,
+    TokenManager,
+    derive_secret,
+    handshake_body,
+    new_nonce,
+    parse_expiry,
+    read_token,
+)
 from staffbridge.model.errors import ResponseError, ServerError
 from staffbridge.sandbox.whosoff import WhosOffBackend
 
@@ -17,7 +26,7 @@ NOW = 1_800_000_000.0
 
 
 def stamp(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class FakeWhosOff:
@@ -49,6 +58,7 @@ class Clock:
 
 # ------------------------------------------------------------------ the secret and the body
 
+
 @pytest.mark.parametrize("encoding", ["hex", "HEX", "base64"])
 def test_secret_matches_what_the_sandbox_expects(encoding):
     backend = WhosOffBackend(seed_people=0, client_secret="client-secret-1", secret_encoding=encoding)
@@ -72,34 +82,48 @@ def test_nonces_are_fresh():
 
 def test_handshake_body_is_the_documented_one():
     body = handshake_body(CREDS, "n1")
-    assert body == {"username": "admin@example.com", "password": "pw-1", "ip_address": "203.0.113.9",
-                    "nonce": "n1", "secret": derive_secret("n1", "client-secret-1"), "app_id": "app-1",
-                    "delay": False}
+    assert body == {
+        "username": "admin@example.com",
+        "password": "pw-1",
+        "ip_address": "203.0.113.9",
+        "nonce": "n1",
+        "secret": derive_secret("n1", "client-secret-1"),
+        "app_id": "app-1",
+        "delay": False,
+    }
     assert "pw-1" not in repr(CREDS) and "client-secret-1" not in repr(CREDS) and "app-1" not in repr(CREDS)
 
 
 # ------------------------------------------------------------------ reading the answer
 
-@pytest.mark.parametrize("value, expected", [
-    ("2027-01-15T10:00:00Z", dt.datetime(2027, 1, 15, 10, tzinfo=dt.timezone.utc).timestamp()),
-    ("2027-01-15T10:00:00", dt.datetime(2027, 1, 15, 10, tzinfo=dt.timezone.utc).timestamp()),
-    ("2027-01-15T12:00:00+02:00", dt.datetime(2027, 1, 15, 10, tzinfo=dt.timezone.utc).timestamp()),
-    ("2027-01-15 10:00:00", dt.datetime(2027, 1, 15, 10, tzinfo=dt.timezone.utc).timestamp()),
-    ("2027-01-15T10:00:00.1234567Z", dt.datetime(2027, 1, 15, 10, 0, 0, 123456,
-                                                 tzinfo=dt.timezone.utc).timestamp()),
-    ("/Date(1800000000000)/", 1_800_000_000.0),
-    (1_800_000_000, 1_800_000_000.0),
-    (1_800_000_000_000, 1_800_000_000.0),
-    ("1800000000", 1_800_000_000.0),
-    (None, None), ("", None), ("next tuesday", None), (True, None), ({"x": 1}, None),
-])
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2027-01-15T10:00:00Z", dt.datetime(2027, 1, 15, 10, tzinfo=dt.UTC).timestamp()),
+        ("2027-01-15T10:00:00", dt.datetime(2027, 1, 15, 10, tzinfo=dt.UTC).timestamp()),
+        ("2027-01-15T12:00:00+02:00", dt.datetime(2027, 1, 15, 10, tzinfo=dt.UTC).timestamp()),
+        ("2027-01-15 10:00:00", dt.datetime(2027, 1, 15, 10, tzinfo=dt.UTC).timestamp()),
+        ("2027-01-15T10:00:00.1234567Z", dt.datetime(2027, 1, 15, 10, 0, 0, 123456, tzinfo=dt.UTC).timestamp()),
+        ("/Date(1800000000000)/", 1_800_000_000.0),
+        (1_800_000_000, 1_800_000_000.0),
+        (1_800_000_000_000, 1_800_000_000.0),
+        ("1800000000", 1_800_000_000.0),
+        (None, None),
+        ("", None),
+        ("next tuesday", None),
+        (True, None),
+        ({"x": 1}, None),
+    ],
+)
 def test_parse_expiry(value, expected):
     assert parse_expiry(value) == expected
 
 
 def test_read_token_shapes():
-    full = read_token({"token": {"access_token": "t1", "token_expiry_date": "2027-01-15T10:00:00Z"},
-                       "user": {"user_id": 5}})
+    full = read_token(
+        {"token": {"access_token": "t1", "token_expiry_date": "2027-01-15T10:00:00Z"}, "user": {"user_id": 5}}
+    )
     assert (full.access_token, full.user) == ("t1", {"user_id": 5}) and full.expires_at
     assert read_token([{"token": {"access_token": "t0"}}]).access_token == "t0"  # Data as an array
     assert read_token({"token": "t2"}).expires_at is None  # no expiry: handled by the manager
@@ -111,6 +135,7 @@ def test_read_token_shapes():
 
 
 # ------------------------------------------------------------------ the manager
+
 
 def test_token_is_reused_until_shortly_before_expiry():
     clock = Clock()

@@ -1,15 +1,30 @@
 """WhosOff's envelope and the streamed retrieve parser, with plain data (no HTTP)."""
+
 import json
 
 import pytest
 
-from staffbridge.adapters.whosoff_envelope import (Malformed, error_class, iter_records, parse_text, unwrap,
-                                                   vendor_messages)
+from staffbridge.adapters.whosoff_envelope import (
+    Malformed,
+    error_class,
+    iter_records,
+    parse_text,
+    unwrap,
+    vendor_messages,
+)
 from staffbridge.model.errors import AuthenticationError, NotFound, VendorMessage, VendorValidationError
 
-USERS = [{"user_id": 1000000 + n, "first_name": f"Ünïcode {n}", "last_name": "Müller", "status_id": "1",
-          "this_year_remaining": 1234567 + n, "note": "brace } and bracket ] in text, \"quoted\""}
-         for n in range(25)]
+USERS = [
+    {
+        "user_id": 1000000 + n,
+        "first_name": f"Ünïcode {n}",
+        "last_name": "Müller",
+        "status_id": "1",
+        "this_year_remaining": 1234567 + n,
+        "note": 'brace } and bracket ] in text, "quoted"',
+    }
+    for n in range(25)
+]
 
 
 class Raised(Exception):
@@ -23,7 +38,7 @@ def fail(messages):
 
 def chunked(text: str, size: int):
     data = text.encode("utf-8")
-    return [data[i:i + size] for i in range(0, len(data), size)]
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def records(text: str, size: int = 7):
@@ -32,18 +47,22 @@ def records(text: str, size: int = 7):
 
 # ------------------------------------------------------------------ streaming
 
+
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 64, 100_000])
 def test_every_chunking_gives_the_same_records(size):
     text = json.dumps({"Data": USERS, "Errors": []}, ensure_ascii=False)
     assert records(text, size) == USERS
 
 
-@pytest.mark.parametrize("shape", [
-    lambda users: users,                                   # a bare array
-    lambda users: {"Errors": [], "Data": users},           # Errors first
-    lambda users: {"data": users, "errors": None},         # other casing, null Errors
-    lambda users: {"Data": users, "Message": "ok"},        # extra keys are ignored
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda users: users,  # a bare array
+        lambda users: {"Errors": [], "Data": users},  # Errors first
+        lambda users: {"data": users, "errors": None},  # other casing, null Errors
+        lambda users: {"Data": users, "Message": "ok"},  # extra keys are ignored
+    ],
+)
 def test_accepted_shapes(shape):
     text = json.dumps(shape(USERS), indent=2)
     assert records(text, 5) == USERS
@@ -91,17 +110,20 @@ def test_errors_after_the_records_raise_at_the_end():
     assert seen == USERS[:3]
 
 
-@pytest.mark.parametrize("text, words", [
-    ("<html><body><h1>502 Bad Gateway</h1></body></html>", "HTML"),
-    ('[{"id": 1, "firstname": "Tr', "ends early"),
-    ('{"Data": [{"user_id": 1}, {"user_id": 2}', "ends early"),
-    ('{"Data": [{"user_id": 1} {"user_id": 2}]}', "unexpected"),
-    ('{"Data": "nope"}', "not records"),
-    ('{"Data": []} trailing', "after the JSON"),
-    ('"just a string"', "expected a JSON object or array"),
-    ("", "empty"),
-    ('{"Data": [{"user_id": 1,, }]}', "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("<html><body><h1>502 Bad Gateway</h1></body></html>", "HTML"),
+        ('[{"id": 1, "firstname": "Tr', "ends early"),
+        ('{"Data": [{"user_id": 1}, {"user_id": 2}', "ends early"),
+        ('{"Data": [{"user_id": 1} {"user_id": 2}]}', "unexpected"),
+        ('{"Data": "nope"}', "not records"),
+        ('{"Data": []} trailing', "after the JSON"),
+        ('"just a string"', "expected a JSON object or array"),
+        ("", "empty"),
+        ('{"Data": [{"user_id": 1,, }]}', "not valid JSON"),
+    ],
+)
 def test_malformed_answers_are_malformed(text, words):
     with pytest.raises(Malformed) as info:
         records(text, 4)
@@ -137,6 +159,7 @@ def test_memory_holds_one_record_not_the_whole_answer():
 
 
 # ------------------------------------------------------------------ whole answers
+
 
 def test_unwrap_shapes():
     assert unwrap({"Data": {"user_id": 1}, "Errors": []}) == ({"user_id": 1}, [])

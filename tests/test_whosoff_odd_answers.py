@@ -1,5 +1,6 @@
 """Answers the sandbox does not give by itself (HTML under 200, bare payloads, errors under 200, a
 token without expiry), served over real HTTP by a test-only subclass that swaps single answers."""
+
 import pytest
 
 import staffbridge
@@ -20,8 +21,15 @@ class OddWhosOff(WhosOffSandbox):
         self.routes.add("GET", r"/v4/department/retrieve", self._guard(self.department_retrieve))
 
     def department_retrieve(self, request, caller):
-        return json_response({"Data": [{"department_id": ident, "name": name, "min_user": 0}
-                                       for ident, name in self.backend.departments.items()], "Errors": []})
+        return json_response(
+            {
+                "Data": [
+                    {"department_id": ident, "name": name, "min_user": 0}
+                    for ident, name in self.backend.departments.items()
+                ],
+                "Errors": [],
+            }
+        )
 
     def _swap(self, route, real, request, caller):
         queue = self.odd.get(route)
@@ -48,8 +56,15 @@ def sb():
 
 @pytest.fixture
 def wo(sb):
-    with staffbridge.connect("whosoff", base_url=sb.url, app_id=APP_ID, username="admin@example.com",
-                             password=PASSWORD, client_secret=CLIENT_SECRET, max_retries=0) as adapter:
+    with staffbridge.connect(
+        "whosoff",
+        base_url=sb.url,
+        app_id=APP_ID,
+        username="admin@example.com",
+        password=PASSWORD,
+        client_secret=CLIENT_SECRET,
+        max_retries=0,
+    ) as adapter:
         yield adapter
 
 
@@ -59,8 +74,10 @@ def html(status=200):
 
 def with_data(change):
     """Rewrites the real JSON answer."""
+
     def rewrite(response):
         return json_response(change(response.body), response.status)
+
     return rewrite
 
 
@@ -122,18 +139,22 @@ def test_a_token_refusal_under_200_is_refreshed_too(sb, wo):
 
 
 def test_a_token_without_expiry_is_used_and_renewed_when_refused(sb, wo):
-    sb.odd["handshake"] = [with_data(lambda b: {**b, "Data": {**b["Data"], "token": {
-        "access_token": b["Data"]["token"]["access_token"]}}})]
+    sb.odd["handshake"] = [
+        with_data(lambda b: {**b, "Data": {**b["Data"], "token": {"access_token": b["Data"]["token"]["access_token"]}}})
+    ]
     assert wo.me().id == str(ADMIN_USER_ID)
     assert wo.me().id == str(ADMIN_USER_ID) and wo.tokens.handshakes == 1
     sb.backend.expire_tokens()
     assert wo.me().id == str(ADMIN_USER_ID) and wo.tokens.handshakes == 2
 
 
-@pytest.mark.parametrize("answer", [
-    html(),
-    json_response({"Data": {"token": {"token_expiry_date": "2030-01-01T00:00:00Z"}}, "Errors": []}),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        html(),
+        json_response({"Data": {"token": {"token_expiry_date": "2030-01-01T00:00:00Z"}}, "Errors": []}),
+    ],
+)
 def test_a_handshake_answer_without_a_token_is_an_error(sb, wo, answer):
     sb.odd["handshake"] = [answer]
     with pytest.raises(ResponseError):
@@ -148,9 +169,17 @@ def test_a_handshake_refused_under_200_is_an_authentication_error(sb, wo):
 
 
 def test_a_400_without_the_envelope_still_says_why(sb, wo):
-    sb.odd["me"] = [json_response({"message": "Bad things"}, 400),
-                    json_response({"title": "One or more validation errors occurred.", "status": 400,
-                                   "errors": {"staff_filter": ["must be a number"]}}, 400)]
+    sb.odd["me"] = [
+        json_response({"message": "Bad things"}, 400),
+        json_response(
+            {
+                "title": "One or more validation errors occurred.",
+                "status": 400,
+                "errors": {"staff_filter": ["must be a number"]},
+            },
+            400,
+        ),
+    ]
     with pytest.raises(VendorValidationError) as info:
         wo.me()
     assert "Bad things" in str(info.value) and info.value.status == 400
@@ -163,8 +192,14 @@ def test_departments_come_from_the_department_controller_when_there_is_one(sb, w
     sb.backend.departments[424242] = "Raumfahrt"  # nobody works there yet
     assert "Raumfahrt" in [ref.name for ref in wo.departments()]
     assert list(wo.list(department="Raumfahrt")) == []
-    created = wo.create(staffbridge.Person(first_name="Juri", last_name="Gagarin", email="juri@example.com",
-                                           department=staffbridge.Ref(name="raumfahrt")))
+    created = wo.create(
+        staffbridge.Person(
+            first_name="Juri",
+            last_name="Gagarin",
+            email="juri@example.com",
+            department=staffbridge.Ref(name="raumfahrt"),
+        )
+    )
     assert created.department == staffbridge.Ref("424242", "Raumfahrt")  # the vendor's spelling
     assert sb.backend.users[int(created.id)].department_id == 424242
     # one retrieve: the list itself; names were resolved from the department controller alone
@@ -173,14 +208,21 @@ def test_departments_come_from_the_department_controller_when_there_is_one(sb, w
 
 def test_without_a_department_controller_departments_come_from_users():
     with WhosOffSandbox(seed_people=5, app_id=APP_ID, client_secret=CLIENT_SECRET, password=PASSWORD) as plain:
-        settings = dict(base_url=plain.url, app_id=APP_ID, username="admin@example.com", password=PASSWORD,
-                        client_secret=CLIENT_SECRET)
+        settings = dict(
+            base_url=plain.url,
+            app_id=APP_ID,
+            username="admin@example.com",
+            password=PASSWORD,
+            client_secret=CLIENT_SECRET,
+        )
         with staffbridge.connect("whosoff", **settings) as wo:
             assert "Vertrieb" in [ref.name for ref in wo.departments()]
         assert ("GET", "/v4/department/retrieve") in plain.requests
-        with staffbridge.connect("whosoff", department_lookup="department_api", **settings) as wo:
-            with pytest.raises(staffbridge.NotFound):
-                wo.departments()
+        with (
+            staffbridge.connect("whosoff", department_lookup="department_api", **settings) as wo,
+            pytest.raises(staffbridge.NotFound),
+        ):
+            wo.departments()
         plain.requests.clear()
         with staffbridge.connect("whosoff", department_lookup="users", **settings) as wo:
             assert "Vertrieb" in [ref.name for ref in wo.departments()]

@@ -1,5 +1,6 @@
 """Planted secrets (app id, client secret, passwords, tokens, nonces, derived secrets) must not show
 up in cassettes, logs (DEBUG), exception texts or reprs."""
+
 import re
 from pathlib import Path
 
@@ -22,8 +23,14 @@ PLANTED = (APP_ID, CLIENT_SECRET, ADMIN_PASSWORD, USER_PASSWORD, NEW_PASSWORD, R
 
 
 def connect(sb, **settings):
-    values = dict(base_url=sb.url, app_id=APP_ID, username="admin@example.com", password=ADMIN_PASSWORD,
-                  client_secret=CLIENT_SECRET, max_retries=1)
+    values = dict(
+        base_url=sb.url,
+        app_id=APP_ID,
+        username="admin@example.com",
+        password=ADMIN_PASSWORD,
+        client_secret=CLIENT_SECRET,
+        max_retries=1,
+    )
     values.update(settings)
     return staffbridge.connect("whosoff", **{k: v for k, v in values.items() if v is not None})
 
@@ -40,29 +47,39 @@ def test_no_secret_leaks_anywhere(tmp_path, monkeypatch, debug_logs):
         if request is not None:
             shown.extend([repr(request.headers), repr(request.body), request.url])
 
-    with WhosOffSandbox(seed_people=10, app_id=APP_ID, client_secret=CLIENT_SECRET, password=ADMIN_PASSWORD,
-                        access_token=READY_TOKEN) as sb:
+    with WhosOffSandbox(
+        seed_people=10, app_id=APP_ID, client_secret=CLIENT_SECRET, password=ADMIN_PASSWORD, access_token=READY_TOKEN
+    ) as sb:
         recorder = cassette_vcr("whosoff", PLANTED, library=tmp_path)
         with recorder.use_cassette("leaks.yaml"):
             wo = connect(sb)
             shown.append(repr(wo))
             shown.append(repr(wo.tokens))
             people = list(wo.list())
-            created = wo.create(Person(first_name="Ada", last_name="Lovelace", email="ada@example.com",
-                                       department=Ref(name="Vertrieb")), password=USER_PASSWORD)
+            created = wo.create(
+                Person(
+                    first_name="Ada", last_name="Lovelace", email="ada@example.com", department=Ref(name="Vertrieb")
+                ),
+                password=USER_PASSWORD,
+            )
             shown.extend(repr(p) for p in [*people, created])
             shown.append(repr(created.raw))
             wo.update(created.id, {"title": "Dr."}, password=NEW_PASSWORD)
-            generated = wo.create(Person(first_name="Gen", last_name="Erated", email="gen@example.com",
-                                         department=Ref(id="123456")))
+            generated = wo.create(
+                Person(first_name="Gen", last_name="Erated", email="gen@example.com", department=Ref(id="123456"))
+            )
             shown.extend([repr(generated), repr(generated.raw)])
             sb.backend.expire_tokens()
             wo.get(created.id)  # transparent refresh
-            for call in (lambda: wo.get("999999"),
-                         lambda: wo.create(Person(first_name="Dup", last_name="Licate", email="ada@example.com",
-                                                  department=Ref(id="123456")), password=USER_PASSWORD),
-                         lambda: wo.update(created.id, {"email": "x@"}),
-                         lambda: wo.update(created.id, {"first_name": "x" * 300})):
+            for call in (
+                lambda: wo.get("999999"),
+                lambda: wo.create(
+                    Person(first_name="Dup", last_name="Licate", email="ada@example.com", department=Ref(id="123456")),
+                    password=USER_PASSWORD,
+                ),
+                lambda: wo.update(created.id, {"email": "x@"}),
+                lambda: wo.update(created.id, {"first_name": "x" * 300}),
+            ):
                 with pytest.raises(StaffbridgeError) as info:
                     call()
                 keep(info.value)
@@ -70,8 +87,9 @@ def test_no_secret_leaks_anywhere(tmp_path, monkeypatch, debug_logs):
                 connect(sb, password=WRONG_PASSWORD).me()
             keep(info.value)
             with pytest.raises(AuthenticationError) as info:
-                connect(sb, username=None, password=None, client_secret=None,
-                        access_token="plant-made-up-token-1234").me()
+                connect(
+                    sb, username=None, password=None, client_secret=None, access_token="plant-made-up-token-1234"
+                ).me()
             keep(info.value)
             with pytest.raises(AuthenticationError) as info:  # wrong app id: every header is wrong
                 connect(sb, app_id="plant-wrong-app-id").me()

@@ -4,10 +4,11 @@ A job calls `progress(done, total, label)` as work goes on; `total` is None whil
 yet (reading a listing). `guarded(progress)` wraps the caller's callback: an exception from it is
 logged once, as a warning, and the run carries on without it.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["Progress", "ProgressGuard", "guarded"]
 

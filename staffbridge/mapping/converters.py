@@ -4,14 +4,16 @@ A converter turns a vendor value into a canonical one (`read`) and back (`write`
 read raises ValueError with a message fit for a person; the mapping engine turns that into a problem
 noted on the Person (with the field path) instead of a crash.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from staffbridge.model.errors import MappingError
 from staffbridge.model.compare import name_key
+from staffbridge.model.errors import MappingError
 from staffbridge.model.values import Address, Ref
 
 
@@ -54,8 +56,8 @@ class Lower(Text):
 class Boolean(Converter):
     """true/false; also the strings vendors use for them. `bool:1/0` writes those two strings."""
 
-    TRUE = {"true", "1", "yes", "y", "on"}
-    FALSE = {"false", "0", "no", "n", "off"}
+    TRUE = frozenset({"true", "1", "yes", "y", "on"})
+    FALSE = frozenset({"false", "0", "no", "n", "off"})
 
     def read(self, value: Any) -> bool | None:
         if value is True or value is False:
@@ -110,35 +112,38 @@ class DateTime(Converter):
             stamp = dt.datetime.fromisoformat(value.strip())  # Python 3.11 reads the "Z" itself
         except ValueError:
             raise ValueError(f"not an ISO timestamp: {value!r}") from None
-        return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
     def write(self, value: Any) -> Any:
         if isinstance(value, dt.datetime):
-            value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-            return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+            return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return value
 
 
-class DateFromDateTime(DateTime):
+class DateFromDateTime(Converter):
     """A canonical date the vendor keeps as a timestamp (contract.startDate): midnight UTC on write."""
+
+    def __init__(self, arg: str | None = None, values: Mapping[str, Any] | None = None):
+        super().__init__(arg, values)
+        self.stamps = DateTime(arg, values)
 
     def read(self, value: Any) -> dt.date | None:
         if isinstance(value, str) and len(value.strip()) == 10:  # a plain date is still a date
             return Date().read(value)
-        stamp = super().read(value)
-        return stamp.astimezone(dt.timezone.utc).date() if stamp else None
+        stamp = self.stamps.read(value)
+        return stamp.astimezone(dt.UTC).date() if stamp else None
 
     def write(self, value: Any) -> Any:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value.strftime("%Y-%m-%dT00:00:00Z")
-        return super().write(value)
+        return self.stamps.write(value)
 
 
-class Identifier(Converter):
-    """An id: canonical ids are strings. `id:int` writes digits as a number, `id:str` as a string.
-    `id:int0` / `id:str0` also read 0 as "none" (WhosOff's approver_id 0)."""
+class _Ids(Converter):
+    """How ids read and write, shared by plain ids and references (which wrap them in a Ref)."""
 
-    def read(self, value: Any) -> str | None:
+    def read_id(self, value: Any) -> str | None:
         if value is None or value == "" or isinstance(value, bool):
             return None
         if not isinstance(value, (str, int)):
@@ -147,7 +152,7 @@ class Identifier(Converter):
             return None
         return str(value)
 
-    def write(self, value: Any) -> Any:
+    def write_id(self, value: Any) -> Any:
         if value is None:
             return "0" if self.arg == "str0" else (0 if self.arg == "int0" else None)
         if (self.arg or "").startswith("int") and str(value).isdigit():
@@ -155,7 +160,18 @@ class Identifier(Converter):
         return str(value)
 
 
-class Reference(Identifier):
+class Identifier(_Ids):
+    """An id: canonical ids are strings. `id:int` writes digits as a number, `id:str` as a string.
+    `id:int0` / `id:str0` also read 0 as "none" (WhosOff's approver_id 0)."""
+
+    def read(self, value: Any) -> str | None:
+        return self.read_id(value)
+
+    def write(self, value: Any) -> Any:
+        return self.write_id(value)
+
+
+class Reference(_Ids):
     """A department/role: read {id, name} (or an id with `values` naming it); write the id.
 
     `ref:int` / `ref:str` choose how the id goes on the wire. `values` maps vendor id -> name, so a
@@ -165,23 +181,23 @@ class Reference(Identifier):
     def read(self, value: Any) -> Ref | None:
         if type(value) is dict:
             ident, name = value.get("id"), value.get("name")
-            ident = str(ident) if type(ident) is int else super().read(ident)
+            ident = str(ident) if type(ident) is int else self.read_id(ident)
             name = (name or None) if type(name) is str else _TEXT.read(name)
-            if name is None and self.values:
+            if name is None and self.values and ident:
                 name = self.values.get(ident)
             return Ref(ident, name) if ident or name else None
         if value is None or value == "":
             return None
-        ident = super().read(value)
+        ident = self.read_id(value)
         return Ref(ident, self.values.get(ident)) if ident else None
 
     def write(self, value: Any) -> Any:
         if value is None:
-            return super().write(None)
+            return self.write_id(None)
         ident = value.id if isinstance(value, Ref) else value
         if ident is None and isinstance(value, Ref) and value.name:
             ident = _invert(self.values).get(name_key(value.name))
-        return super().write(ident)
+        return self.write_id(ident)
 
 
 class ReferenceName(Converter):

@@ -17,14 +17,17 @@ own. Other tables: `[record] id = "id"`, `secret = [...]` (paths dropped from `r
 [...]` (never sent), `[create] required = [...]`, `[defaults]` (vendor path -> value sent on create
 when nothing maps there). A user's own file is laid over the shipped one table by table.
 """
+
 from __future__ import annotations
 
 import copy
 import dataclasses
 import tomllib
+from collections.abc import Callable
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping as MappingABC
+from typing import Any
 
 from staffbridge.mapping.converters import Converter, Text, get_converter
 from staffbridge.mapping.locate import mapping_text
@@ -60,6 +63,7 @@ def path_getter(path: str) -> Callable[[Any], Any]:
                 return _MISSING
             node = node[step]
         return node
+
     return get
 
 
@@ -119,8 +123,7 @@ class Mapping:
         self._id = path_getter(self.id_path)
 
     @staticmethod
-    def _reader(spec: FieldSpec) -> tuple[str, str | None, str | None, Callable[[Any], Any],
-                                          Callable[[Any], Any], str]:
+    def _reader(spec: FieldSpec) -> tuple[str, str | None, str | None, Callable[[Any], Any], Callable[[Any], Any], str]:
         """(field, custom key, top-level key or None, get raw value, convert, where) for one field."""
         if isinstance(spec.read, MappingABC):
             parts = [(part, path_getter(path)) for part, path in spec.read.items()]
@@ -128,18 +131,20 @@ class Mapping:
             def gather(record: Any) -> Any:
                 values = {part: get(record) for part, get in parts}
                 return {k: (None if v is _MISSING else v) for k, v in values.items()}
+
             return spec.name, spec.custom_key, None, gather, spec.converter.read, ", ".join(spec.read.values())
-        key = spec.read if "." not in spec.read else None
-        return spec.name, spec.custom_key, key, path_getter(spec.read), spec.converter.read, spec.read
+        path = spec.read or ""  # fields without a read path have no reader (see __post_init__)
+        key = path if "." not in path else None
+        return spec.name, spec.custom_key, key, path_getter(path), spec.converter.read, path
 
     # ----------------------------------------------------------------- loading
     @classmethod
-    def load(cls, vendor: str, overlay: str | Path | MappingABC[str, Any] | None = None) -> "Mapping":
+    def load(cls, vendor: str, overlay: str | Path | MappingABC[str, Any] | None = None) -> Mapping:
         """The shipped mapping for `vendor`, with a user's file (or dict) laid over it."""
         shipped = cls.from_dict(vendor, _parse(mapping_text(vendor), f"mappings/{vendor}.toml"))
         return shipped.overlaid(overlay) if overlay is not None else shipped
 
-    def overlaid(self, overlay: str | Path | MappingABC[str, Any]) -> "Mapping":
+    def overlaid(self, overlay: str | Path | MappingABC[str, Any]) -> Mapping:
         """A new Mapping: this one with a user's mapping file (or dict) laid over it, table by table.
 
         The one overlay loader: `load` lays the user's file over the shipped mapping, a migration lays
@@ -170,8 +175,11 @@ class Mapping:
                 specs[specs.index(old)] = merged[name]
             else:
                 specs.append(merged[name])
-        changed: dict[str, Any] = {"fields": specs, "defaults": {**self.defaults, **(data.get("defaults") or {})},
-                                   "source": parsed.source}
+        changed: dict[str, Any] = {
+            "fields": specs,
+            "defaults": {**self.defaults, **(data.get("defaults") or {})},
+            "source": parsed.source,
+        }
         if "create" in data:
             changed["required"] = list(parsed.required)
         if "record" in data:
@@ -179,7 +187,7 @@ class Mapping:
         return dataclasses.replace(self, **changed)  # a new Mapping: its readers are compiled anew
 
     @classmethod
-    def from_dict(cls, vendor: str, data: MappingABC[str, Any]) -> "Mapping":
+    def from_dict(cls, vendor: str, data: MappingABC[str, Any]) -> Mapping:
         specs = []
         for name, spec in (data.get("fields") or {}).items():
             if spec is False:  # an overlay removes a shipped field this way
@@ -193,18 +201,29 @@ class Mapping:
                 raise MappingError(f"{vendor} mapping: field {name!r} must be a path or a table", field=name)
             unknown = set(spec) - {"read", "write", "path", "converter", "values", "clear"}
             if unknown:
-                raise MappingError(f"{vendor} mapping: field {name!r} has unknown keys {sorted(unknown)}",
-                                   field=name)
+                raise MappingError(f"{vendor} mapping: field {name!r} has unknown keys {sorted(unknown)}", field=name)
             path = spec.get("path")
             read, write = spec.get("read", path), spec.get("write", path)
-            specs.append(FieldSpec(name, read or None, write or None,
-                                   get_converter(spec.get("converter"), spec.get("values")),
-                                   spec.get("clear")))
+            specs.append(
+                FieldSpec(
+                    name,
+                    read or None,
+                    write or None,
+                    get_converter(spec.get("converter"), spec.get("values")),
+                    spec.get("clear"),
+                )
+            )
         record = data.get("record") or {}
-        return cls(vendor, specs, id_path=record.get("id", "id"), secret=list(record.get("secret", [])),
-                   read_only=list(record.get("read_only", [])),
-                   required=list((data.get("create") or {}).get("required", [])),
-                   defaults=dict(data.get("defaults") or {}), source=dict(data))
+        return cls(
+            vendor,
+            specs,
+            id_path=record.get("id", "id"),
+            secret=list(record.get("secret", [])),
+            read_only=list(record.get("read_only", [])),
+            required=list((data.get("create") or {}).get("required", [])),
+            defaults=dict(data.get("defaults") or {}),
+            source=dict(data),
+        )
 
     def spec(self, name: str) -> FieldSpec | None:
         return next((s for s in self.fields if s.name == name), None)
@@ -222,15 +241,23 @@ class Mapping:
         """Everything that can be read; what cannot is noted in `person.problems`, never raised."""
         if type(record) is not dict:
             if not isinstance(record, MappingABC):
-                return Person(system=system, raw={"value": record},
-                              problems=[f"record: expected an object, got {type(record).__name__}"])
+                return Person(
+                    system=system,
+                    raw={"value": record},
+                    problems=[f"record: expected an object, got {type(record).__name__}"],
+                )
             record = dict(record)
         values, custom, problems = self._read_all(record)
         if custom:
             values["custom_fields"] = {**(values.get("custom_fields") or {}), **custom}
         ident = self._id(record)
-        return Person(id=None if ident is _MISSING or ident is None else str(ident), system=system,
-                      raw=self._without_secrets(record), problems=problems, **values)
+        return Person(
+            id=None if ident is _MISSING or ident is None else str(ident),
+            system=system,
+            raw=self._without_secrets(record),
+            problems=problems,
+            **values,
+        )
 
     def _without_secrets(self, record: dict[str, Any]) -> dict[str, Any]:
         # the record is ours (parsed from the vendor's JSON): keep it as it is unless it holds a secret
@@ -256,8 +283,7 @@ class Mapping:
     def from_person(self, person: Person, create: bool = True) -> dict[str, Any]:
         """The vendor body for `person`: every mapped field that has a value (plus create defaults)."""
         values = {spec.name: self._canonical_value(person, spec) for spec in self.fields if spec.write}
-        body = self.to_vendor({k: v for k, v in values.items() if v not in (None, [], {})},
-                              record=person.label)
+        body = self.to_vendor({k: v for k, v in values.items() if v not in (None, [], {})}, record=person.label)
         if create:
             for path, default in self.defaults.items():
                 if get_path(body, path) is _MISSING:
@@ -281,8 +307,9 @@ class Mapping:
             try:
                 wire = spec.converter.write(value) if value is not None else spec.clear
             except (ValueError, TypeError) as exc:
-                raise MappingError(f"{record or 'person'}: {spec.name}: {exc}", field=spec.name,
-                                   path=str(spec.write), record=record) from None
+                raise MappingError(
+                    f"{record or 'person'}: {spec.name}: {exc}", field=spec.name, path=str(spec.write), record=record
+                ) from None
             if isinstance(spec.write, MappingABC):
                 for part, path in spec.write.items():
                     part_value = wire.get(part) if isinstance(wire, MappingABC) else None
@@ -310,21 +337,28 @@ def _compile_readers(readers: list[tuple[Any, ...]]) -> Callable[[dict[str, Any]
     lines = ["def read_all(record):", "    values = {}", "    custom = {}", "    problems = []"]
     for i, (name, custom_key, key, get, convert, where) in enumerate(readers):
         env[f"get{i}"], env[f"convert{i}"] = get, convert
-        store = (f"values[{name!r}] = v" if custom_key is None
-                 else f"if v is not None: custom[{custom_key!r}] = v")
+        store = f"values[{name!r}] = v" if custom_key is None else f"if v is not None: custom[{custom_key!r}] = v"
         lines.append(f"    v = record.get({key!r}, _MISSING)" if key is not None else f"    v = get{i}(record)")
         lines.append("    if v is not _MISSING:")
         indent = "        "
         if type(getattr(convert, "__self__", None)) is Text:
-            lines += [f"{indent}if type(v) is str:", f"{indent}    v = v or None", f"{indent}    {store}",
-                      f"{indent}else:"]
+            lines += [
+                f"{indent}if type(v) is str:",
+                f"{indent}    v = v or None",
+                f"{indent}    {store}",
+                f"{indent}else:",
+            ]
             indent += "    "
-        lines += [f"{indent}try:", f"{indent}    v = convert{i}(v)",
-                  f"{indent}except (ValueError, TypeError, AttributeError) as exc:",
-                  f"{indent}    problems.append({where + ': '!r} + str(exc))",
-                  f"{indent}else:", f"{indent}    {store}"]
+        lines += [
+            f"{indent}try:",
+            f"{indent}    v = convert{i}(v)",
+            f"{indent}except (ValueError, TypeError, AttributeError) as exc:",
+            f"{indent}    problems.append({where + ': '!r} + str(exc))",
+            f"{indent}else:",
+            f"{indent}    {store}",
+        ]
     lines.append("    return values, custom, problems")
-    exec("\n".join(lines), env)  # noqa: S102 - source built above from the mapping's own names
+    exec("\n".join(lines), env)
     return env["read_all"]
 
 

@@ -10,6 +10,7 @@ mapping of its vendor beside its adapter:
 Entry points are read through stevedore (as the adapter and sandbox registries in sdk/registry.py
 are), so all three see the same installed packages.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -33,11 +34,14 @@ def mapping_names() -> list[str]:
 def mapping_text(name: str) -> str:
     """The TOML of the mapping `name`; MappingError lists the installed ones when there is none."""
     try:
-        package = cast(ModuleType, DriverManager(NAMESPACE, name, invoke_on_load=False,
-                                                 on_load_failure_callback=_load_failed).driver)
+        package = cast(
+            ModuleType,
+            DriverManager(NAMESPACE, name, invoke_on_load=False, on_load_failure_callback=_load_failed).driver,
+        )
     except NoMatches:
-        raise MappingError(f"no mapping shipped for {name!r}; installed: "
-                           f"{', '.join(mapping_names()) or 'none'}") from None
+        raise MappingError(
+            f"no mapping shipped for {name!r}; installed: {', '.join(mapping_names()) or 'none'}"
+        ) from None
     try:
         return resources.files(package).joinpath(f"{name}.toml").read_text("utf-8")
     except FileNotFoundError:

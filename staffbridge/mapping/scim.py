@@ -37,18 +37,28 @@ A value SCIM cannot hold (an email the SCIM schema rejects, an avatar URL that i
 MOCO's documented "https//...") is left out of that User and logged, never fatal. Reading, a User
 attribute that does not validate is left out and named in `person.problems`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
-from typing import Any, Iterable, Mapping, Protocol, runtime_checkable
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from staffbridge.model.errors import ConfigError, PersonValidationError, ResponseError
 from staffbridge.model.person import Address, Person, Ref, load_person
 
-__all__ = ["CORE_SCHEMA", "ENTERPRISE_SCHEMA", "LIST_RESPONSE_SCHEMA", "STAFFBRIDGE_SCHEMA", "from_scim",
-           "person_from_scim", "to_scim", "to_scim_user"]
+__all__ = [
+    "CORE_SCHEMA",
+    "ENTERPRISE_SCHEMA",
+    "LIST_RESPONSE_SCHEMA",
+    "STAFFBRIDGE_SCHEMA",
+    "from_scim",
+    "person_from_scim",
+    "to_scim",
+    "to_scim_user",
+]
 
 log = logging.getLogger("staffbridge.scim")
 
@@ -71,7 +81,7 @@ def _models() -> dict[str, Any]:
     except ImportError:
         raise ConfigError("SCIM needs scim2-models: pip install 'staffbridge[scim]'", setting="scim") from None
 
-    class StaffbridgePerson(Extension):  # type: ignore[misc, valid-type]
+    class StaffbridgePerson(Extension):
         __schema__ = URN(STAFFBRIDGE_SCHEMA)
         birthday: str | None = None
         gender: str | None = None
@@ -85,13 +95,19 @@ def _models() -> dict[str, Any]:
         status: dict[str, str] | None = None
         conflicts: list[str] | None = None
 
-    full = User[EnterpriseUser | StaffbridgePerson]  # type: ignore[valid-type]
-    _MODELS.update(User=full, CoreUser=User[EnterpriseUser], ListResponse=ListResponse[full],
-                   Enterprise=EnterpriseUser, Staffbridge=StaffbridgePerson)
+    full = User[EnterpriseUser | StaffbridgePerson]
+    _MODELS.update(
+        User=full,
+        CoreUser=User[EnterpriseUser],
+        ListResponse=ListResponse[full],
+        Enterprise=EnterpriseUser,
+        Staffbridge=StaffbridgePerson,
+    )
     return _MODELS
 
 
 # ---------------------------------------------------------------------------------------------- writing
+
 
 # What a unified directory and its people look like from here. Checked by shape, not by class: the
 # unification job sits above this layer, so its Directory and UnifiedPerson cannot be imported here.
@@ -119,8 +135,13 @@ def to_scim(people: Iterable[Any], extension: bool = True) -> dict[str, Any]:
     directory = people if isinstance(people, UnifiedDirectory) else None
     items = directory.current if directory is not None else list(people)
     users = [to_scim_user(item, extension=extension, directory=directory) for item in items]
-    return {"schemas": [LIST_RESPONSE_SCHEMA], "totalResults": len(users), "startIndex": 1,
-            "itemsPerPage": len(users), "Resources": users}
+    return {
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": len(users),
+        "startIndex": 1,
+        "itemsPerPage": len(users),
+        "Resources": users,
+    }
 
 
 def to_scim_user(item: Any, extension: bool = True, directory: Any = None) -> dict[str, Any]:
@@ -128,20 +149,31 @@ def to_scim_user(item: Any, extension: bool = True, directory: Any = None) -> di
     unified = item if isinstance(item, UnifiedRecord) else None
     person: Person = item.person if unified is not None else item
     data = _core(person)
-    enterprise = _drop_empty({"employeeNumber": person.employee_number,
-                              "department": _ref_name(person.department),
-                              "manager": _manager(person.manager_id, directory)})
+    enterprise = _drop_empty(
+        {
+            "employeeNumber": person.employee_number,
+            "department": _ref_name(person.department),
+            "manager": _manager(person.manager_id, directory),
+        }
+    )
     if enterprise:
         data[ENTERPRISE_SCHEMA] = enterprise
     if extension:
-        own = _drop_empty({
-            "birthday": _iso(person.birthday), "gender": person.gender,
-            "employmentStart": _iso(person.employment_start), "employmentEnd": _iso(person.employment_end),
-            "tags": list(person.tags) or None, "customFields": dict(person.custom_fields) or None,
-            "notes": person.notes, "addressCo": person.address.co if person.address else None,
-            "sources": dict(unified.crosswalk) if unified else None,
-            "status": dict(unified.status) if unified else None,
-            "conflicts": [c.field for c in unified.conflicts] if unified else None})
+        own = _drop_empty(
+            {
+                "birthday": _iso(person.birthday),
+                "gender": person.gender,
+                "employmentStart": _iso(person.employment_start),
+                "employmentEnd": _iso(person.employment_end),
+                "tags": list(person.tags) or None,
+                "customFields": dict(person.custom_fields) or None,
+                "notes": person.notes,
+                "addressCo": person.address.co if person.address else None,
+                "sources": dict(unified.crosswalk) if unified else None,
+                "status": dict(unified.status) if unified else None,
+                "conflicts": [c.field for c in unified.conflicts] if unified else None,
+            }
+        )
         if own:
             data[STAFFBRIDGE_SCHEMA] = own
     data["schemas"] = [CORE_SCHEMA] + [s for s in (ENTERPRISE_SCHEMA, STAFFBRIDGE_SCHEMA) if s in data]
@@ -153,30 +185,50 @@ def to_scim_user(item: Any, extension: bool = True, directory: Any = None) -> di
 
 
 def _core(person: Person) -> dict[str, Any]:
-    name = _drop_empty({"givenName": person.first_name, "middleName": person.middle_name,
-                        "familyName": person.last_name, "honorificPrefix": person.title,
-                        "formatted": person.full_name or None})
+    name = _drop_empty(
+        {
+            "givenName": person.first_name,
+            "middleName": person.middle_name,
+            "familyName": person.last_name,
+            "honorificPrefix": person.title,
+            "formatted": person.full_name or None,
+        }
+    )
     phones = [{"value": v, "type": t} for v, t in ((person.work_phone, "work"), (person.mobile_phone, "mobile")) if v]
-    meta = _drop_empty({"resourceType": "User", "created": _stamp(person.created_at),
-                        "lastModified": _stamp(person.updated_at)})
-    return _drop_empty({
-        "id": person.id, "userName": person.username or person.email or person.id or person.full_name or None,
-        "name": name or None, "displayName": person.full_name or None,
-        "userType": None if person.external is None else (CONTRACTOR if person.external else EMPLOYEE),
-        "preferredLanguage": person.language, "active": person.active,
-        "emails": [{"value": person.email, "type": "work", "primary": True}] if person.email else None,
-        "phoneNumbers": phones or None,
-        "photos": [{"value": person.avatar_url, "type": "photo"}] if person.avatar_url else None,
-        "addresses": [_address(person.address)] if person.address else None,
-        "roles": [_role(person.role)] if person.role else None,
-        "meta": meta if len(meta) > 1 else None,
-    })
+    meta = _drop_empty(
+        {"resourceType": "User", "created": _stamp(person.created_at), "lastModified": _stamp(person.updated_at)}
+    )
+    return _drop_empty(
+        {
+            "id": person.id,
+            "userName": person.username or person.email or person.id or person.full_name or None,
+            "name": name or None,
+            "displayName": person.full_name or None,
+            "userType": None if person.external is None else (CONTRACTOR if person.external else EMPLOYEE),
+            "preferredLanguage": person.language,
+            "active": person.active,
+            "emails": [{"value": person.email, "type": "work", "primary": True}] if person.email else None,
+            "phoneNumbers": phones or None,
+            "photos": [{"value": person.avatar_url, "type": "photo"}] if person.avatar_url else None,
+            "addresses": [_address(person.address)] if person.address else None,
+            "roles": [_role(person.role)] if person.role else None,
+            "meta": meta if len(meta) > 1 else None,
+        }
+    )
 
 
 def _address(address: Address) -> dict[str, Any]:
-    return _drop_empty({"type": "home", "formatted": address.formatted, "streetAddress": address.street,
-                        "locality": address.city, "region": address.state, "postalCode": address.zip,
-                        "country": address.country})
+    return _drop_empty(
+        {
+            "type": "home",
+            "formatted": address.formatted,
+            "streetAddress": address.street,
+            "locality": address.city,
+            "region": address.state,
+            "postalCode": address.zip,
+            "country": address.country,
+        }
+    )
 
 
 def _role(role: Ref) -> dict[str, Any]:
@@ -187,8 +239,9 @@ def _manager(manager_id: str | None, directory: Any) -> dict[str, Any] | None:
     if not manager_id:
         return None
     manager = directory[manager_id] if directory is not None and manager_id in _ids(directory) else None
-    return _drop_empty({"value": manager_id,
-                        "displayName": manager.person.full_name or None if manager is not None else None})
+    return _drop_empty(
+        {"value": manager_id, "displayName": manager.person.full_name or None if manager is not None else None}
+    )
 
 
 def _ids(directory: Any) -> Any:
@@ -196,6 +249,7 @@ def _ids(directory: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- reading
+
 
 def from_scim(data: str | bytes | Mapping[str, Any] | list[Any]) -> list[Person]:
     """Persons from a SCIM ListResponse, a single User, or a list of Users (dicts or JSON text).
@@ -205,8 +259,9 @@ def from_scim(data: str | bytes | Mapping[str, Any] | list[Any]) -> list[Person]
             data = json.loads(data)
         except ValueError as exc:
             raise ResponseError(f"scim: not JSON: {exc}") from None
-    if isinstance(data, Mapping) and "Resources" in data or (
-            isinstance(data, Mapping) and LIST_RESPONSE_SCHEMA in (data.get("schemas") or [])):
+    if (isinstance(data, Mapping) and "Resources" in data) or (
+        isinstance(data, Mapping) and LIST_RESPONSE_SCHEMA in (data.get("schemas") or [])
+    ):
         resources = data.get("Resources") or []
     elif isinstance(data, Mapping):
         resources = [data]
@@ -236,11 +291,18 @@ def person_from_scim(user_data: Mapping[str, Any]) -> Person:
     phones = {p.type: p.value for p in reversed(user.phone_numbers or []) if p.value}
     photo = next((p.value for p in user.photos or [] if p.value), None)
     values: dict[str, Any] = {
-        "id": user.id, "system": "scim",
-        "first_name": name.given_name if name else None, "middle_name": name.middle_name if name else None,
-        "last_name": name.family_name if name else None, "title": name.honorific_prefix if name else None,
-        "email": email, "work_phone": phones.get("work"), "mobile_phone": phones.get("mobile"),
-        "active": user.active, "external": _external(user.user_type), "language": user.preferred_language,
+        "id": user.id,
+        "system": "scim",
+        "first_name": name.given_name if name else None,
+        "middle_name": name.middle_name if name else None,
+        "last_name": name.family_name if name else None,
+        "title": name.honorific_prefix if name else None,
+        "email": email,
+        "work_phone": phones.get("work"),
+        "mobile_phone": phones.get("mobile"),
+        "active": user.active,
+        "external": _external(user.user_type),
+        "language": user.preferred_language,
         "avatar_url": str(photo) if photo else None,
         # userName is required: a person without a username was given their email, id or name
         "username": None if user.user_name in (email, user.id, user.display_name) else user.user_name,
@@ -252,13 +314,21 @@ def person_from_scim(user_data: Mapping[str, Any]) -> Person:
     if email and user.user_name and user.user_name.casefold() == email.casefold():
         values["username"] = None
     if enterprise is not None:
-        values.update(employee_number=enterprise.employee_number,
-                      department=Ref(name=enterprise.department) if enterprise.department else None,
-                      manager_id=enterprise.manager.value if enterprise.manager else None)
+        values.update(
+            employee_number=enterprise.employee_number,
+            department=Ref(name=enterprise.department) if enterprise.department else None,
+            manager_id=enterprise.manager.value if enterprise.manager else None,
+        )
     if own is not None:
-        values.update(birthday=own.birthday, gender=own.gender, employment_start=own.employment_start,
-                      employment_end=own.employment_end, tags=list(own.tags or []),
-                      custom_fields=dict(own.custom_fields or {}), notes=own.notes)
+        values.update(
+            birthday=own.birthday,
+            gender=own.gender,
+            employment_start=own.employment_start,
+            employment_end=own.employment_end,
+            tags=list(own.tags or []),
+            custom_fields=dict(own.custom_fields or {}),
+            notes=own.notes,
+        )
     return _person(values, problems, user.id)
 
 
@@ -289,10 +359,20 @@ def _external(user_type: str | None) -> bool | None:
 def _read_address(addresses: Any, co: str | None) -> Address | None:
     if not addresses:
         return None
-    found = next((a for a in addresses if a.primary), None) or next(
-        (a for a in addresses if a.type == "home"), None) or addresses[0]
-    address = Address(street=found.street_address, zip=found.postal_code, city=found.locality,
-                      state=found.region, country=found.country, co=co, formatted=found.formatted)
+    found = (
+        next((a for a in addresses if a.primary), None)
+        or next((a for a in addresses if a.type == "home"), None)
+        or addresses[0]
+    )
+    address = Address(
+        street=found.street_address,
+        zip=found.postal_code,
+        city=found.locality,
+        state=found.region,
+        country=found.country,
+        co=co,
+        formatted=found.formatted,
+    )
     return address or None
 
 
@@ -307,9 +387,11 @@ def _read_role(roles: Any) -> Ref | None:
 
 # ---------------------------------------------------------------------------------------------- helpers
 
+
 def _validated(model: Any, data: dict[str, Any]) -> tuple[Any, list[str]]:
     """`model` validated from `data`; each attribute that does not validate is left out and described."""
     from pydantic import ValidationError
+
     problems: list[str] = []
     data = json.loads(json.dumps(data, default=str))  # a private copy to cut bad attributes out of
     for _ in range(50):
@@ -329,7 +411,7 @@ def _cut_point(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     the attribute itself."""
     for index, step in enumerate(loc):
         if isinstance(step, int):
-            return tuple(loc[:index + 1])
+            return tuple(loc[: index + 1])
     return tuple(loc)
 
 
@@ -362,5 +444,5 @@ def _iso(value: dt.date | None) -> str | None:
 def _stamp(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-    return aware.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

@@ -23,6 +23,7 @@ messages and journal keys show. Values with equal forms are always the same valu
 wider than the key in two places a key cannot express (it is not transitive there): a Ref without a
 name is the same as a named one with its id, and an address text is the same as parts it contains.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -109,5 +110,8 @@ def _same_address(a: Address, b: Address) -> bool:
 
 
 def _parts(address: Address) -> dict[str, str]:
-    return {name: name_key(value) for name in Address.PARTS
-            if isinstance(value := getattr(address, name), str) and value.strip()}
+    return {
+        name: name_key(value)
+        for name in Address.PARTS
+        if isinstance(value := getattr(address, name), str) and value.strip()
+    }

@@ -4,10 +4,12 @@ Each class also inherits the builtin it resembles, so `except LookupError` keeps
 who never heard of staffbridge. Vendor errors carry the HTTP status, the vendor's message and codes,
 and the request with every secret already removed (see `RequestInfo`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 class StaffbridgeError(Exception):
@@ -15,6 +17,7 @@ class StaffbridgeError(Exception):
 
 
 # ------------------------------------------------------------------ set-up: fix the code or config
+
 
 class ConfigError(StaffbridgeError, ValueError):
     """A setting is missing or invalid; `setting` names it."""
@@ -31,8 +34,9 @@ class AdapterNotFound(ConfigError, LookupError):
     def __init__(self, name: str, available: list[str]):
         self.name = name
         self.available = available
-        super().__init__(f"no staffbridge adapter named {name!r}; installed: {', '.join(available) or 'none'}",
-                         setting="adapter")
+        super().__init__(
+            f"no staffbridge adapter named {name!r}; installed: {', '.join(available) or 'none'}", setting="adapter"
+        )
 
 
 class UnsupportedOperation(StaffbridgeError, NotImplementedError):
@@ -40,6 +44,7 @@ class UnsupportedOperation(StaffbridgeError, NotImplementedError):
 
 
 # ------------------------------------------------------------------ bad data: fix the record
+
 
 class PersonValidationError(StaffbridgeError, ValueError):
     """A Person (or a change to one) is invalid. `errors` maps each field to its messages."""
@@ -59,8 +64,7 @@ class PersonValidationError(StaffbridgeError, ValueError):
 class MappingError(StaffbridgeError, ValueError):
     """A mapping file is malformed, or a value cannot be converted; names the field and path."""
 
-    def __init__(self, message: str, field: str | None = None, path: str | None = None,
-                 record: str | None = None):
+    def __init__(self, message: str, field: str | None = None, path: str | None = None, record: str | None = None):
         self.field, self.path, self.record = field, path, record
         super().__init__(message)
 
@@ -70,6 +74,7 @@ class MissingReference(PersonValidationError):
 
 
 # ------------------------------------------------------------------ the vendor said no
+
 
 @dataclass(frozen=True)
 class RequestInfo:
@@ -110,9 +115,17 @@ class VendorMessage:
 class VendorAPIError(StaffbridgeError):
     """The vendor answered with an error. Subclasses say what to do about it."""
 
-    def __init__(self, message: str, *, status: int | None = None, request: RequestInfo | None = None,
-                 messages: list[VendorMessage] | None = None, vendor: str | None = None,
-                 body: str | None = None, response: ResponseInfo | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request: RequestInfo | None = None,
+        messages: list[VendorMessage] | None = None,
+        vendor: str | None = None,
+        body: str | None = None,
+        response: ResponseInfo | None = None,
+    ):
         self.status = status
         self.request = request
         self.response = response

@@ -4,6 +4,7 @@ A path is written atomically: into a new file beside it, then renamed over it, s
 run killed midway) never sees half a report, and an older file stays whole until the new one is.
 The text is written as given (`newline=""`): CSV and JSON choose their own line ends.
 """
+
 from __future__ import annotations
 
 import os

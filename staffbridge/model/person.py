@@ -4,13 +4,15 @@ Everything vendor-specific is translated into and out of these by the mapping fi
 knows a vendor. `raw` keeps the vendor record as received, so a field without a canonical home is
 never lost.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
@@ -62,8 +64,11 @@ class Person:
     problems: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
-                          if f.repr and getattr(self, f.name) not in (None, [], {}))
+        shown = ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if f.repr and getattr(self, f.name) not in (None, [], {})
+        )
         return f"Person({shown})"
 
     @property
@@ -76,7 +81,7 @@ class Person:
         who = self.full_name or self.email or "?"
         return f"{self.system or ''}#{self.id} {who}" if self.id else who
 
-    def replace(self, **changes: Any) -> "Person":
+    def replace(self, **changes: Any) -> Person:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self, include_raw: bool = False) -> dict[str, Any]:
@@ -87,7 +92,7 @@ class Person:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], record: str | None = None) -> "Person":
+    def from_dict(cls, data: Mapping[str, Any], record: str | None = None) -> Person:
         """Validate and build; raises PersonValidationError naming each bad field."""
         return load_person(data, record=record)
 
@@ -101,7 +106,9 @@ LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 class RefField(fields.Field):
     # marshmallow runs str.format over messages: literal braces are doubled
-    default_error_messages = {"invalid": "Not a reference: give {{'id': ..., 'name': ...}}, an id or a name."}
+    default_error_messages = {  # noqa: RUF012 (marshmallow's own convention: a plain class dict)
+        "invalid": "Not a reference: give {{'id': ..., 'name': ...}}, an id or a name."
+    }
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return json_value(value)
@@ -120,7 +127,9 @@ class RefField(fields.Field):
 
 class AddressField(fields.Field):
     # marshmallow runs str.format over messages: literal braces are doubled
-    default_error_messages = {"invalid": "Not an address: give text or {{street, zip, city, state, country, co}}."}
+    default_error_messages = {  # noqa: RUF012 (marshmallow's own convention: a plain class dict)
+        "invalid": "Not an address: give text or {{street, zip, city, state, country, co}}."
+    }
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return json_value(value)
@@ -150,11 +159,11 @@ class _DateField(fields.Date):
 
 class _DateTimeField(fields.AwareDateTime):
     def __init__(self, **kwargs: Any):
-        super().__init__(default_timezone=dt.timezone.utc, **kwargs)
+        super().__init__(default_timezone=dt.UTC, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
         if isinstance(value, dt.datetime):
-            return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         return super()._deserialize(value, attr, data, **kwargs)
 
 

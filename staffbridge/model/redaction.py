@@ -4,17 +4,34 @@ Two nets, because either alone leaks: known secret *names* (headers and body key
 Authorization or password) are replaced wherever they appear, and known secret *values* (the
 adapter's own api key, token, client secret) are replaced wherever they appear, under any name.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 MASK = "***"
 
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "app-id", "cookie", "set-cookie",
-                            "proxy-authorization", "x-impersonate-user-id"})
-SECRET_KEYS = frozenset({"password", "api_key", "apikey", "access_token", "token", "secret",
-                         "client_secret", "nonce", "app_id", "passwordchangetoken", "refresh_token",
-                         "devicetoken", "webpushtoken"})
+SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "app-id", "cookie", "set-cookie", "proxy-authorization", "x-impersonate-user-id"}
+)
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "api_key",
+        "apikey",
+        "access_token",
+        "token",
+        "secret",
+        "client_secret",
+        "nonce",
+        "app_id",
+        "passwordchangetoken",
+        "refresh_token",
+        "devicetoken",
+        "webpushtoken",
+    }
+)
 
 
 def is_secret_key(name: str) -> bool:
@@ -32,8 +49,10 @@ def scrub(value: Any, secrets: Iterable[str] = ()) -> Any:
     """A copy of `value` (dicts, lists, strings) with secret keys and secret values masked."""
     secrets = tuple(secrets)
     if isinstance(value, Mapping):
-        return {k: (MASK if isinstance(k, str) and is_secret_key(k) and v not in (None, "")
-                    else scrub(v, secrets)) for k, v in value.items()}
+        return {
+            k: (MASK if isinstance(k, str) and is_secret_key(k) and v not in (None, "") else scrub(v, secrets))
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [scrub(v, secrets) for v in value]
     if isinstance(value, str):
@@ -42,5 +61,7 @@ def scrub(value: Any, secrets: Iterable[str] = ()) -> Any:
 
 
 def scrub_headers(headers: Mapping[str, str], secrets: Iterable[str] = ()) -> dict[str, str]:
-    return {name: MASK if name.lower() in SECRET_HEADERS else scrub_text(str(value), secrets)
-            for name, value in headers.items()}
+    return {
+        name: MASK if name.lower() in SECRET_HEADERS else scrub_text(str(value), secrets)
+        for name, value in headers.items()
+    }

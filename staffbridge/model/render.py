@@ -18,6 +18,7 @@ One form per type:
 
 `json_text(data)` is a whole JSON document (indented, UTF-8 as it is) with every value in that form.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,6 +4,7 @@ They live apart from `person.py` so that the comparison (`compare.py`) and the r
 (`render.py`) can know them while `person.py` uses both. How they compare is said once, in
 `compare.py`; how they are shown, in `render.py`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,13 +21,14 @@ class Ref:
 
     def __post_init__(self) -> None:
         # Vendors send ids as ints or strings; canonical ids are strings so they compare equal.
-        if self.id is not None and not isinstance(self.id, str):
-            object.__setattr__(self, "id", str(self.id))
+        given: object = self.id  # typed str, but vendors' ints arrive here too
+        if given is not None and not isinstance(given, str):
+            object.__setattr__(self, "id", str(given))
 
     def __bool__(self) -> bool:
         return self.id is not None or self.name is not None
 
-    def portable(self) -> "Ref | None":
+    def portable(self) -> Ref | None:
         """This reference as another system can read it: by name only (ids are local to the system
         that made them), or None when it has no name."""
         return Ref(name=self.name) if self.name else None
@@ -54,6 +56,5 @@ class Address:
         if self.formatted:
             return self.formatted
         town = " ".join(p for p in (self.zip, self.city) if p)
-        lines = [p for p in (f"c/o {self.co}" if self.co else None, self.street, town, self.state,
-                             self.country) if p]
+        lines = [p for p in (f"c/o {self.co}" if self.co else None, self.street, town, self.state, self.country) if p]
         return "\n".join(lines) or None

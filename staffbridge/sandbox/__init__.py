@@ -5,6 +5,7 @@ HTTP) and `routes` (URL -> handler, request parsing, JSON rendering, the vendor'
 They are registered as `staffbridge.sandboxes` entry points; look one up by name with
 `staffbridge.sdk.registry.sandbox_class("moco")`.
 """
+
 from __future__ import annotations
 
 from staffbridge.sandbox.server import FAULT_KINDS, Request, Response, Routes, Sandbox, json_response

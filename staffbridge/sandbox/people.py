@@ -5,26 +5,90 @@ sandboxes seeded with overlapping ranges hold overlapping staff, as real directo
 the migration demo and the unify job need exactly that. Vendor emulators render these into their own
 record shapes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import gc
 import random
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
-FIRST_NAMES = ["Anna", "Ben", "Clara", "David", "Elif", "Felix", "Greta", "Hannes", "Ida", "Jonas",
-               "Katrin", "Lukas", "Mia", "Noah", "Olga", "Paul", "Quirin", "Rosa", "Sven", "Tilda",
-               "Ugo", "Vera", "Willi", "Xenia", "Yusuf", "Zoe", "Åsa", "Jürgen", "Chloé", "Mateo"]
-LAST_NAMES = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
-              "Schulz", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder", "Neumann",
-              "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt",
-              "Werner", "Krause", "Meier", "Lehmann", "O'Brien", "Nguyen"]
+FIRST_NAMES = [
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Elif",
+    "Felix",
+    "Greta",
+    "Hannes",
+    "Ida",
+    "Jonas",
+    "Katrin",
+    "Lukas",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Quirin",
+    "Rosa",
+    "Sven",
+    "Tilda",
+    "Ugo",
+    "Vera",
+    "Willi",
+    "Xenia",
+    "Yusuf",
+    "Zoe",
+    "Åsa",
+    "Jürgen",
+    "Chloé",
+    "Mateo",
+]
+LAST_NAMES = [
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "Hartmann",
+    "Lange",
+    "Schmitt",
+    "Werner",
+    "Krause",
+    "Meier",
+    "Lehmann",
+    "O'Brien",
+    "Nguyen",
+]
 DEPARTMENTS = ["Geschäftsleitung", "Entwicklung", "Vertrieb", "Buchhaltung", "Service", "Marketing"]
 ROLES = ["Mitarbeiter", "Entwickler", "Teamleitung", "Administrator"]
-CITIES = [("10115", "Berlin"), ("20095", "Hamburg"), ("80331", "München"), ("50667", "Köln"),
-          ("8001", "Zürich"), ("1010", "Wien")]
+CITIES = [
+    ("10115", "Berlin"),
+    ("20095", "Hamburg"),
+    ("80331", "München"),
+    ("50667", "Köln"),
+    ("8001", "Zürich"),
+    ("1010", "Wien"),
+]
 STREETS = ["Hauptstraße", "Bahnhofstraße", "Lindenweg", "Gartenstraße", "Schulstraße", "Am Markt"]
 TAGS = ["Deutschland", "Schweiz", "Österreich", "Remote", "Teilzeit", "Werkstudent"]
 LANGUAGES = ["de", "de", "de", "en", "de-CH", "fr", "it"]

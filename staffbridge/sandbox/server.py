@@ -4,6 +4,7 @@ A vendor emulator is a backend (plain state, no HTTP) plus a route table (URL ->
 as in moto. This module serves any such route table over real sockets, so the library under test talks
 to it exactly as it would talk to the vendor: keep-alive, headers, status codes, resets and delays.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,10 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -125,8 +127,7 @@ class Faults:
         with self._lock:
             self._queue.extend(Fault(kind, **options) for _ in range(count))
 
-    def randomly(self, rate: float, kinds: Iterable[str] = FAULT_KINDS, seed: int = 0,
-                 after: bool = False) -> None:
+    def randomly(self, rate: float, kinds: Iterable[str] = FAULT_KINDS, seed: int = 0, after: bool = False) -> None:
         """Fail about `rate` of all requests with a kind drawn from `kinds`."""
         with self._lock:
             self.rate, self.kinds, self._random = rate, tuple(kinds), random.Random(seed)
@@ -178,11 +179,12 @@ class RateLimit:
 
 # ---------------------------------------------------------------------------------------------- server
 
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs
     # Without this every keep-alive response stalls ~40 ms on delayed ACK (see DESIGN.md, Tests).
     disable_nagle_algorithm = True
-    server: "_Server"
+    server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read their own output
         pass
@@ -192,8 +194,13 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        request = Request(self.command, url.path, parse_qs(url.query, keep_blank_values=True),
-                          {k.lower(): v for k, v in self.headers.items()}, body)
+        request = Request(
+            self.command,
+            url.path,
+            parse_qs(url.query, keep_blank_values=True),
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+        )
         sandbox.requests.append((request.method, url.path + (f"?{url.query}" if url.query else "")))
         response = sandbox.dispatch(request, self)
         if response is not None:
@@ -221,7 +228,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
-    sandbox: "Sandbox"
+    sandbox: Sandbox
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that timed out, was killed or hung up is routine under fault injection: no
@@ -243,8 +250,9 @@ class Sandbox:
     name = "sandbox"
     url_prefix = ""  # e.g. "/api/v1": where the vendor's routes sit below the server root
 
-    def __init__(self, port: int = 0, rate_limit: int | None = None, rate_window: float = 120.0,
-                 retry_after: bool = False) -> None:
+    def __init__(
+        self, port: int = 0, rate_limit: int | None = None, rate_window: float = 120.0, retry_after: bool = False
+    ) -> None:
         self.port = port
         self.routes = Routes()
         self.faults = Faults()
@@ -255,13 +263,14 @@ class Sandbox:
         self._lock = threading.RLock()  # one request changes the backend at a time
 
     # -- lifecycle
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         self._server = _Server(("127.0.0.1", self.port), _Handler)
         self._server.sandbox = self
         self.port = self._server.server_address[1]
         # a short poll interval: stop() waits for the next poll, and tests start many sandboxes
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name=f"{self.name}-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"{self.name}-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -271,7 +280,7 @@ class Sandbox:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -304,7 +313,7 @@ class Sandbox:
         if self.url_prefix:
             if not path.startswith(self.url_prefix):
                 return self.not_found(request)
-            path = path[len(self.url_prefix):] or "/"
+            path = path[len(self.url_prefix) :] or "/"
         route, params, path_known = self.routes.match(request.method, path)
         if route is None:
             return self.method_not_allowed(request) if path_known else self.not_found(request)
@@ -327,8 +336,7 @@ class Sandbox:
         if fault.kind == "429-retry-after":
             return self.too_many_requests({"Retry-After": "1"})
         if fault.kind == "html":
-            return Response(502, "<html><body><h1>502 Bad Gateway</h1></body></html>",
-                            {"Content-Type": "text/html"})
+            return Response(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
         if fault.kind == "truncated":
             return Response(200, b'[{"id": 1, "firstname": "Tr', {"Content-Type": "application/json"})
         status = int(fault.kind)
@@ -338,8 +346,9 @@ class Sandbox:
         if request.path == "/_sandbox/faults" and request.method == "POST":
             spec = request.json() or {}
             if "rate" in spec:
-                self.faults.randomly(spec["rate"], spec.get("kinds", FAULT_KINDS), spec.get("seed", 0),
-                                     spec.get("after", False))
+                self.faults.randomly(
+                    spec["rate"], spec.get("kinds", FAULT_KINDS), spec.get("seed", 0), spec.get("after", False)
+                )
             else:
                 self.faults.inject(spec.pop("kind"), spec.pop("count", 1), **spec)
             return json_response({"ok": True})

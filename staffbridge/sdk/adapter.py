@@ -11,20 +11,30 @@ HTTP -> mapping -> schema; a vendor adapter sets class attributes and fills in a
     find_existing(person)           -> the person if the vendor already has them (create recovery)
     lookup_refs(field)              -> {name: Ref} for departments/roles, to resolve names to ids
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator, Mapping as MappingABC
+from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from staffbridge.model.errors import (ConfigError, MissingReference, PersonValidationError, ServerError,
-                     TransportError, UnsupportedOperation, VendorValidationError)
-from staffbridge.sdk.transport import RetryPolicy, Transport
 from staffbridge.mapping.engine import Mapping
+from staffbridge.model.errors import (
+    ConfigError,
+    MissingReference,
+    PersonValidationError,
+    ServerError,
+    TransportError,
+    UnsupportedOperation,
+    VendorValidationError,
+)
 from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
+from staffbridge.sdk.transport import RetryPolicy, Transport
 
 log = logging.getLogger("staffbridge.adapter")
 
@@ -85,8 +95,9 @@ class HTTPSettings(AdapterSettings):
     rate_period = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, min_inclusive=False))
     max_retries = fields.Integer(load_default=4, validate=validate.Range(min=0, max=20))
     # HTTP statuses retried for idempotent requests (default 429, 500, 502, 503, 504); 429 always is
-    retry_statuses = fields.List(fields.Integer(validate=validate.Range(min=400, max=599)), load_default=None,
-                                 allow_none=True)
+    retry_statuses = fields.List(
+        fields.Integer(validate=validate.Range(min=400, max=599)), load_default=None, allow_none=True
+    )
     pool_size = fields.Integer(load_default=16, validate=validate.Range(min=1, max=256))
 
 
@@ -129,23 +140,36 @@ class Adapter:
 
     def secret_values(self) -> list[str]:
         schema = self.Settings()
-        return [str(self.settings[name]) for name, f in schema.fields.items()
-                if f.metadata.get("secret") and self.settings.get(name)]
+        return [
+            str(self.settings[name])
+            for name, f in schema.fields.items()
+            if f.metadata.get("secret") and self.settings.get(name)
+        ]
 
     def __repr__(self) -> str:
         schema = self.Settings()
-        shown = ", ".join(f"{k}={'***' if schema.fields[k].metadata.get('secret') else v!r}"
-                          for k, v in self.settings.items() if v is not None and k in schema.fields)
+        shown = ", ".join(
+            f"{k}={'***' if schema.fields[k].metadata.get('secret') else v!r}"
+            for k, v in self.settings.items()
+            if v is not None and k in schema.fields
+        )
         return f"<{type(self).__name__} {shown}>"
 
     # ------------------------------------------------------------------ capabilities
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(operations=self.operations, filters=self.filters,
-                            read_fields=tuple(self.mapping.readable), write_fields=tuple(self.mapping.writable),
-                            required_on_create=tuple(self.mapping.required), pagination=self.pagination,
-                            rate_limit=self.rate_limit_text(), incremental=self.incremental,
-                            extras=self.extras, notes=self.notes)
+        return Capabilities(
+            operations=self.operations,
+            filters=self.filters,
+            read_fields=tuple(self.mapping.readable),
+            write_fields=tuple(self.mapping.writable),
+            required_on_create=tuple(self.mapping.required),
+            pagination=self.pagination,
+            rate_limit=self.rate_limit_text(),
+            incremental=self.incremental,
+            extras=self.extras,
+            notes=self.notes,
+        )
 
     def rate_limit_text(self) -> str | None:
         return None
@@ -165,8 +189,10 @@ class Adapter:
     def check_filters(self, filters: MappingABC[str, Any]) -> None:
         unknown = sorted(set(filters) - set(self.filters))
         if unknown:
-            raise ConfigError(f"{self.name}: unknown filter {unknown[0]!r}; supported: "
-                              f"{', '.join(self.filters) or 'none'}", setting=unknown[0])
+            raise ConfigError(
+                f"{self.name}: unknown filter {unknown[0]!r}; supported: {', '.join(self.filters) or 'none'}",
+                setting=unknown[0],
+            )
 
     def get(self, id: str) -> Person:
         """One person; raises NotFound."""
@@ -205,7 +231,7 @@ class Adapter:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "Adapter":
+    def __enter__(self) -> Adapter:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -225,8 +251,7 @@ class Adapter:
             ref = getattr(person, field)
             if isinstance(ref, Ref) and ref.id is not None:
                 if not ref.name:
-                    log.warning("%s: %s of %s is only a %s id; not sent", self.name, field, person.label,
-                                person.system)
+                    log.warning("%s: %s of %s is only a %s id; not sent", self.name, field, person.label, person.system)
                 portable[field] = Ref(name=ref.name) if ref.name else None
         return person.replace(**portable) if portable else person
 
@@ -237,8 +262,7 @@ class Adapter:
         resolved = self.resolve_refs(values, record=checked.label, required=self.mapping.required)
         return checked.replace(**resolved)
 
-    def resolve_refs(self, values: dict[str, Any], record: str | None = None,
-                     required: Any = ()) -> dict[str, Any]:
+    def resolve_refs(self, values: dict[str, Any], record: str | None = None, required: Any = ()) -> dict[str, Any]:
         """Department/role given by name (or by a value map) become this vendor's ids."""
         values = dict(values)
         for name in REF_FIELDS:
@@ -247,8 +271,9 @@ class Adapter:
                 found = self.find_ref(name, ref.name)
                 if found is None:
                     known = ", ".join(sorted(r.name or r.id or "" for r in self.lookup_refs(name).values()))
-                    raise MissingReference({name: [f"no {name} named {ref.name!r} in {self.name}; "
-                                                   f"known: {known}"]}, record=record)
+                    raise MissingReference(
+                        {name: [f"no {name} named {ref.name!r} in {self.name}; known: {known}"]}, record=record
+                    )
                 values[name] = found
         return values
 
@@ -281,19 +306,29 @@ class Adapter:
                 existing = self.find_existing(person) if attempt else None
                 if existing is None:
                     raise
-                log.info("%s: create of %s sent again was refused, but the first one had landed; "
-                         "not sending again", self.name, person.label)
+                log.info(
+                    "%s: create of %s sent again was refused, but the first one had landed; not sending again",
+                    self.name,
+                    person.label,
+                )
                 return existing
             except (TransportError, ServerError) as exc:
                 if attempt + 1 >= tries:
                     raise
                 existing = self.find_existing(person)
                 if existing is not None:
-                    log.info("%s: create of %s got no answer but the record exists; not sending again",
-                             self.name, person.label)
+                    log.info(
+                        "%s: create of %s got no answer but the record exists; not sending again",
+                        self.name,
+                        person.label,
+                    )
                     return existing
-                log.info("%s: create of %s failed (%s); the record does not exist, sending again",
-                         self.name, person.label, type(exc).__name__)
+                log.info(
+                    "%s: create of %s failed (%s); the record does not exist, sending again",
+                    self.name,
+                    person.label,
+                    type(exc).__name__,
+                )
                 time.sleep(policy.delay(attempt))
         raise AssertionError("unreachable")
 
@@ -341,12 +376,17 @@ class HTTPAdapter(Adapter):
         super().__init__(**settings)
         limit, period = self.default_rate or (None, 1.0)
         self.transport = Transport(
-            self.base_url(), vendor=self.name, auth=self.auth, timeout=self.settings["timeout"],
+            self.base_url(),
+            vendor=self.name,
+            auth=self.auth,
+            timeout=self.settings["timeout"],
             rate_limit=self.settings.get("rate_limit") or limit,
             rate_period=self.settings.get("rate_period") or period,
             retry=self.retry_policy(),
-            error_parser=self.parse_errors, secrets=self.secret_values(),
-            pool_size=self.settings["pool_size"])
+            error_parser=self.parse_errors,
+            secrets=self.secret_values(),
+            pool_size=self.settings["pool_size"],
+        )
 
     def retry_policy(self) -> RetryPolicy:
         policy = RetryPolicy(max_retries=self.settings["max_retries"])
@@ -365,6 +405,7 @@ class HTTPAdapter(Adapter):
 
     def parse_errors(self, response: Any) -> list[Any]:
         from staffbridge.sdk.transport import default_error_parser
+
         return default_error_parser(response)
 
     def rate_limit_text(self) -> str | None:
@@ -375,5 +416,12 @@ class HTTPAdapter(Adapter):
         self.transport.close()
 
 
-__all__ = ["Adapter", "AdapterSettings", "Capabilities", "HTTPAdapter", "HTTPSettings", "PersonValidationError",
-           "secret_setting"]
+__all__ = [
+    "Adapter",
+    "AdapterSettings",
+    "Capabilities",
+    "HTTPAdapter",
+    "HTTPSettings",
+    "PersonValidationError",
+    "secret_setting",
+]

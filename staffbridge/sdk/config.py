@@ -19,21 +19,23 @@ jsonl adapter, so `staffbridge list staff.csv` needs no config at all.
 Every ConfigError raised here names the file and system in its `source` and the setting in `setting`;
 none quotes a setting's value, so a secret cannot leak through an error message.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from staffbridge.sdk.adapter import Adapter
 from staffbridge.model.errors import AdapterNotFound, ConfigError, MappingError, StaffbridgeError
 from staffbridge.model.redaction import is_secret_key
+from staffbridge.sdk.adapter import Adapter
 from staffbridge.sdk.registry import adapter_class, available
 
-__all__ = ["Config", "System", "DEFAULT_NAME", "FILE_ADAPTERS", "find_config", "load_config"]
+__all__ = ["DEFAULT_NAME", "FILE_ADAPTERS", "Config", "System", "find_config", "load_config"]
 
 DEFAULT_NAME = "staffbridge.toml"
 ENV_VAR = "STAFFBRIDGE_CONFIG"
@@ -61,14 +63,18 @@ class System:
         try:
             return adapter_class(self.adapter)(**self.settings)
         except AdapterNotFound as exc:
-            raise ConfigError(f"{self.source}: adapter {self.adapter!r} is not installed; installed: "
-                              f"{', '.join(exc.available) or 'none'}", setting="adapter",
-                              source=self.source) from None
+            raise ConfigError(
+                f"{self.source}: adapter {self.adapter!r} is not installed; installed: "
+                f"{', '.join(exc.available) or 'none'}",
+                setting="adapter",
+                source=self.source,
+            ) from None
         except ConfigError as exc:
             raise ConfigError(f"{self.source}: {exc}", setting=exc.setting, source=self.source) from None
         except MappingError as exc:
-            raise ConfigError(f"{self.source}: setting 'mapping': {exc}", setting="mapping",
-                              source=self.source) from None
+            raise ConfigError(
+                f"{self.source}: setting 'mapping': {exc}", setting="mapping", source=self.source
+            ) from None
 
 
 @dataclass
@@ -90,11 +96,17 @@ class Config:
         if suffix in FILE_ADAPTERS:
             return System(name, FILE_ADAPTERS[suffix], {"path": name}, source=name)
         if self.path is None:
-            raise ConfigError(f"no system named {name!r}: there is no {DEFAULT_NAME} here (give one with "
-                              f"--config FILE), and {name!r} is not a .csv or .jsonl file", setting=name)
+            raise ConfigError(
+                f"no system named {name!r}: there is no {DEFAULT_NAME} here (give one with "
+                f"--config FILE), and {name!r} is not a .csv or .jsonl file",
+                setting=name,
+            )
         known = ", ".join(sorted(self.systems)) or "none"
-        raise ConfigError(f"{self.path}: no system named {name!r} (systems: {known}; a .csv or .jsonl "
-                          f"path works too)", setting=name, source=str(self.path))
+        raise ConfigError(
+            f"{self.path}: no system named {name!r} (systems: {known}; a .csv or .jsonl path works too)",
+            setting=name,
+            source=str(self.path),
+        )
 
     def connect(self, name: str, environ: Mapping[str, str] | None = None) -> Adapter:
         return self.system(name, environ).connect()
@@ -104,8 +116,11 @@ class Config:
         table = self.systems[name]
         adapter = table.get("adapter")
         if not isinstance(adapter, str) or not adapter:
-            raise ConfigError(f"{source}: setting 'adapter' is missing (one of: {', '.join(available())})",
-                              setting="adapter", source=source)
+            raise ConfigError(
+                f"{source}: setting 'adapter' is missing (one of: {', '.join(available())})",
+                setting="adapter",
+                source=source,
+            )
         secret_names = _secret_settings(adapter)
         settings: dict[str, Any] = {}
         secrets: list[str] = []
@@ -127,8 +142,9 @@ class Config:
         return self.path.parent / path
 
 
-def find_config(explicit: str | os.PathLike[str] | None = None,
-                environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path | None:
+def find_config(
+    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Path | None:
     """The config file to use: the one given, else $STAFFBRIDGE_CONFIG, else ./staffbridge.toml."""
     environ = os.environ if environ is None else environ
     given = explicit or environ.get(ENV_VAR)
@@ -141,8 +157,9 @@ def find_config(explicit: str | os.PathLike[str] | None = None,
     return default if default.is_file() else None
 
 
-def load_config(explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None,
-                cwd: Path | None = None) -> Config:
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Config:
     """The config (an empty one when no file is found); ConfigError names what is wrong and where."""
     path = find_config(explicit, environ, cwd)
     if path is None:
@@ -150,29 +167,38 @@ def load_config(explicit: str | os.PathLike[str] | None = None, environ: Mapping
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}", setting="config",
-                          source=str(path)) from None
+        raise ConfigError(
+            f"cannot read config file {path}: {exc.strerror}", setting="config", source=str(path)
+        ) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text", setting="config", source=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}", setting="config", source=str(path)) from None
     unknown = sorted(set(data) - {"systems"})
     if unknown:
-        raise ConfigError(f"{path}: unknown table or key {unknown[0]!r}; systems go in [systems.NAME] tables",
-                          setting=unknown[0], source=str(path))
+        raise ConfigError(
+            f"{path}: unknown table or key {unknown[0]!r}; systems go in [systems.NAME] tables",
+            setting=unknown[0],
+            source=str(path),
+        )
     systems = data.get("systems", {})
     if not isinstance(systems, dict):
-        raise ConfigError(f"{path}: 'systems' must be a table of [systems.NAME] tables", setting="systems",
-                          source=str(path))
+        raise ConfigError(
+            f"{path}: 'systems' must be a table of [systems.NAME] tables", setting="systems", source=str(path)
+        )
     for name, table in systems.items():
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: systems.{name} must be a table (adapter = \"...\" plus settings)",
-                              setting=name, source=f"{path} [systems.{name}]")
+            raise ConfigError(
+                f'{path}: systems.{name} must be a table (adapter = "..." plus settings)',
+                setting=name,
+                source=f"{path} [systems.{name}]",
+            )
     return Config(path, systems)
 
 
 def _expand(value: Any, environ: Mapping[str, str], source: str, key: str) -> Any:
     if isinstance(value, str):
+
         def fill(found: re.Match[str]) -> str:
             if found.group(0) == "$$":
                 return "$"
@@ -181,8 +207,10 @@ def _expand(value: Any, environ: Mapping[str, str], source: str, key: str) -> An
                 return environ[name]
             if fallback is not None:
                 return fallback
-            raise ConfigError(f"{source}: setting {key!r}: environment variable {name} is not set",
-                              setting=key, source=source)
+            raise ConfigError(
+                f"{source}: setting {key!r}: environment variable {name} is not set", setting=key, source=source
+            )
+
         return _REFERENCE.sub(fill, value)
     if isinstance(value, list):
         return [_expand(v, environ, source, key) for v in value]

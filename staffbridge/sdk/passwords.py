@@ -11,6 +11,7 @@
 A generated password lives only in the create call: it is never returned, logged, journalled or
 reported. People set their own through the vendor's welcome email or "forgot password".
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -18,7 +19,8 @@ import copy
 import inspect
 import secrets
 import string
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from staffbridge.mapping.engine import set_path
 from staffbridge.model.errors import PersonValidationError
@@ -35,8 +37,12 @@ def new_password(length: int = 24) -> str:
     24 characters fit every limit documented here (WhosOff: at most 50)."""
     while True:
         password = "".join(secrets.choice(_ALPHABET) for _ in range(length))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password) and any(c in _SYMBOLS for c in password)):
+        if (
+            any(c.islower() for c in password)
+            and any(c.isupper() for c in password)
+            and any(c.isdigit() for c in password)
+            and any(c in _SYMBOLS for c in password)
+        ):
             return password
 
 
@@ -49,8 +55,7 @@ def check_password(password: Any, max_length: int | None = None, record: str | N
     return password
 
 
-def with_password(body: dict[str, Any], password: str | None, transport: Any,
-                  path: str = "password") -> dict[str, Any]:
+def with_password(body: dict[str, Any], password: str | None, transport: Any, path: str = "password") -> dict[str, Any]:
     """A copy of `body` with `password` at `path` (dotted), masked from now on in everything
     `transport` describes; `body` itself when there is no password."""
     if not password:

@@ -13,9 +13,11 @@ A vendor is three entries, and a third-party package adds one the same way staff
 Adapters and sandboxes are looked up here; a mapping is read by the mapping layer itself
 (staffbridge.mapping.locate), which sits below this one.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, cast
+from collections.abc import Callable
+from typing import Any, cast
 
 from stevedore import DriverManager, ExtensionManager
 from stevedore.exception import NoMatches
@@ -64,8 +66,7 @@ def _load(namespace: str, name: str, kind: str, missing: Callable[[str, list[str
     def failed(manager: Any, entrypoint: Any, exc: BaseException) -> None:
         if isinstance(exc, StaffbridgeError):
             raise exc
-        raise ConfigError(f"{kind} {entrypoint.name!r} is installed but failed to load: {exc}",
-                          setting=kind) from exc
+        raise ConfigError(f"{kind} {entrypoint.name!r} is installed but failed to load: {exc}", setting=kind) from exc
 
     try:
         return DriverManager(namespace, name, invoke_on_load=False, on_load_failure_callback=failed).driver

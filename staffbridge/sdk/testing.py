@@ -10,22 +10,24 @@ Each test replays `cassettes/<vendor>/<test>.yaml` with record mode "none", so a
 fails loudly. `pytest --record-cassettes` (see README) starts the vendor's sandbox in-process and
 records them anew; secrets are scrubbed before anything is written.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar
 
 import pytest
 import vcr
 
-from staffbridge.sdk.adapter import Adapter
 from staffbridge.model.errors import NotFound, PersonValidationError, VendorValidationError
 from staffbridge.model.person import Person
 from staffbridge.model.redaction import MASK, SECRET_HEADERS, scrub
+from staffbridge.sdk.adapter import Adapter
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 REPLAY_ROOT = "http://127.0.0.1:9"  # never contacted: vcrpy answers, matching ignores host and port
@@ -67,8 +69,12 @@ def scrubber(secrets: tuple[str, ...] = ()) -> tuple[Callable[[Any], Any], Calla
     return request, response
 
 
-def cassette_vcr(vendor: str, secrets: tuple[str, ...] = (), match_on: tuple[Any, ...] = (
-        "method", "path", "query", "body"), library: Path | None = None) -> vcr.VCR:
+def cassette_vcr(
+    vendor: str,
+    secrets: tuple[str, ...] = (),
+    match_on: tuple[Any, ...] = ("method", "path", "query", "body"),
+    library: Path | None = None,
+) -> vcr.VCR:
     """`match_on` names vcrpy matchers; a callable `(r1, r2)` raising AssertionError on a mismatch
     is registered under its own name (e.g. to ignore the body of a handshake holding a fresh nonce)."""
     request_hook, response_hook = scrubber(secrets)
@@ -76,10 +82,14 @@ def cassette_vcr(vendor: str, secrets: tuple[str, ...] = (), match_on: tuple[Any
         # vcrpy logs bodies at INFO before our scrubbing hooks run; a real account's tokens would leak
         logging.getLogger("vcr").setLevel(logging.WARNING)
     names = tuple(m if isinstance(m, str) else m.__name__ for m in match_on)
-    recorder = vcr.VCR(cassette_library_dir=str(library or CASSETTES / vendor),
-                       record_mode="all" if recording() else "none",
-                       match_on=names, before_record_request=request_hook,
-                       before_record_response=response_hook, decode_compressed_response=True)
+    recorder = vcr.VCR(
+        cassette_library_dir=str(library or CASSETTES / vendor),
+        record_mode="all" if recording() else "none",
+        match_on=names,
+        before_record_request=request_hook,
+        before_record_response=response_hook,
+        decode_compressed_response=True,
+    )
     for matcher in match_on:
         if not isinstance(matcher, str):
             recorder.register_matcher(matcher.__name__, matcher)

@@ -9,6 +9,7 @@ answer, or a 5xx) is *not* retried here: `Transport.request(..., idempotent=Fals
 and the adapter decides (a create looks the record up before trying again). Only 429 is retried for
 every method: it means the server refused without acting.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -18,16 +19,29 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from staffbridge import __version__
-from staffbridge.model.errors import (AuthenticationError, MappingError, NotFound, RateLimited, RequestInfo, ResponseError,
-                     ResponseInfo, ServerError, Timeout, TransportError, VendorAPIError, VendorMessage,
-                     VendorValidationError)
+from staffbridge.model.errors import (
+    AuthenticationError,
+    MappingError,
+    NotFound,
+    RateLimited,
+    RequestInfo,
+    ResponseError,
+    ResponseInfo,
+    ServerError,
+    Timeout,
+    TransportError,
+    VendorAPIError,
+    VendorMessage,
+    VendorValidationError,
+)
 from staffbridge.model.redaction import scrub, scrub_headers, scrub_text
 
 log = logging.getLogger("staffbridge.http")
@@ -45,8 +59,14 @@ class RateLimiter:
     `margin` absorbs the gap between our clock and the moment the vendor counts the request.
     """
 
-    def __init__(self, limit: int | None, per: float, margin: float = 0.25,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        limit: int | None,
+        per: float,
+        margin: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.limit, self.per, self.margin = limit, per, margin
         self._stamps: deque[float] = deque()
         self._paused_until = 0.0  # after a 429: nobody sends before this
@@ -93,7 +113,7 @@ class RetryPolicy:
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
         # full jitter: clients that failed together do not come back together
-        return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** attempt))
+        return random.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -129,8 +149,10 @@ def default_error_parser(response: requests.Response) -> list[VendorMessage]:
             if isinstance(value, list):
                 return [VendorMessage(str(v)) for v in value]
             if isinstance(value, Mapping):
-                return [VendorMessage(f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}")
-                        for k, v in value.items()]
+                return [
+                    VendorMessage(f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}")
+                    for k, v in value.items()
+                ]
     return [VendorMessage(_shorten(json.dumps(body, ensure_ascii=False)))]
 
 
@@ -141,12 +163,22 @@ class Transport:
     refreshed in between); `secrets` are values masked wherever a request is described.
     """
 
-    def __init__(self, base_url: str, *, vendor: str, auth: Callable[[dict[str, str]], None] | None = None,
-                 timeout: float | tuple[float, float] = 30.0, rate_limit: int | None = None,
-                 rate_period: float = 1.0, retry: RetryPolicy | None = None,
-                 error_parser: ErrorParser = default_error_parser, secrets: Iterable[str] = (),
-                 pool_size: int = 16, headers: Mapping[str, str] | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        vendor: str,
+        auth: Callable[[dict[str, str]], None] | None = None,
+        timeout: float | tuple[float, float] = 30.0,
+        rate_limit: int | None = None,
+        rate_period: float = 1.0,
+        retry: RetryPolicy | None = None,
+        error_parser: ErrorParser = default_error_parser,
+        secrets: Iterable[str] = (),
+        pool_size: int = 16,
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.base_url = base_url.rstrip("/")
         self.vendor = vendor
         self.auth = auth
@@ -162,8 +194,9 @@ class Transport:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.session.headers.update({"Accept": "application/json",
-                                     "User-Agent": f"staffbridge/{__version__}", **(headers or {})})
+        self.session.headers.update(
+            {"Accept": "application/json", "User-Agent": f"staffbridge/{__version__}", **(headers or {})}
+        )
         self.requests_sent = 0
         self.retries = 0
 
@@ -185,16 +218,27 @@ class Transport:
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
 
-    def describe(self, method: str, url: str, headers: Mapping[str, str] | None = None,
-                 body: Any = None) -> RequestInfo:
+    def describe(
+        self, method: str, url: str, headers: Mapping[str, str] | None = None, body: Any = None
+    ) -> RequestInfo:
         """The request as it may be shown: every secret masked."""
-        return RequestInfo(method, scrub_text(url, self.secrets), scrub_headers(headers or {}, self.secrets),
-                           scrub(body, self.secrets))
+        return RequestInfo(
+            method, scrub_text(url, self.secrets), scrub_headers(headers or {}, self.secrets), scrub(body, self.secrets)
+        )
 
     # ------------------------------------------------------------------ the one entry point
-    def request(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
-                idempotent: bool | None = None, headers: Mapping[str, str] | None = None,
-                stream: bool = False, ok: Iterable[int] = ()) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        idempotent: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        ok: Iterable[int] = (),
+    ) -> requests.Response:
         method = method.upper()
         idempotent = method in IDEMPOTENT if idempotent is None else idempotent
         url = self.url(path)
@@ -209,12 +253,21 @@ class Transport:
             started = time.perf_counter()
             try:
                 self.requests_sent += 1
-                response = self.session.request(method, url, params=params, json=json_body,
-                                                headers=call_headers, timeout=self.timeout, stream=stream)
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=call_headers,
+                    timeout=self.timeout,
+                    stream=stream,
+                )
             except requests.exceptions.InvalidJSONError as exc:
                 # our own body could not be encoded (a NaN in a custom field): nothing was sent
-                raise MappingError(f"{self.vendor}: the request body is not valid JSON ({exc}); "
-                                   f"nothing was sent on {method} {scrub_text(url, self.secrets)}") from None
+                raise MappingError(
+                    f"{self.vendor}: the request body is not valid JSON ({exc}); "
+                    f"nothing was sent on {method} {scrub_text(url, self.secrets)}"
+                ) from None
             except requests.RequestException as exc:
                 info = self.describe(method, url, call_headers, json_body)
                 sent = not never_sent(exc)
@@ -224,8 +277,13 @@ class Transport:
                     attempt += 1
                     continue
                 raise error from None
-            log.debug("%s %s -> %s in %.0f ms", method, scrub_text(response.url, self.secrets),
-                      response.status_code, (time.perf_counter() - started) * 1000)
+            log.debug(
+                "%s %s -> %s in %.0f ms",
+                method,
+                scrub_text(response.url, self.secrets),
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
             if response.status_code < 400 or response.status_code in ok:
                 return response
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -252,8 +310,9 @@ class Transport:
             return Timeout(f"{self.vendor}: no answer within {self.timeout} s on {info}", info)
         return TransportError(f"{self.vendor}: connection failed on {info} ({type(exc).__name__})", info)
 
-    def error_for(self, response: requests.Response, info: RequestInfo,
-                  retry_after: float | None = None) -> VendorAPIError:
+    def error_for(
+        self, response: requests.Response, info: RequestInfo, retry_after: float | None = None
+    ) -> VendorAPIError:
         """The typed error for a failed response."""
         status = response.status_code
         try:
@@ -262,9 +321,14 @@ class Transport:
             messages = [VendorMessage(_shorten(body_text(response)))]
         messages = [VendorMessage(scrub_text(m.message, self.secrets), m.code) for m in messages]
         body = scrub_text(_shorten(body_text(response), 2000), self.secrets)
-        kwargs: dict[str, Any] = dict(status=status, request=info, messages=messages, vendor=self.vendor,
-                                      body=body, response=ResponseInfo(
-                                          status, scrub_headers(response.headers, self.secrets), body))
+        kwargs: dict[str, Any] = dict(
+            status=status,
+            request=info,
+            messages=messages,
+            vendor=self.vendor,
+            body=body,
+            response=ResponseInfo(status, scrub_headers(response.headers, self.secrets), body),
+        )
         label = f"{self.vendor} error"
         if status in (401, 403):
             return AuthenticationError(f"{self.vendor} refused the credentials", **kwargs)
@@ -286,9 +350,13 @@ class Transport:
         except (ValueError, requests.RequestException) as exc:
             info = self.describe(response.request.method or "GET", response.url)
             kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
-            raise ResponseError(f"{self.vendor}: expected JSON, got {kind} ({type(exc).__name__})",
-                                status=response.status_code, request=info, vendor=self.vendor,
-                                body=scrub_text(_shorten(body_text(response)), self.secrets)) from None
+            raise ResponseError(
+                f"{self.vendor}: expected JSON, got {kind} ({type(exc).__name__})",
+                status=response.status_code,
+                request=info,
+                vendor=self.vendor,
+                body=scrub_text(_shorten(body_text(response)), self.secrets),
+            ) from None
 
 
 def body_text(response: requests.Response) -> str:
@@ -303,8 +371,12 @@ def body_text(response: requests.Response) -> str:
 def never_sent(exc: BaseException) -> bool:
     """True when the request cannot have reached the server (refused, DNS, connect timeout)."""
     text = repr(exc)
-    return isinstance(exc, requests.ConnectTimeout) or "NewConnectionError" in text or \
-        "Failed to resolve" in text or "Connection refused" in text
+    return (
+        isinstance(exc, requests.ConnectTimeout)
+        or "NewConnectionError" in text
+        or "Failed to resolve" in text
+        or "Connection refused" in text
+    )
 
 
 def _shorten(text: str, limit: int = 300) -> str:

@@ -4,6 +4,7 @@ A file path (or ":memory:") is a SQLite file, the embedded default. The platform
 will answer for `postgresql://` locations here, so that every caller (the journal, the sync state,
 the CLI's --journal and --state) takes it without changing.
 """
+
 from __future__ import annotations
 
 import os

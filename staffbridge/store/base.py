@@ -14,11 +14,12 @@ database. Writes are committed before the method returns, and a store may be sha
 (the migration writes from its workers). The SQLite backend (`staffbridge.store.sqlite`) is the
 embedded default; `staffbridge.store.backends.open_store` picks the backend for a location.
 """
+
 from __future__ import annotations
 
 import abc
 import datetime as dt
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from staffbridge.model.errors import ConfigError
 from staffbridge.store.records import STATES, Entry, Mark, SystemState
@@ -56,7 +57,7 @@ class Store(abc.ABC):
                 raise ValueError(f"unknown journal state {mark.state!r}")
             batch.append(mark if mark.state == "done" else mark._replace(digest=None))
         if batch:
-            self._journal_write(pair, batch, dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"))
+            self._journal_write(pair, batch, dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"))
 
     @abc.abstractmethod
     def _journal_write(self, pair: str, marks: list[Mark], changed_at: str) -> None:
@@ -98,7 +99,7 @@ class Store(abc.ABC):
     def close(self) -> None:
         """Releases the location; closing twice is harmless."""
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

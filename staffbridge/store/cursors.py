@@ -29,15 +29,17 @@ Either way the state holds canonical fields only (never `raw`, never a setting),
 personal data (names, emails, phones, IBANs where a vendor has them): keep it where the directory
 itself may be. A run killed midway leaves the last good state behind.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from staffbridge.model.errors import ConfigError
 from staffbridge.store.backends import open_store
@@ -66,7 +68,7 @@ class SyncState:
         return self.systems.setdefault(name, SystemState())
 
     @classmethod
-    def load(cls, location: Location | None) -> "SyncState":
+    def load(cls, location: Location | None) -> SyncState:
         """The state kept at `location`; an empty state when nothing is kept there yet. A file that is
         not a state file is a ConfigError (never silently replaced: it may be someone else's file)."""
         if location is None:
@@ -102,8 +104,11 @@ class SyncState:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (version 1)."""
-        return {"version": STATE_VERSION, "systems": {name: s.to_dict() for name, s in self.systems.items()},
-                "ids": dict(self.ids)}
+        return {
+            "version": STATE_VERSION,
+            "systems": {name: s.to_dict() for name, s in self.systems.items()},
+            "ids": dict(self.ids),
+        }
 
     def crosswalk(self) -> Crosswalk:
         """`ids` as (system, record id) -> unified id. A reference "system:id" is split after the
@@ -111,10 +116,9 @@ class SyncState:
         names = sorted(self.systems, key=len, reverse=True)
         links: Crosswalk = {}
         for reference, unified_id in self.ids.items():
-            system = next((name for name in names if reference.startswith(f"{name}:")),
-                          reference.partition(":")[0])
+            system = next((name for name in names if reference.startswith(f"{name}:")), reference.partition(":")[0])
             if reference.startswith(f"{system}:"):  # a reference without a system can never match
-                links[(system, reference[len(system) + 1:])] = unified_id
+                links[(system, reference[len(system) + 1 :])] = unified_id
         return links
 
 
@@ -127,16 +131,18 @@ def _holds(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ConfigError(f"cannot read the state file {path}: {exc.strerror}", setting="state",
-                          source=str(path)) from None
+        raise ConfigError(
+            f"cannot read the state file {path}: {exc.strerror}", setting="state", source=str(path)
+        ) from None
     if not head:
         return None
     return "sqlite" if head == SQLITE_HEADER else "json"
 
 
 def _from_store(store: Store) -> tuple[dict[str, SystemState], dict[str, str]]:
-    return store.cursors(), {f"{system}:{record_id}": unified for (system, record_id), unified
-                             in store.crosswalk().items()}
+    return store.cursors(), {
+        f"{system}:{record_id}": unified for (system, record_id), unified in store.crosswalk().items()
+    }
 
 
 def _to_store(state: SyncState, store: Store) -> None:
@@ -153,17 +159,20 @@ def _read_json(path: Path) -> tuple[dict[str, SystemState], dict[str, str]]:
     try:
         data = json.loads(path.read_text("utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read the state file {path}: {exc.strerror}", setting="state",
-                          source=where) from None
+        raise ConfigError(f"cannot read the state file {path}: {exc.strerror}", setting="state", source=where) from None
     except (ValueError, UnicodeDecodeError):
-        raise ConfigError(f"{path} is not a staffbridge state file (not JSON); give a new path or remove it",
-                          setting="state", source=where) from None
-    if not isinstance(data, dict) or data.get("version") != STATE_VERSION or not isinstance(
-            data.get("systems"), dict):
-        raise ConfigError(f"{path} is not a staffbridge state file (version {STATE_VERSION}); give a new "
-                          "path or remove it", setting="state", source=where)
-    systems = {str(name): SystemState.from_dict(value, f"{path} [{name}]")
-               for name, value in data["systems"].items()}
+        raise ConfigError(
+            f"{path} is not a staffbridge state file (not JSON); give a new path or remove it",
+            setting="state",
+            source=where,
+        ) from None
+    if not isinstance(data, dict) or data.get("version") != STATE_VERSION or not isinstance(data.get("systems"), dict):
+        raise ConfigError(
+            f"{path} is not a staffbridge state file (version {STATE_VERSION}); give a new path or remove it",
+            setting="state",
+            source=where,
+        )
+    systems = {str(name): SystemState.from_dict(value, f"{path} [{name}]") for name, value in data["systems"].items()}
     ids = data.get("ids") or {}
     return systems, {str(k): str(v) for k, v in ids.items()} if isinstance(ids, dict) else {}
 
@@ -179,15 +188,17 @@ def _replace(target: Path, write: Callable[[Path], object]) -> None:
     try:
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise ConfigError(f"cannot write the state file {target}: {exc.strerror}", setting="state",
-                          source=str(target)) from None
+        raise ConfigError(
+            f"cannot write the state file {target}: {exc.strerror}", setting="state", source=str(target)
+        ) from None
     os.close(handle)
     temporary = Path(name)
     try:
         write(temporary)
         os.replace(temporary, target)
     except OSError as exc:
-        raise ConfigError(f"cannot write the state file {target}: {exc.strerror}", setting="state",
-                          source=str(target)) from None
+        raise ConfigError(
+            f"cannot write the state file {target}: {exc.strerror}", setting="state", source=str(target)
+        ) from None
     finally:
         temporary.unlink(missing_ok=True)

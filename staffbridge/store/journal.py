@@ -14,10 +14,12 @@ Nothing else is stored: no record bodies, never a password; `digest` is a hash o
 values last written for a record, so a rerun can tell "we wrote exactly this" from "this changed".
 The worker threads of a migration share one journal (see `Store`: each mark is committed at once).
 """
+
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from staffbridge.store.backends import open_store
 from staffbridge.store.base import Store
@@ -40,8 +42,17 @@ class Journal:
         return f"<Journal {self.store.location} pair={self.pair!r}>"
 
     # ------------------------------------------------------------------ writing
-    def mark(self, key: str, state: str, *, source_id: str | None = None, target_id: str | None = None,
-             action: str | None = None, reason: str | None = None, digest: str | None = None) -> None:
+    def mark(
+        self,
+        key: str,
+        state: str,
+        *,
+        source_id: str | None = None,
+        target_id: str | None = None,
+        action: str | None = None,
+        reason: str | None = None,
+        digest: str | None = None,
+    ) -> None:
         """Records the state of `key`, committed before this returns. A missing target id or action
         keeps the one recorded earlier; the digest is kept only with "done"."""
         self.store.journal_mark(self.pair, [Mark(key, state, source_id, target_id, action, reason, digest)])
@@ -72,7 +83,7 @@ class Journal:
         if self._owns_store:
             self.store.close()
 
-    def __enter__(self) -> "Journal":
+    def __enter__(self) -> Journal:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -2,6 +2,7 @@
 
 Every backend hands these out and takes them in, so the jobs never see a row, a column or SQL.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +12,7 @@ from typing import Any, NamedTuple
 from staffbridge.model.errors import ConfigError, PersonValidationError
 from staffbridge.model.person import Person
 
-__all__ = ["Entry", "IN_FLIGHT", "Mark", "STATES", "SystemState"]
+__all__ = ["IN_FLIGHT", "STATES", "Entry", "Mark", "SystemState"]
 
 # ------------------------------------------------------------------ the migration journal
 
@@ -75,13 +76,19 @@ class SystemState:
         return self.last_full is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"adapter": self.adapter, "runs": self.runs, "runs_since_full": self.runs_since_full,
-                "last_run": _stamp(self.last_run), "last_full": _stamp(self.last_full),
-                "max_updated_at": _stamp(self.max_updated_at), "cursor": _stamp(self.cursor),
-                "people": {key: person.to_dict() for key, person in self.people.items()}}
+        return {
+            "adapter": self.adapter,
+            "runs": self.runs,
+            "runs_since_full": self.runs_since_full,
+            "last_run": _stamp(self.last_run),
+            "last_full": _stamp(self.last_full),
+            "max_updated_at": _stamp(self.max_updated_at),
+            "cursor": _stamp(self.cursor),
+            "people": {key: person.to_dict() for key, person in self.people.items()},
+        }
 
     @classmethod
-    def from_dict(cls, data: Any, where: str) -> "SystemState":
+    def from_dict(cls, data: Any, where: str) -> SystemState:
         if not isinstance(data, dict):
             raise ConfigError(f"{where}: not an object", setting="state", source=where)
         people_data = data.get("people") or {}
@@ -93,17 +100,22 @@ class SystemState:
                 people[str(key)] = Person.from_dict(person if isinstance(person, dict) else {}, record=str(key))
             except PersonValidationError as exc:
                 raise ConfigError(f"{where}: person {key}: {exc}", setting="state", source=where) from None
-        return cls(adapter=data.get("adapter"), runs=_count(data.get("runs")),
-                   runs_since_full=_count(data.get("runs_since_full")),
-                   last_run=_moment(data.get("last_run"), where), last_full=_moment(data.get("last_full"), where),
-                   max_updated_at=_moment(data.get("max_updated_at"), where),
-                   cursor=_moment(data.get("cursor"), where), people=people)
+        return cls(
+            adapter=data.get("adapter"),
+            runs=_count(data.get("runs")),
+            runs_since_full=_count(data.get("runs_since_full")),
+            last_run=_moment(data.get("last_run"), where),
+            last_full=_moment(data.get("last_full"), where),
+            max_updated_at=_moment(data.get("max_updated_at"), where),
+            cursor=_moment(data.get("cursor"), where),
+            people=people,
+        )
 
 
 def _stamp(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _moment(value: Any, where: str) -> dt.datetime | None:
@@ -113,7 +125,7 @@ def _moment(value: Any, where: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(f"{where}: {value!r} is not a timestamp", setting="state", source=where) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _count(value: Any) -> int:

@@ -13,6 +13,7 @@ Nothing secret is stored: journal rows hold ids, states and a digest; cursors ho
 people last seen (canonical fields, never `raw`, never a setting), which are personal data: keep the
 file where the directory itself may be.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,7 +21,8 @@ import json
 import os
 import sqlite3
 import threading
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from staffbridge.model.errors import ConfigError
 from staffbridge.store.base import DEFAULT_SCOPE, Crosswalk, Store, checked_scope
@@ -99,8 +101,9 @@ class SQLiteStore(Store):
             raise
 
     def _unusable(self, exc: sqlite3.Error) -> ConfigError:
-        return ConfigError(f"cannot use {self.location} as a staffbridge state file: {exc}", setting="store",
-                           source=self.location)
+        return ConfigError(
+            f"cannot use {self.location} as a staffbridge state file: {exc}", setting="store", source=self.location
+        )
 
     def _prepare(self, db: sqlite3.Connection) -> None:
         application_id = db.execute("PRAGMA application_id").fetchone()[0]
@@ -108,12 +111,19 @@ class SQLiteStore(Store):
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if application_id == APPLICATION_ID:
             if version > SCHEMA_VERSION:
-                raise ConfigError(f"{self.location} was written by a newer staffbridge (state schema {version}); "
-                                  "upgrade staffbridge to use it", setting="store", source=self.location)
+                raise ConfigError(
+                    f"{self.location} was written by a newer staffbridge (state schema {version}); "
+                    "upgrade staffbridge to use it",
+                    setting="store",
+                    source=self.location,
+                )
             return
         if tables and (application_id or tables != {"records"}):
-            raise ConfigError(f"{self.location} is a database of something else, not a staffbridge state file; "
-                              "give a new path", setting="store", source=self.location)
+            raise ConfigError(
+                f"{self.location} is a database of something else, not a staffbridge state file; give a new path",
+                setting="store",
+                source=self.location,
+            )
         old_journal = tables == {"records"}
         if old_journal:
             db.execute("ALTER TABLE records RENAME TO records_v1")
@@ -122,9 +132,12 @@ class SQLiteStore(Store):
         if old_journal:
             columns = {row[1] for row in db.execute("PRAGMA table_info(records_v1)")}
             digest = "digest" if "digest" in columns else "NULL"
-            db.execute("INSERT INTO records (scope, pair, key, source_id, target_id, state, action, reason, digest, "
-                       f"changed_at) SELECT ?, pair, key, source_id, target_id, state, action, reason, {digest}, "
-                       "changed_at FROM records_v1 ORDER BY rowid", (DEFAULT_SCOPE,))
+            db.execute(
+                "INSERT INTO records (scope, pair, key, source_id, target_id, state, action, reason, digest, "
+                f"changed_at) SELECT ?, pair, key, source_id, target_id, state, action, reason, {digest}, "
+                "changed_at FROM records_v1 ORDER BY rowid",
+                (DEFAULT_SCOPE,),
+            )
             db.execute("DROP TABLE records_v1")
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -147,8 +160,10 @@ class SQLiteStore(Store):
 
     # ------------------------------------------------------------------ the migration journal
     def _journal_write(self, pair: str, marks: list[Mark], changed_at: str) -> None:
-        rows = [(self.scope, pair, m.key, m.source_id, m.target_id, m.state, m.action, m.reason, m.digest, changed_at)
-                for m in marks]
+        rows = [
+            (self.scope, pair, m.key, m.source_id, m.target_id, m.state, m.action, m.reason, m.digest, changed_at)
+            for m in marks
+        ]
         with self._transaction() as db:
             db.executemany(
                 "INSERT INTO records (scope, pair, key, source_id, target_id, state, action, reason, digest, "
@@ -156,7 +171,9 @@ class SQLiteStore(Store):
                 "source_id = COALESCE(excluded.source_id, source_id), "
                 "target_id = COALESCE(excluded.target_id, target_id), state = excluded.state, "
                 "action = COALESCE(excluded.action, action), reason = excluded.reason, digest = excluded.digest, "
-                "changed_at = excluded.changed_at", rows)
+                "changed_at = excluded.changed_at",
+                rows,
+            )
 
     def journal_entry(self, pair: str, key: str) -> Entry | None:
         rows = self._rows(f"{_ENTRY} WHERE scope = ? AND pair = ? AND key = ?", pair, key)
@@ -166,13 +183,15 @@ class SQLiteStore(Store):
         return [Entry(*row) for row in self._rows(f"{_ENTRY} WHERE scope = ? AND pair = ? ORDER BY rowid", pair)]
 
     def journal_written(self, pair: str) -> dict[str, tuple[str, str | None]]:
-        rows = self._rows("SELECT key, target_id, digest FROM records WHERE scope = ? AND pair = ? AND state = 'done' "
-                          "AND target_id IS NOT NULL AND key NOT LIKE 'delete:%' ORDER BY rowid", pair)
+        rows = self._rows(
+            "SELECT key, target_id, digest FROM records WHERE scope = ? AND pair = ? AND state = 'done' "
+            "AND target_id IS NOT NULL AND key NOT LIKE 'delete:%' ORDER BY rowid",
+            pair,
+        )
         return {key: (target_id, digest) for key, target_id, digest in rows}
 
     def journal_counts(self, pair: str) -> dict[str, int]:
-        return dict(self._rows("SELECT state, COUNT(*) FROM records WHERE scope = ? AND pair = ? GROUP BY state",
-                               pair))
+        return dict(self._rows("SELECT state, COUNT(*) FROM records WHERE scope = ? AND pair = ? GROUP BY state", pair))
 
     # ------------------------------------------------------------------ sync cursors and crosswalk
     def cursors(self) -> dict[str, SystemState]:
@@ -181,12 +200,17 @@ class SQLiteStore(Store):
             try:
                 people.setdefault(system, {})[key] = json.loads(person)
             except ValueError:
-                raise ConfigError(f"{self.location} [{system}]: person {key} is not JSON", setting="store",
-                                  source=self.location) from None
+                raise ConfigError(
+                    f"{self.location} [{system}]: person {key} is not JSON", setting="store", source=self.location
+                ) from None
         rows = self._rows(f"SELECT system, {', '.join(_CURSOR_FIELDS)} FROM cursors WHERE scope = ? ORDER BY rowid")
-        return {system: SystemState.from_dict({**dict(zip(_CURSOR_FIELDS, values)), "people": people.get(system, {})},
-                                              f"{self.location} [{system}]")
-                for system, *values in rows}
+        return {
+            system: SystemState.from_dict(
+                {**dict(zip(_CURSOR_FIELDS, values, strict=True)), "people": people.get(system, {})},
+                f"{self.location} [{system}]",
+            )
+            for system, *values in rows
+        }
 
     def crosswalk(self) -> Crosswalk:
         rows = self._rows("SELECT system, record_id, unified_id FROM crosswalk WHERE scope = ? ORDER BY rowid")
@@ -198,15 +222,22 @@ class SQLiteStore(Store):
                 db.execute(f"DELETE FROM {table} WHERE scope = ?", (self.scope,))
             for system, state in cursors.items():
                 data = state.to_dict()
-                db.execute(f"INSERT INTO cursors (scope, system, {', '.join(_CURSOR_FIELDS)}) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           (self.scope, system, *(data[name] for name in _CURSOR_FIELDS)))
-                db.executemany("INSERT INTO seen (scope, system, key, person) VALUES (?, ?, ?, ?)",
-                               [(self.scope, system, key, json.dumps(person, ensure_ascii=False, default=str))
-                                for key, person in data["people"].items()])
-            db.executemany("INSERT INTO crosswalk (scope, system, record_id, unified_id) VALUES (?, ?, ?, ?)",
-                           [(self.scope, system, record_id, unified_id)
-                            for (system, record_id), unified_id in crosswalk.items()])
+                db.execute(
+                    f"INSERT INTO cursors (scope, system, {', '.join(_CURSOR_FIELDS)}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (self.scope, system, *(data[name] for name in _CURSOR_FIELDS)),
+                )
+                db.executemany(
+                    "INSERT INTO seen (scope, system, key, person) VALUES (?, ?, ?, ?)",
+                    [
+                        (self.scope, system, key, json.dumps(person, ensure_ascii=False, default=str))
+                        for key, person in data["people"].items()
+                    ],
+                )
+            db.executemany(
+                "INSERT INTO crosswalk (scope, system, record_id, unified_id) VALUES (?, ?, ?, ?)",
+                [(self.scope, system, record_id, unified_id) for (system, record_id), unified_id in crosswalk.items()],
+            )
 
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:

@@ -26,7 +26,7 @@ from staffbridge.sandbox.moco import MocoSandbox
 from staffbridge.sandbox.people import sample_people, sample_person
 from staffbridge.sandbox.whosoff import WhosOffSandbox
 from staffbridge.sdk.adapter import Adapter
-from staffbridge.sdk.registry import available, connect, sandbox_class
+from staffbridge.sdk.registry import available, connect
 
 __all__ = ["DEFAULT_TARGET", "DemoDirectory", "add_arguments", "run_demo", "start_directory"]
 

@@ -8,13 +8,15 @@ journal entry is still "creating" from a run that was killed is looked up in the
 `adapter.find_existing`, else by the match keys over a fresh listing. Failures never stop the run:
 each becomes a failed row with its reason.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from staffbridge.jobs.migration.report import Report, Row
 from staffbridge.jobs.migration.steps import Step
@@ -22,8 +24,16 @@ from staffbridge.jobs.migration.translate import Translator
 from staffbridge.jobs.progress import ProgressGuard
 from staffbridge.jobs.sync.matching import Key, Matcher
 from staffbridge.jobs.sync.read import list_everyone
-from staffbridge.model.errors import (AuthenticationError, MappingError, NotFound, PersonValidationError, RateLimited,
-                                      StaffbridgeError, UnsupportedOperation, VendorValidationError)
+from staffbridge.model.errors import (
+    AuthenticationError,
+    MappingError,
+    NotFound,
+    PersonValidationError,
+    RateLimited,
+    StaffbridgeError,
+    UnsupportedOperation,
+    VendorValidationError,
+)
 from staffbridge.model.person import Person
 from staffbridge.model.redaction import scrub_text
 from staffbridge.sdk.adapter import Adapter
@@ -33,16 +43,32 @@ from staffbridge.store.journal import Journal
 log = logging.getLogger("staffbridge.migrate")
 
 # the vendor certainly did not act on these: a create that failed so is not "in flight"
-NOT_WRITTEN = (PersonValidationError, MappingError, VendorValidationError, UnsupportedOperation,
-               AuthenticationError, NotFound, RateLimited)
+NOT_WRITTEN = (
+    PersonValidationError,
+    MappingError,
+    VendorValidationError,
+    UnsupportedOperation,
+    AuthenticationError,
+    NotFound,
+    RateLimited,
+)
 
 
 class Applier:
     """Writes steps into `target`, journalled in `journal`, `workers` at a time. `translator` diffs a
     record an interrupted run created; `keys` find such a record when the adapter cannot."""
 
-    def __init__(self, target: Adapter, journal: Journal, *, translator: Translator | None, keys: Sequence[Key],
-                 workers: int, progress: ProgressGuard, welcome_email: bool | None) -> None:
+    def __init__(
+        self,
+        target: Adapter,
+        journal: Journal,
+        *,
+        translator: Translator | None,
+        keys: Sequence[Key],
+        workers: int,
+        progress: ProgressGuard,
+        welcome_email: bool | None,
+    ) -> None:
         self.target = target
         self.journal = journal
         self.translator = translator
@@ -55,8 +81,9 @@ class Applier:
         self._fresh_lock = threading.Lock()
 
     # ------------------------------------------------------------------ the run
-    def run(self, steps: list[Step], notes: Sequence[str] = (), read_error: str | None = None,
-            pair: str = "") -> Report:
+    def run(
+        self, steps: list[Step], notes: Sequence[str] = (), read_error: str | None = None, pair: str = ""
+    ) -> Report:
         """Writes `steps` (a plan's, in order); `notes` and the source's `read_error` go in the report."""
         started = time.perf_counter()
         sent_before = self._requests_sent()
@@ -84,21 +111,35 @@ class Applier:
 
         creates = any(step.action == "create" for step in steps)
         if self.passwords.required and creates:  # known for sure only now
-            notes.append(f"{self.target.name} needs a password on create: each new person got a random one, "
-                         "stored nowhere; they set their own with the vendor's password reset")
+            notes.append(
+                f"{self.target.name} needs a password on create: each new person got a random one, "
+                "stored nowhere; they set their own with the vendor's password reset"
+            )
         result = [row for row in rows if row is not None]
         if read_error:
-            result.insert(0, Row(None, None, "read", "failed",
-                                 f"the source could not be read completely ({read_error}); "
-                                 "what was read is migrated, nothing is deleted"))
-        stats = {"seconds": round(time.perf_counter() - started, 3),
-                 "target_requests": self._requests_sent() - sent_before, "workers": self.workers}
+            result.insert(
+                0,
+                Row(
+                    None,
+                    None,
+                    "read",
+                    "failed",
+                    f"the source could not be read completely ({read_error}); "
+                    "what was read is migrated, nothing is deleted",
+                ),
+            )
+        stats = {
+            "seconds": round(time.perf_counter() - started, 3),
+            "target_requests": self._requests_sent() - sent_before,
+            "workers": self.workers,
+        }
         report = Report(result, source_complete=read_error is None, notes=notes, stats=stats)
         log.info("migration %s finished: %s", pair, report.totals)
         return report
 
-    def _run_all(self, steps: list[Step], indexes: list[int], rows: list[Row | None], done: int, total: int,
-                 label: str) -> int:
+    def _run_all(
+        self, steps: list[Step], indexes: list[int], rows: list[Row | None], done: int, total: int, label: str
+    ) -> int:
         if not indexes:
             return done
         work: Callable[[Step], Row] = self.delete if label == "deleting" else self.write
@@ -145,8 +186,9 @@ class Applier:
             try:
                 existing = self.existing(step.wanted)
             except StaffbridgeError as exc:
-                return self._failed(step, "failed", f"could not check whether an interrupted run created "
-                                                    f"this person already: {exc}")
+                return self._failed(
+                    step, "failed", f"could not check whether an interrupted run created this person already: {exc}"
+                )
             if existing is not None:
                 log.info("%s: an interrupted run had created it as %s; not creating again", step.label, existing.id)
                 return self.catch_up(step, existing)
@@ -186,11 +228,15 @@ class Applier:
                 self.target.update(existing.id or "", {c.field: c.after for c in changes})
             except Exception as exc:
                 self.journal.mark(step.key, "failed", target_id=existing.id, reason=_reason(exc))
-                return step.row("failed", f"created by an interrupted run as {existing.id}; its update failed: "
-                                          f"{_reason(exc)}", target_id=existing.id)
+                return step.row(
+                    "failed",
+                    f"created by an interrupted run as {existing.id}; its update failed: {_reason(exc)}",
+                    target_id=existing.id,
+                )
         self.journal.mark(step.key, "done", target_id=existing.id, action="create", digest=step.digest)
-        return step.row("ok", "created by an interrupted run; found in the target, not created again",
-                        target_id=existing.id)
+        return step.row(
+            "ok", "created by an interrupted run; found in the target, not created again", target_id=existing.id
+        )
 
     def update(self, step: Step, target_id: str) -> Row:
         assert step.key is not None

@@ -5,6 +5,7 @@ source is read next; a source read that raises midway leaves the plan *incomplet
 still planned, but nothing is deleted, and the plan says why. A source that fails before its first
 record (wrong credentials, unreachable, a bad filter) raises: there is nothing to plan.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,9 @@ def source_key(person: Person, matcher: Matcher[Any], index: int) -> str:
     return f"#{index}"
 
 
-def build_plan(plan: Plan, written: dict[str, tuple[str, str | None]],
-               source_filters: dict[str, Any] | None = None) -> None:
+def build_plan(
+    plan: Plan, written: dict[str, tuple[str, str | None]], source_filters: dict[str, Any] | None = None
+) -> None:
     """Fills in `plan`: its step lists, completeness, notes. `written` is the journal's word on
     earlier runs: source key -> (target id, digest of what was written)."""
     source, target, keys, report = plan.source, plan.target, plan.keys, plan.progress
@@ -79,7 +81,7 @@ def build_plan(plan: Plan, written: dict[str, tuple[str, str | None]],
     dropped: Counter[str] = Counter()
     decided: list[Step] = []
     unsure: list[Step] = []  # updates that may only be gaps in the target's listing
-    for person, (key, match, duplicate_reason) in zip(people, found):
+    for person, (key, match, duplicate_reason) in zip(people, found, strict=False):
         step = Step("conflict", source=person, key=key)
         decided.append(step)
         if duplicate_reason or match.conflict:
@@ -93,8 +95,10 @@ def build_plan(plan: Plan, written: dict[str, tuple[str, str | None]],
             continue
         step.target = current
         if person.problems:
-            step.action, step.reason = "cannot_migrate", "the source record could not be read: " + \
-                "; ".join(person.problems)
+            step.action, step.reason = (
+                "cannot_migrate",
+                "the source record could not be read: " + "; ".join(person.problems),
+            )
             continue
         carried = translator.carry(person)
         dropped.update(carried.dropped)
@@ -126,20 +130,30 @@ def build_plan(plan: Plan, written: dict[str, tuple[str, str | None]],
         plan.add(step)
     plan.not_carried = dict(dropped.most_common())
     if dropped:
-        plan.notes.append(f"{target.name} cannot store: " + ", ".join(f"{name} ({count} people)"
-                                                                       for name, count in dropped.most_common()))
+        plan.notes.append(
+            f"{target.name} cannot store: "
+            + ", ".join(f"{name} ({count} people)" for name, count in dropped.most_common())
+        )
 
     if plan.delete_missing:
         if read_error is not None:
             plan.notes.append(f"no deletes: the source could not be read completely ({read_error})")
         elif not people:
-            plan.notes.append("no deletes: the source returned nobody, which looks like a wrong filter "
-                              "or account rather than an empty company")
+            plan.notes.append(
+                "no deletes: the source returned nobody, which looks like a wrong filter "
+                "or account rather than an empty company"
+            )
         else:
             for candidate in targets:
                 if candidate.id is not None and candidate.id not in protected:
-                    plan.add(Step("delete", target=candidate, key=f"delete:{candidate.id}",
-                                             reason=f"not in {source_label(source)}"))
+                    plan.add(
+                        Step(
+                            "delete",
+                            target=candidate,
+                            key=f"delete:{candidate.id}",
+                            reason=f"not in {source_label(source)}",
+                        )
+                    )
 
 
 def read_target(target: Adapter, report: ProgressGuard) -> list[Person]:
@@ -150,8 +164,9 @@ def read_target(target: Adapter, report: ProgressGuard) -> list[Person]:
     return listing.people
 
 
-def read_source(source: Adapter, filters: dict[str, Any] | None,
-                report: ProgressGuard) -> tuple[list[Person], str | None]:
+def read_source(
+    source: Adapter, filters: dict[str, Any] | None, report: ProgressGuard
+) -> tuple[list[Person], str | None]:
     """The source's people, and why the read stopped early (None: read whole)."""
     listing = read_everyone(source, "reading source", report, filters)
     exc = listing.error
@@ -174,8 +189,10 @@ def confirm(steps: list[Step], target: Adapter, translator: Translator, workers:
         try:
             full = target.get(step.target.id)
         except Exception as exc:  # the listing's diff stands; the write will tell
-            step.notes.append(f"could not read {target.name} record {step.target.id} in full "
-                              f"({type(exc).__name__}); planned from the listing")
+            step.notes.append(
+                f"could not read {target.name} record {step.target.id} in full "
+                f"({type(exc).__name__}); planned from the listing"
+            )
             return
         step.target = full
         step.changes = translator.changes(full, step.wanted)

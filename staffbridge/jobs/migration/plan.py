@@ -3,6 +3,7 @@
 `migrate()` (run.py) builds one (build.py fills it in); `apply()` hands its steps to the Applier
 (apply.py). Imports go one way: run -> build -> plan -> apply -> steps.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,18 @@ __all__ = ["Plan"]
 class Plan:
     """What a migration will do. Inspect the step lists, then `apply()`."""
 
-    def __init__(self, source: Adapter, target: Adapter, *, keys: tuple[Key, ...],
-                 journal: Journal | Store | str | Path | None, workers: int, progress: Progress | None,
-                 welcome_email: bool | None, delete_missing: bool) -> None:
+    def __init__(
+        self,
+        source: Adapter,
+        target: Adapter,
+        *,
+        keys: tuple[Key, ...],
+        journal: Journal | Store | str | Path | None,
+        workers: int,
+        progress: Progress | None,
+        welcome_email: bool | None,
+        delete_missing: bool,
+    ) -> None:
         self.source, self.target = source, target
         self.keys = keys
         self.workers = workers
@@ -61,7 +71,8 @@ class Plan:
     def journal(self) -> Journal:
         """The journal, opened on first need (a dry run against a new path creates no file)."""
         if self._journal is None:
-            self._journal = Journal(self._journal_spec or ":memory:", pair=self.pair)
+            spec = self._journal_spec
+            self._journal = spec if isinstance(spec, Journal) else Journal(spec or ":memory:", pair=self.pair)
         return self._journal
 
     def journal_written(self) -> dict[str, tuple[str, str | None]]:
@@ -72,8 +83,14 @@ class Plan:
 
     # ------------------------------------------------------------------ inspecting
     def add(self, step: Step) -> None:
-        lists = {"create": self.creates, "update": self.updates, "unchanged": self.unchanged,
-                 "conflict": self.conflicts, "cannot_migrate": self.cannot_migrate, "delete": self.deletes}
+        lists = {
+            "create": self.creates,
+            "update": self.updates,
+            "unchanged": self.unchanged,
+            "conflict": self.conflicts,
+            "cannot_migrate": self.cannot_migrate,
+            "delete": self.deletes,
+        }
         lists[step.action].append(step)
         self._order.append(step)
 
@@ -82,19 +99,31 @@ class Plan:
         return [s for s in self._order if s.action != "delete"] + [s for s in self._order if s.action == "delete"]
 
     def summary(self) -> dict[str, Any]:
-        return {"source": self.source_count, "target": self.target_count, "create": len(self.creates),
-                "update": len(self.updates), "unchanged": len(self.unchanged), "conflict": len(self.conflicts),
-                "cannot_migrate": len(self.cannot_migrate), "delete": len(self.deletes),
-                "source_complete": self.source_complete}
+        return {
+            "source": self.source_count,
+            "target": self.target_count,
+            "create": len(self.creates),
+            "update": len(self.updates),
+            "unchanged": len(self.unchanged),
+            "conflict": len(self.conflicts),
+            "cannot_migrate": len(self.cannot_migrate),
+            "delete": len(self.deletes),
+            "source_complete": self.source_complete,
+        }
 
     def rows(self) -> list[Row]:
         rows = [step.row("planned") for step in self.steps()]
         return ([Row(None, None, "read", "failed", self.read_error)] if self.read_error else []) + rows
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pair": self.pair, "summary": self.summary(), "read_error": self.read_error,
-                "notes": self.notes, "not_carried": self.not_carried,
-                "steps": [step.to_dict() for step in self.steps()]}
+        return {
+            "pair": self.pair,
+            "summary": self.summary(),
+            "read_error": self.read_error,
+            "notes": self.notes,
+            "not_carried": self.not_carried,
+            "steps": [step.to_dict() for step in self.steps()],
+        }
 
     def to_json(self, path_or_file: str | Path | IO[str]) -> None:
         write_text(json_text(self.to_dict()), path_or_file)
@@ -108,7 +137,14 @@ class Plan:
         """Writes the plan; returns (and keeps in `.report`) the report. A plan applies once."""
         if self.report is not None:
             raise StaffbridgeError("this plan has been applied; plan again (migrate(...)) to go on")
-        applier = Applier(self.target, self.journal(), translator=self.translator, keys=self.keys,
-                          workers=self.workers, progress=self.progress, welcome_email=self.welcome_email)
+        applier = Applier(
+            self.target,
+            self.journal(),
+            translator=self.translator,
+            keys=self.keys,
+            workers=self.workers,
+            progress=self.progress,
+            welcome_email=self.welcome_email,
+        )
         self.report = applier.run(self.steps(), notes=self.notes, read_error=self.read_error, pair=self.pair)
         return self.report

@@ -8,14 +8,16 @@
 A row names the record (source id, target id, name, email), the action, `ok` or `failed`, and the
 reason. Rows carry no record bodies and never a password.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any
 
 from staffbridge.model.output import write_text
 from staffbridge.model.render import json_text, text_value
@@ -56,15 +58,26 @@ def totals_of(rows: Iterable[Row]) -> dict[str, int]:
         counts["records"] += 1
         counts[row.action] += 1
         counts[row.status] += 1
-    return {"records": counts["records"], **{a: counts[a] for a in ACTIONS if a != "read"},
-            "ok": counts["ok"], "failed": counts["failed"], "planned": counts["planned"]}
+    return {
+        "records": counts["records"],
+        **{a: counts[a] for a in ACTIONS if a != "read"},
+        "ok": counts["ok"],
+        "failed": counts["failed"],
+        "planned": counts["planned"],
+    }
 
 
 class Report:
     """The outcome of `plan.apply()` (or, with status "planned", of a dry run)."""
 
-    def __init__(self, rows: list[Row], *, source_complete: bool = True, notes: Iterable[str] = (),
-                 stats: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        rows: list[Row],
+        *,
+        source_complete: bool = True,
+        notes: Iterable[str] = (),
+        stats: dict[str, Any] | None = None,
+    ) -> None:
         self.rows = rows
         self.source_complete = source_complete
         self.notes = list(notes)
@@ -87,8 +100,14 @@ class Report:
         return f"<Report ok={self.ok} {shown}>"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "source_complete": self.source_complete, "totals": self.totals,
-                "notes": self.notes, "stats": self.stats, "rows": [row.to_dict() for row in self.rows]}
+        return {
+            "ok": self.ok,
+            "source_complete": self.source_complete,
+            "totals": self.totals,
+            "notes": self.notes,
+            "stats": self.stats,
+            "rows": [row.to_dict() for row in self.rows],
+        }
 
     def to_json(self, path_or_file: str | Path | IO[str]) -> None:
         write_text(json_text(self.to_dict()), path_or_file)
@@ -102,4 +121,3 @@ class Report:
             data["fields"] = " ".join(row.fields)
             writer.writerow({name: text_value(data[name]) for name in COLUMNS})
         write_text(buffer.getvalue(), path_or_file)
-

@@ -25,22 +25,24 @@ What it does, and what it never does:
   from `secrets`, used in that one request and never logged, journalled or reported; with
   `welcome_email=True` the target is asked to send its welcome email where it can (MOCO).
 - Journal: `journal` (a path, a `Journal`, or a `Store` opened for a scope) records each record's state
-  before and after every write. A migration killed at any point and run again with the same journal creates no duplicates
-  and finishes the rest; run again with nothing changed, it writes nothing.
+  before and after every write. A migration killed at any point and run again with the same journal
+  creates no duplicates and finishes the rest; run again with nothing changed, it writes nothing.
 - Concurrency: `workers` threads write at once, all through the target's one rate limiter.
 - `progress(done, total, label)` is called as work goes on; while reading, `total` is None (not
   known yet). Labels: "reading target", "reading source", "writing", "deleting".
 
 A target that cannot be read, or a source that fails before its first record, raises (a typed
-StaffbridgeError): there is nothing to plan with. `dry_run=True` (the default) only plans; `dry_run=False` plans and applies at once and returns the
-plan with `.report` set. Bad records never stop a run: each is a row of the report with its reason,
-and `report.ok` is False.
+StaffbridgeError): there is nothing to plan with. `dry_run=True` (the default) only plans;
+`dry_run=False` plans and applies at once and returns the plan with `.report` set. Bad records never
+stop a run: each is a row of the report with its reason, and `report.ok` is False.
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping as MappingABC
 from pathlib import Path
-from typing import Any, Mapping as MappingABC
+from typing import Any
 
 from staffbridge.jobs.migration.build import build_plan
 from staffbridge.jobs.migration.plan import Plan
@@ -54,21 +56,36 @@ from staffbridge.store.journal import Journal
 __all__ = ["migrate", "with_mapping"]
 
 
-def migrate(source: Adapter, target: Adapter, match: Any = ("email", "employee_number"),
-            mapping: str | Path | MappingABC[str, Any] | None = None, dry_run: bool = True,
-            delete_missing: bool = False, journal: Journal | Store | str | Path | None = None, workers: int = 4,
-            progress: Progress | None = None, welcome_email: bool | None = None,
-            source_filters: dict[str, Any] | None = None) -> Plan:
+def migrate(
+    source: Adapter,
+    target: Adapter,
+    match: Any = ("email", "employee_number"),
+    mapping: str | Path | MappingABC[str, Any] | None = None,
+    dry_run: bool = True,
+    delete_missing: bool = False,
+    journal: Journal | Store | str | Path | None = None,
+    workers: int = 4,
+    progress: Progress | None = None,
+    welcome_email: bool | None = None,
+    source_filters: dict[str, Any] | None = None,
+) -> Plan:
     """Plans a migration from `source` to `target` (see the module docstring); applies it too when
     `dry_run` is False. `source_filters` narrows the source listing (default: everybody, deactivated
     people included)."""
     keys = parse_keys(match)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ConfigError(f"migrate: workers must be a whole number of at least 1, not {workers!r}",
-                          setting="workers")
+        raise ConfigError(f"migrate: workers must be a whole number of at least 1, not {workers!r}", setting="workers")
     target = with_mapping(target, mapping)
-    plan = Plan(source, target, keys=keys, journal=journal, workers=workers, progress=progress,
-                welcome_email=welcome_email, delete_missing=delete_missing)
+    plan = Plan(
+        source,
+        target,
+        keys=keys,
+        journal=journal,
+        workers=workers,
+        progress=progress,
+        welcome_email=welcome_email,
+        delete_missing=delete_missing,
+    )
     build_plan(plan, plan.journal_written(), source_filters)
     if not dry_run:
         plan.apply()

@@ -1,8 +1,10 @@
 """One record's part in a migration plan: a `Step` (what happens to it, and why)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from staffbridge.jobs.migration.report import Row
 from staffbridge.jobs.migration.translate import Change
@@ -49,10 +51,16 @@ class Step:
 
     def row(self, status: str, reason: str | None = None, target_id: str | None = None) -> Row:
         person = self.person
-        return Row(source_id=self.source_id, target_id=target_id or self.target_id, action=self.action,
-                   status=status, reason=reason if reason is not None else self.reason or _notes(self.notes),
-                   name=person.full_name or None if person else None, email=person.email if person else None,
-                   fields=[c.field for c in self.changes])
+        return Row(
+            source_id=self.source_id,
+            target_id=target_id or self.target_id,
+            action=self.action,
+            status=status,
+            reason=reason if reason is not None else self.reason or _notes(self.notes),
+            name=person.full_name or None if person else None,
+            email=person.email if person else None,
+            fields=[c.field for c in self.changes],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = self.row("planned").to_dict()

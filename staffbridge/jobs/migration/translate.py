@@ -6,18 +6,20 @@ and the name is looked up in the target (its own lists, or a value map in the us
 name the target does not know is "unresolved": fatal for a create when the target requires the
 field, a note otherwise.
 """
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from staffbridge.sdk.adapter import REF_FIELDS, Adapter
 from staffbridge.model.compare import is_empty, name_key
 from staffbridge.model.errors import PersonValidationError
-from staffbridge.model.render import json_value
 from staffbridge.model.person import CANONICAL_FIELDS, WRITABLE_FIELDS, Person, Ref, person_changes, validate_person
+from staffbridge.model.render import json_value
+from staffbridge.sdk.adapter import REF_FIELDS, Adapter
 
 __all__ = ["Carried", "Change", "Translator", "digest"]
 
@@ -139,8 +141,10 @@ class Translator:
     def translate_ref(self, field_name: str, ref: Ref) -> tuple[Ref | None, str]:
         """The target's reference for the source's `ref` (matched by name), or None and why not."""
         if not ref.name:
-            return None, (f"{field_name} is only the source id {ref.id!r}, without a name to look up in "
-                          f"{self.target.name}; name the source's ids in a mapping file")
+            return None, (
+                f"{field_name} is only the source id {ref.id!r}, without a name to look up in "
+                f"{self.target.name}; name the source's ids in a mapping file"
+            )
         key = (field_name, name_key(ref.name))
         if key not in self._refs:
             self._refs[key] = self._resolve(field_name, ref.name)
@@ -148,9 +152,11 @@ class Translator:
         if found is not None:
             return found, ""
         known = self._known_names(field_name)
-        return None, (f"no {field_name} named {ref.name!r} in {self.target.name}"
-                      + (f" (known: {', '.join(known)})" if known else "")
-                      + "; add it there or map it in a mapping file")
+        return None, (
+            f"no {field_name} named {ref.name!r} in {self.target.name}"
+            + (f" (known: {', '.join(known)})" if known else "")
+            + "; add it there or map it in a mapping file"
+        )
 
     def _resolve(self, field_name: str, name: str) -> Ref | None:
         found = self.target.find_ref(field_name, name)  # the user's value map first, then the vendor's list
@@ -173,10 +179,8 @@ class Translator:
             if spec is not None:
                 names += [str(v) for v in spec.converter.values.values()]
             if self.target.has_lookup(field_name):
-                try:
+                with contextlib.suppress(Exception):  # only decorates a message; the plan goes on without it
                     names += [r.name or r.id or "" for r in self.target.lookup_refs(field_name).values()]
-                except Exception:  # only decorates a message; the plan goes on without the list
-                    pass
             self._known[field_name] = sorted(set(n for n in names if n))
         return self._known[field_name]
 

@@ -18,10 +18,12 @@ ignore case, phones keep only their digits, text its spacing), the same rules th
 and unify's conflicts use. Used by the migration and the unify job, so both agree on who is the
 same person, and neither calls two values of a person a change or a conflict that matched them.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Iterable, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from staffbridge.model.compare import normalise
 from staffbridge.model.errors import ConfigError
@@ -47,8 +49,7 @@ def parse_keys(keys: str | Iterable[str | Sequence[str]]) -> tuple[Key, ...]:
         for part in parts:
             base, _, sub = part.partition(".")
             if base not in CANONICAL_FIELDS or base in ("raw", "problems") or (sub and base != "custom_fields"):
-                raise ConfigError(f"match: {part!r} is not a Person field (or custom_fields.<name>)",
-                                  setting="match")
+                raise ConfigError(f"match: {part!r} is not a Person field (or custom_fields.<name>)", setting="match")
         parsed.append(parts)
     if not parsed:
         raise ConfigError("match: give at least one key, e.g. ('email',)", setting="match")
@@ -123,7 +124,7 @@ class Matcher(Generic[Item]):
                 self._index[key].setdefault(value, []).append(item)
         self.count += 1
 
-    def extend(self, people: Iterable[Person]) -> "Matcher[Item]":
+    def extend(self, people: Iterable[Person]) -> Matcher[Item]:
         for person in people:
             self.add(person)
         return self
@@ -158,8 +159,10 @@ class Matcher(Generic[Item]):
             if not any(h is decided.candidates[0] for h in hits):
                 # an earlier key found one person, this key finds somebody else: which is it?
                 decided.candidates = _unique([*decided.candidates, *hits])
-                decided.reason = (f"{describe_key(decided.key or ())} {'+'.join(decided.value or ())!r} "
-                                  f"finds one record, {label} another")
+                decided.reason = (
+                    f"{describe_key(decided.key or ())} {'+'.join(decided.value or ())!r} "
+                    f"finds one record, {label} another"
+                )
                 return decided
         return decided or Match()
 

@@ -17,16 +17,18 @@ never guessing.
   the failure laid over it) are *unknown*, and the state of that system stays as it was, so the next
   run starts from the same cursor.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from staffbridge.jobs.progress import Progress, ProgressGuard, guarded
-from staffbridge.sdk.adapter import Adapter
 from staffbridge.model.person import Person
+from staffbridge.sdk.adapter import Adapter
 from staffbridge.store.records import SystemState
 
 log = logging.getLogger("staffbridge.unify")
@@ -60,11 +62,19 @@ class SystemRead:
         return "unknown" if self.mode == FAILED else "present"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"adapter": self.adapter, "mode": self.mode, "complete": self.complete, "fetched": self.fetched,
-                "people": len(self.people), "added": len(self.added), "changed": len(self.changed),
-                "removed": len(self.removed),
-                "since": self.since.strftime("%Y-%m-%dT%H:%M:%SZ") if self.since else None,
-                "error": self.error, "notes": list(self.notes)}
+        return {
+            "adapter": self.adapter,
+            "mode": self.mode,
+            "complete": self.complete,
+            "fetched": self.fetched,
+            "people": len(self.people),
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "removed": len(self.removed),
+            "since": self.since.strftime("%Y-%m-%dT%H:%M:%SZ") if self.since else None,
+            "error": self.error,
+            "notes": list(self.notes),
+        }
 
 
 def can_read_incrementally(adapter: Adapter) -> bool:
@@ -89,8 +99,12 @@ class Listing:
     error: Exception | None = None
 
 
-def read_everyone(adapter: Adapter, label: str, progress: Progress | ProgressGuard | None = None,
-                  filters: dict[str, Any] | None = None) -> Listing:
+def read_everyone(
+    adapter: Adapter,
+    label: str,
+    progress: Progress | ProgressGuard | None = None,
+    filters: dict[str, Any] | None = None,
+) -> Listing:
     """Reads `list_everyone(adapter, filters)`, telling `progress(count, None, label)` as people come.
     A failure midway does not raise: the listing keeps what was read and the error, and the caller
     says what an incomplete read means (a migration deletes nobody, unify removes nobody)."""
@@ -109,20 +123,35 @@ def person_key(person: Person, position: int) -> str:
     return str(person.id) if person.id not in (None, "") else f"#{position}"
 
 
-def read_system(name: str, adapter: Adapter, state: SystemState, *, full: bool = False,
-                full_every: int | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP,
-                progress: Progress | ProgressGuard | None = None, now: dt.datetime | None = None) -> SystemRead:
+def read_system(
+    name: str,
+    adapter: Adapter,
+    state: SystemState,
+    *,
+    full: bool = False,
+    full_every: int | None = None,
+    overlap: dt.timedelta = DEFAULT_OVERLAP,
+    progress: Progress | ProgressGuard | None = None,
+    now: dt.datetime | None = None,
+) -> SystemRead:
     """Reads `adapter`; on success updates `state` (cursor, snapshot, counters), on failure leaves it."""
-    now = now or dt.datetime.now(dt.timezone.utc)  # when this read started
-    incremental = (can_read_incrementally(adapter) and state.known and state.cursor is not None and not full
-                   and not (full_every and state.runs_since_full + 1 >= full_every))
+    now = now or dt.datetime.now(dt.UTC)  # when this read started
+    incremental = (
+        can_read_incrementally(adapter)
+        and state.known
+        and state.cursor is not None
+        and not full
+        and not (full_every and state.runs_since_full + 1 >= full_every)
+    )
     filters = everyone_filters(adapter)
     read = SystemRead(name, adapter.name, INCREMENTAL if incremental else FULL)
     if incremental:
         read.since = state.cursor
         filters["updated_after"] = state.cursor
-        read.notes.append("read only what changed since the last run (updated_after); deletes are not seen "
-                          "that way: a whole read (full, or full_every) finds them")
+        read.notes.append(
+            "read only what changed since the last run (updated_after); deletes are not seen "
+            "that way: a whole read (full, or full_every) finds them"
+        )
     listing = read_everyone(adapter, f"reading {name}", progress, filters)
     fetched: dict[str, Person] = {}
     for person in listing.people:
@@ -145,8 +174,14 @@ def read_system(name: str, adapter: Adapter, state: SystemState, *, full: bool =
     return read
 
 
-def _advance(state: SystemState, read: SystemRead, adapter: Adapter, fetched: dict[str, Person],
-             overlap: dt.timedelta, now: dt.datetime) -> None:
+def _advance(
+    state: SystemState,
+    read: SystemRead,
+    adapter: Adapter,
+    fetched: dict[str, Person],
+    overlap: dt.timedelta,
+    now: dt.datetime,
+) -> None:
     stamps = [_aware(p.updated_at) for p in fetched.values() if p.updated_at is not None]
     if state.max_updated_at is not None and read.mode == INCREMENTAL:
         stamps.append(state.max_updated_at)
@@ -176,5 +211,4 @@ def next_cursor(newest: dt.datetime | None, started: dt.datetime, overlap: dt.ti
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -15,26 +15,45 @@ A record's status in its system: "present" (read this run, or unchanged since an
 "unknown" (the system's read failed: this is what was last known), "removed" (missing from a complete
 read of a system that had it last run).
 """
+
 from __future__ import annotations
 
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterator, Sequence
+from typing import IO, Any
 
+from staffbridge.jobs.sync.read import SystemRead
 from staffbridge.model.output import write_text
 from staffbridge.model.person import Person
 from staffbridge.model.render import json_text, json_value, text_value
-from staffbridge.jobs.sync.read import SystemRead
 
 __all__ = ["Ambiguity", "Conflict", "Directory", "UnifiedPerson"]
 
 PRESENT, UNKNOWN, REMOVED = "present", "unknown", "removed"
-CSV_FIELDS = ("first_name", "middle_name", "last_name", "email", "work_phone", "mobile_phone", "active",
-              "department", "role", "employee_number", "manager_id", "username", "title", "language",
-              "birthday", "employment_start", "employment_end", "address")
+CSV_FIELDS = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "email",
+    "work_phone",
+    "mobile_phone",
+    "active",
+    "department",
+    "role",
+    "employee_number",
+    "manager_id",
+    "username",
+    "title",
+    "language",
+    "birthday",
+    "employment_start",
+    "employment_end",
+    "address",
+)
 
 
 @dataclass
@@ -47,8 +66,12 @@ class Conflict:
     rule: str  # the survivorship rule that chose it
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "values": {k: json_value(v) for k, v in self.values.items()},
-                "chosen": self.chosen, "rule": self.rule}
+        return {
+            "field": self.field,
+            "values": {k: json_value(v) for k, v in self.values.items()},
+            "chosen": self.chosen,
+            "rule": self.rule,
+        }
 
     def __str__(self) -> str:
         shown = ", ".join(f"{system}={text_value(value)!r}" for system, value in self.values.items())
@@ -66,8 +89,13 @@ class Ambiguity:
     candidates: list[str] = field(default_factory=list)  # unified ids it might be
 
     def to_dict(self) -> dict[str, Any]:
-        return {"system": self.system, "id": self.id, "label": self.label, "reason": self.reason,
-                "candidates": list(self.candidates)}
+        return {
+            "system": self.system,
+            "id": self.id,
+            "label": self.label,
+            "reason": self.reason,
+            "candidates": list(self.candidates),
+        }
 
 
 @dataclass(eq=False)
@@ -109,10 +137,15 @@ class UnifiedPerson:
         return f"<UnifiedPerson {self.label} {self.crosswalk}{extra}>"
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"id": self.id, "crosswalk": dict(self.crosswalk), "status": dict(self.status),
-                "single_system": self.single_system,
-                "person": self.person.to_dict(), "sources": dict(self.sources),
-                "conflicts": [c.to_dict() for c in self.conflicts]}
+        data = {
+            "id": self.id,
+            "crosswalk": dict(self.crosswalk),
+            "status": dict(self.status),
+            "single_system": self.single_system,
+            "person": self.person.to_dict(),
+            "sources": dict(self.sources),
+            "conflicts": [c.to_dict() for c in self.conflicts],
+        }
         if self.ambiguity is not None:
             data["ambiguity"] = self.ambiguity.to_dict()
         problems = [f"{s}: {p}" for s, r in self.records.items() for p in r.problems]
@@ -124,8 +157,16 @@ class UnifiedPerson:
 class Directory:
     """The unified people of several systems, and how each system was read."""
 
-    def __init__(self, people: list[UnifiedPerson], systems: Sequence[str], reads: dict[str, SystemRead],
-                 ambiguous: list[Ambiguity], keys: Sequence[Any], rules: dict[str, str], state: Any = None) -> None:
+    def __init__(
+        self,
+        people: list[UnifiedPerson],
+        systems: Sequence[str],
+        reads: dict[str, SystemRead],
+        ambiguous: list[Ambiguity],
+        keys: Sequence[Any],
+        rules: dict[str, str],
+        state: Any = None,
+    ) -> None:
         self.people = people
         self.state = state  # the SyncState after this run (saved already when unify was given a path)
         self.systems = list(systems)
@@ -194,21 +235,29 @@ class Directory:
     def summary(self) -> dict[str, Any]:
         spread = Counter(len(p.systems) for p in self.current)
         return {
-            "people": len(self.current), "systems": {n: r.to_dict() for n, r in self.reads.items()},
+            "people": len(self.current),
+            "systems": {n: r.to_dict() for n, r in self.reads.items()},
             "in_all": spread.get(len(self.systems), 0) if len(self.systems) > 1 else 0,
             "matched": len(self.matched),
             "single_system": {s: len(people) for s, people in self.single_system.items()},
             "conflicts": dict(Counter(c.field for _, c in self.conflicts).most_common()),
             "people_with_conflicts": sum(1 for p in self.people if p.conflicts),
-            "ambiguous": len(self.ambiguous), "removed": len(self.removed), "unknown": len(self.unknown),
+            "ambiguous": len(self.ambiguous),
+            "removed": len(self.removed),
+            "unknown": len(self.unknown),
             "complete": self.complete,
         }
 
     # ------------------------------------------------------------------ output
     def to_dict(self) -> dict[str, Any]:
-        return {"systems": self.systems, "match": self.keys, "rules": self.rules, "summary": self.summary(),
-                "people": [p.to_dict() for p in self.people],
-                "ambiguous": [a.to_dict() for a in self.ambiguous]}
+        return {
+            "systems": self.systems,
+            "match": self.keys,
+            "rules": self.rules,
+            "summary": self.summary(),
+            "people": [p.to_dict() for p in self.people],
+            "ambiguous": [a.to_dict() for a in self.ambiguous],
+        }
 
     def to_json(self, path_or_file: str | Path | IO[str] | None = None) -> str:
         text = json_text(self.to_dict())
@@ -223,10 +272,15 @@ class Directory:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["id", "status", *(f"{s}_id" for s in self.systems), *CSV_FIELDS, "conflicts", "note"])
         for p in self.people:
-            status = "removed" if p.removed else ("ambiguous" if p.ambiguity else
-                                                  "unknown" if UNKNOWN in p.status.values() else "ok")
-            ids = [(p.crosswalk.get(s, "") + (f" ({p.status[s]})" if p.status.get(s) not in (None, PRESENT)
-                                               else "")) for s in self.systems]
+            status = (
+                "removed"
+                if p.removed
+                else ("ambiguous" if p.ambiguity else "unknown" if UNKNOWN in p.status.values() else "ok")
+            )
+            ids = [
+                (p.crosswalk.get(s, "") + (f" ({p.status[s]})" if p.status.get(s) not in (None, PRESENT) else ""))
+                for s in self.systems
+            ]
             values = [text_value(getattr(p.person, name)) for name in CSV_FIELDS]
             note = p.ambiguity.reason if p.ambiguity else ""
             writer.writerow([p.id, status, *ids, *values, "; ".join(str(c) for c in p.conflicts), note])
@@ -237,9 +291,12 @@ class Directory:
     def to_scim(self, extension: bool = True) -> dict[str, Any]:
         """A SCIM 2.0 ListResponse of the current people (see staffbridge.scim)."""
         from staffbridge.mapping.scim import to_scim
+
         return to_scim(self, extension=extension)
 
     def __repr__(self) -> str:
         s = self.summary()
-        return (f"<Directory {len(self)} people from {', '.join(self.systems)}: {s['matched']} matched, "
-                f"{s['people_with_conflicts']} with conflicts, {s['ambiguous']} ambiguous>")
+        return (
+            f"<Directory {len(self)} people from {', '.join(self.systems)}: {s['matched']} matched, "
+            f"{s['people_with_conflicts']} with conflicts, {s['ambiguous']} ambiguous>"
+        )

@@ -27,37 +27,46 @@
 - A system whose read fails does not stop the run: its people are *unknown* (last known data, not
   removed), and the directory is built from everything else. `directory.failed` says why.
 """
+
 from __future__ import annotations
 
 import copy
 import datetime as dt
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
-from staffbridge.sdk.adapter import Adapter
+from staffbridge.jobs.progress import Progress, guarded
+from staffbridge.jobs.sync.matching import Matcher, parse_keys
+from staffbridge.jobs.sync.read import DEFAULT_OVERLAP, SystemRead, read_system
 from staffbridge.jobs.unification.directory import REMOVED, Ambiguity, Conflict, Directory, UnifiedPerson
+from staffbridge.jobs.unification.survivorship import MERGED_FIELDS, Candidate, Rules, load_rules, values_agree
 from staffbridge.model.compare import is_empty
 from staffbridge.model.errors import ConfigError
-from staffbridge.jobs.sync.matching import Matcher, parse_keys
 from staffbridge.model.person import Person
-from staffbridge.jobs.unification.survivorship import MERGED_FIELDS, Candidate, Rules, load_rules, values_agree
-from staffbridge.jobs.progress import Progress, guarded
-from staffbridge.jobs.sync.read import DEFAULT_OVERLAP, SystemRead, read_system
+from staffbridge.sdk.adapter import Adapter
 from staffbridge.store.base import Store
 from staffbridge.store.cursors import SyncState
 
-__all__ = ["unify", "Directory", "UnifiedPerson", "Conflict", "Ambiguity"]
+__all__ = ["Ambiguity", "Conflict", "Directory", "UnifiedPerson", "unify"]
 
 log = logging.getLogger("staffbridge.unify")
 DEFAULT_MATCH = ("email", "employee_number")
 
 
-def unify(systems: Sequence[Adapter] | Mapping[str, Adapter], match: Any = None,
-          authority: str | Mapping[str, str] | None = None, rules: str | Path | Mapping[str, Any] | Rules | None = None,
-          state: str | Path | Store | SyncState | None = None, full: bool = False, full_every: int | None = None,
-          overlap: dt.timedelta = DEFAULT_OVERLAP, progress: Progress | None = None) -> Directory:
+def unify(
+    systems: Sequence[Adapter] | Mapping[str, Adapter],
+    match: Any = None,
+    authority: str | Mapping[str, str] | None = None,
+    rules: str | Path | Mapping[str, Any] | Rules | None = None,
+    state: str | Path | Store | SyncState | None = None,
+    full: bool = False,
+    full_every: int | None = None,
+    overlap: dt.timedelta = DEFAULT_OVERLAP,
+    progress: Progress | None = None,
+) -> Directory:
     """Reads every system and returns the unified Directory (see the module docstring).
 
     `match`: ordered match keys (default: the rules' [match], else email, then employee_number).
@@ -68,25 +77,28 @@ def unify(systems: Sequence[Adapter] | Mapping[str, Adapter], match: Any = None,
     loaded_rules = load_rules(rules, authority)
     loaded_rules.check_systems(named)
     keys = parse_keys(match or loaded_rules.match or DEFAULT_MATCH)
-    if full_every is not None and (not isinstance(full_every, int) or isinstance(full_every, bool)
-                                   or full_every < 1):
-        raise ConfigError(f"full_every must be a whole number of at least 1, not {full_every!r}",
-                          setting="full_every")
+    if full_every is not None and (not isinstance(full_every, int) or isinstance(full_every, bool) or full_every < 1):
+        raise ConfigError(f"full_every must be a whole number of at least 1, not {full_every!r}", setting="full_every")
     sync = state if isinstance(state, SyncState) else SyncState.load(state)
     for name, adapter in named.items():
         kept = sync.systems.get(name)
         if kept is not None and kept.adapter not in (None, adapter.name):
-            raise ConfigError(f"state file: {name!r} was a {kept.adapter} system, now it is {adapter.name}; "
-                              "use another state file for other systems", setting="state")
+            raise ConfigError(
+                f"state file: {name!r} was a {kept.adapter} system, now it is {adapter.name}; "
+                "use another state file for other systems",
+                setting="state",
+            )
     tell = guarded(progress)
     reads: dict[str, SystemRead] = {}
     for done, (name, adapter) in enumerate(named.items()):
-        reads[name] = read_system(name, adapter, sync.system(name), full=full, full_every=full_every,
-                                  overlap=overlap, progress=tell)
+        reads[name] = read_system(
+            name, adapter, sync.system(name), full=full, full_every=full_every, overlap=overlap, progress=tell
+        )
         tell(done + 1, len(named), "systems read")
     people, ambiguous = Unifier(list(named), keys, loaded_rules, sync.ids).run(reads)
-    sync.ids = {f"{s}:{i}": p.id for p in people if not p.removed for s, i in p.crosswalk.items()
-                if p.status.get(s) != REMOVED}
+    sync.ids = {
+        f"{s}:{i}": p.id for p in people if not p.removed for s, i in p.crosswalk.items() if p.status.get(s) != REMOVED
+    }
     if not isinstance(state, SyncState) and state is not None:
         sync.save()
     return Directory(people, list(named), reads, ambiguous, keys, loaded_rules.describe(), state=sync)
@@ -99,16 +111,19 @@ def _named(systems: Sequence[Adapter] | Mapping[str, Adapter]) -> dict[str, Adap
         named = {}
         for adapter in systems:
             if adapter.name in named:
-                raise ConfigError(f"unify: two systems are called {adapter.name!r}; pass a dict to name them "
-                                  f"apart, e.g. {{'{adapter.name}-a': ..., '{adapter.name}-b': ...}}",
-                                  setting="systems")
+                raise ConfigError(
+                    f"unify: two systems are called {adapter.name!r}; pass a dict to name them "
+                    f"apart, e.g. {{'{adapter.name}-a': ..., '{adapter.name}-b': ...}}",
+                    setting="systems",
+                )
             named[adapter.name] = adapter
     if not named:
         raise ConfigError("unify: give at least one system", setting="systems")
     for name, adapter in named.items():
         if not isinstance(adapter, Adapter):
-            raise ConfigError(f"unify: {name!r} is not an adapter (staffbridge.connect(...) makes one)",
-                              setting="systems")
+            raise ConfigError(
+                f"unify: {name!r} is not an adapter (staffbridge.connect(...) makes one)", setting="systems"
+            )
     return named
 
 
@@ -124,7 +139,7 @@ class _Record:
 class _Cluster:
     members: dict[str, _Record] = field(default_factory=dict)  # system -> record
     ambiguity: Ambiguity | None = None
-    candidates: list["_Cluster"] = field(default_factory=list)  # of an ambiguous record
+    candidates: list[_Cluster] = field(default_factory=list)  # of an ambiguous record
 
 
 class Unifier:
@@ -145,7 +160,7 @@ class Unifier:
         ids = self._ids()
         people = [self._merge(cluster, ids[id(cluster)]) for cluster in self.clusters]
         self._managers_by_unified_id(people)
-        for cluster, unified in zip(self.clusters, people):
+        for cluster, _unified in zip(self.clusters, people, strict=False):
             if cluster.ambiguity is not None:
                 cluster.ambiguity.candidates = [ids[id(c)] for c in cluster.candidates]
         return people, [p.ambiguity for p in people if p.ambiguity is not None]
@@ -172,8 +187,7 @@ class Unifier:
                 continue
             ids = ", ".join(f"#{r.key}" for r in claimants)
             for record in claimants:
-                self._ambiguous(record, f"{len(claimants)} {system} records ({ids}) match the same person",
-                                [cluster])
+                self._ambiguous(record, f"{len(claimants)} {system} records ({ids}) match the same person", [cluster])
         for record, cluster in joined:  # indexed only now: records of one system never match each other
             self.matcher.add(record.person, cluster)
 
@@ -202,8 +216,10 @@ class Unifier:
         ids: dict[int, str] = {}
         for cluster in self.clusters:
             refs = [f"{s}:{cluster.members[s].key}" for s in self.systems if s in cluster.members]
-            chosen = next((self.known_ids[r] for r in refs if r in self.known_ids
-                           and self.known_ids[r] not in taken), None) or refs[0]
+            chosen = (
+                next((self.known_ids[r] for r in refs if r in self.known_ids and self.known_ids[r] not in taken), None)
+                or refs[0]
+            )
             base, n = chosen, 1
             while chosen in taken:
                 n += 1
@@ -237,32 +253,52 @@ class Unifier:
         for name in MERGED_FIELDS:
             if name == "custom_fields":
                 continue
-            picked = self._pick(name, [Candidate(r.system, getattr(r.person, name), r.person.updated_at)
-                                       for r in live], conflicts)
+            picked = self._pick(
+                name, [Candidate(r.system, getattr(r.person, name), r.person.updated_at) for r in live], conflicts
+            )
             if picked is not None:  # lists are copied: the merged person must not share the record's
                 values[name], sources[name] = copy.copy(picked.value), picked.system
         custom: dict[str, Any] = {}
         for key in dict.fromkeys(k for r in live for k in (r.person.custom_fields or {})):
             name = f"custom_fields.{key}"
-            picked = self._pick(name, [Candidate(r.system, (r.person.custom_fields or {}).get(key),
-                                                 r.person.updated_at) for r in live], conflicts)
+            picked = self._pick(
+                name,
+                [Candidate(r.system, (r.person.custom_fields or {}).get(key), r.person.updated_at) for r in live],
+                conflicts,
+            )
             if picked is not None:
                 custom[key], sources[name] = picked.value, picked.system
         created = [r.person.created_at for r in live if r.person.created_at]
         updated = [r.person.updated_at for r in live if r.person.updated_at]
-        person = Person(id=unified_id, system="unified", custom_fields=custom, created_at=min(created, default=None),
-                        updated_at=max(updated, default=None), **values)
+        person = Person(
+            id=unified_id,
+            system="unified",
+            custom_fields=custom,
+            created_at=min(created, default=None),
+            updated_at=max(updated, default=None),
+            **values,
+        )
         person.problems = [f"{r.system}: {p}" for r in ordered for p in r.person.problems]
-        return UnifiedPerson(unified_id, person, {r.system: str(r.person.id or r.key) for r in ordered},
-                             {r.system: r.person for r in ordered}, {r.system: r.status for r in ordered},
-                             sources, conflicts, cluster.ambiguity)
+        return UnifiedPerson(
+            unified_id,
+            person,
+            {r.system: str(r.person.id or r.key) for r in ordered},
+            {r.system: r.person for r in ordered},
+            {r.system: r.status for r in ordered},
+            sources,
+            conflicts,
+            cluster.ambiguity,
+        )
 
     def _pick(self, name: str, candidates: list[Candidate], conflicts: list[Conflict]) -> Candidate | None:
         held = [c for c in candidates if not is_empty(c.value)]
         rule = self.rules.rule_for(name)
         chosen = rule.pick(held)
-        if chosen is not None and len(held) > 1 and self.rules.reports(name) and not values_agree(
-                name, [c.value for c in held]):
+        if (
+            chosen is not None
+            and len(held) > 1
+            and self.rules.reports(name)
+            and not values_agree(name, [c.value for c in held])
+        ):
             conflicts.append(Conflict(name, {c.system: c.value for c in held}, chosen.system, rule.describe()))
         return chosen
-

@@ -33,26 +33,28 @@ A field named twice with different authorities (in `[survivorship]` and `[author
 `[authority]`, or in the file and the `authority=` argument) is a ConfigError naming both systems, as
 is an authority that names a system not being unified: a guess there would silently pick a winner.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
-from staffbridge.model.errors import ConfigError, MappingError
 from staffbridge.mapping.engine import deep_merge, read_toml
 from staffbridge.mapping.locate import shipped_text
 from staffbridge.model.compare import is_empty, same_value
+from staffbridge.model.errors import ConfigError, MappingError
 from staffbridge.model.person import CANONICAL_FIELDS, Ref
 
-__all__ = ["Candidate", "Rule", "Rules", "MERGED_FIELDS", "load_rules", "values_agree"]
+__all__ = ["MERGED_FIELDS", "Candidate", "Rule", "Rules", "load_rules", "values_agree"]
 
 # Chosen by the rules; id/system belong to each record, the timestamps are derived (see above).
 MERGED_FIELDS = tuple(n for n in CANONICAL_FIELDS if n not in ("id", "system", "created_at", "updated_at"))
 RULE_NAMES = ("newest", "first")
-_OLDEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+_OLDEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class Candidate:
 class Rule:
     kind: str  # "newest" | "first" | "authority"
     systems: tuple[str, ...] = ()  # authority: in order of preference
-    otherwise: "Rule | None" = None  # authority: when none of `systems` has a value
+    otherwise: Rule | None = None  # authority: when none of `systems` has a value
 
     def describe(self) -> str:
         if self.kind != "authority":
@@ -122,9 +124,12 @@ class Rules:
         for name, rule in named:
             for system in rule.systems:
                 if system not in known:
-                    raise ConfigError(f"{self.source}: authority for {name} is {system!r}, which is not one of "
-                                      f"the systems being unified ({', '.join(known)})", setting=name,
-                                      source=self.source)
+                    raise ConfigError(
+                        f"{self.source}: authority for {name} is {system!r}, which is not one of "
+                        f"the systems being unified ({', '.join(known)})",
+                        setting=name,
+                        source=self.source,
+                    )
 
     def describe(self) -> dict[str, str]:
         return {"default": self.default.describe(), **{k: v.describe() for k, v in sorted(self.fields.items())}}
@@ -132,8 +137,10 @@ class Rules:
 
 # ---------------------------------------------------------------------------------------------- loading
 
-def load_rules(source: str | Path | Mapping[str, Any] | Rules | None = None,
-               authority: str | Mapping[str, str] | None = None) -> Rules:
+
+def load_rules(
+    source: str | Path | Mapping[str, Any] | Rules | None = None, authority: str | Mapping[str, str] | None = None
+) -> Rules:
     """Rules from the shipped defaults (mappings/unify.toml), a user file or dict laid over them, and
     the `authority` argument (a system: the default authority; or {field: system})."""
     if isinstance(source, Rules):
@@ -159,8 +166,11 @@ def _shipped() -> dict[str, Any]:
 def parse_rules(data: Mapping[str, Any], where: str = "rules") -> Rules:
     unknown = sorted(set(data) - {"survivorship", "authority", "conflicts", "match"})
     if unknown:
-        raise ConfigError(f"{where}: unknown table {unknown[0]!r}; known: survivorship, authority, conflicts, match",
-                          setting=unknown[0], source=where)
+        raise ConfigError(
+            f"{where}: unknown table {unknown[0]!r}; known: survivorship, authority, conflicts, match",
+            setting=unknown[0],
+            source=where,
+        )
     table = _table(data, "survivorship", where)
     default = _rule(table.get("default", "newest"), "default", where)
     fields: dict[str, Rule] = {}
@@ -171,28 +181,40 @@ def parse_rules(data: Mapping[str, Any], where: str = "rules") -> Rules:
         if isinstance(names, str):
             names = [names]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise ConfigError(f"{where}: [authority] {system} must be a list of field names", setting=system,
-                              source=where)
+            raise ConfigError(
+                f"{where}: [authority] {system} must be a list of field names", setting=system, source=where
+            )
         for name in names:
             name = _field_name(name, where)
             claimed = fields.get(name)
             if claimed is not None and claimed.kind == "authority" and claimed.systems[:1] != (system,):
-                raise ConfigError(f"{where}: conflicting authorities for {name}: {claimed.systems[0]!r} and "
-                                  f"{system!r}; name one", setting=name, source=where)
+                raise ConfigError(
+                    f"{where}: conflicting authorities for {name}: {claimed.systems[0]!r} and {system!r}; name one",
+                    setting=name,
+                    source=where,
+                )
             if claimed is not None and claimed.kind != "authority":
-                raise ConfigError(f"{where}: {name} is both {claimed.kind!r} in [survivorship] and owned by "
-                                  f"{system!r} in [authority]; name one", setting=name, source=where)
+                raise ConfigError(
+                    f"{where}: {name} is both {claimed.kind!r} in [survivorship] and owned by "
+                    f"{system!r} in [authority]; name one",
+                    setting=name,
+                    source=where,
+                )
             fields[name] = Rule("authority", (system,), NEWEST)
     conflicts = _table(data, "conflicts", where)
     ignore = conflicts.get("ignore", [])
     if not isinstance(ignore, list) or not all(isinstance(n, str) for n in ignore):
-        raise ConfigError(f"{where}: [conflicts] ignore must be a list of field names", setting="ignore",
-                          source=where)
+        raise ConfigError(f"{where}: [conflicts] ignore must be a list of field names", setting="ignore", source=where)
     match = _table(data, "match", where).get("keys")
     if match is not None and not isinstance(match, (list, str)):
         raise ConfigError(f"{where}: [match] keys must be a list of keys", setting="match", source=where)
-    return Rules(default, fields, frozenset(_field_name(n, where) for n in ignore),
-                 tuple([match] if isinstance(match, str) else match) if match else None, where)
+    return Rules(
+        default,
+        fields,
+        frozenset(_field_name(n, where) for n in ignore),
+        tuple([match] if isinstance(match, str) else match) if match else None,
+        where,
+    )
 
 
 def with_authority(rules: Rules, authority: str | Mapping[str, str]) -> Rules:
@@ -202,11 +224,19 @@ def with_authority(rules: Rules, authority: str | Mapping[str, str]) -> Rules:
     if isinstance(authority, str):
         current = rules.default
         if current.kind == "authority" and current.systems[:1] != (authority,):
-            raise ConfigError(f"conflicting authorities: {rules.source} makes {current.systems[0]!r} the default "
-                              f"authority, the authority argument {authority!r}; name one", setting="authority",
-                              source=rules.source)
-        return Rules(Rule("authority", (authority,), NEWEST if current.kind == "authority" else current),
-                     rules.fields, rules.ignore, rules.match, rules.source)
+            raise ConfigError(
+                f"conflicting authorities: {rules.source} makes {current.systems[0]!r} the default "
+                f"authority, the authority argument {authority!r}; name one",
+                setting="authority",
+                source=rules.source,
+            )
+        return Rules(
+            Rule("authority", (authority,), NEWEST if current.kind == "authority" else current),
+            rules.fields,
+            rules.ignore,
+            rules.match,
+            rules.source,
+        )
     if not isinstance(authority, Mapping):
         raise ConfigError("authority: give a system name or {field: system}", setting="authority")
     if "default" in authority:  # {"default": "moco", "email": "hr"}: both kinds at once
@@ -219,8 +249,12 @@ def with_authority(rules: Rules, authority: str | Mapping[str, str]) -> Rules:
             raise ConfigError(f"authority for {name}: give a system name", setting=name)
         claimed = fields.get(name)
         if claimed is not None and claimed.kind == "authority" and claimed.systems[:1] != (system,):
-            raise ConfigError(f"conflicting authorities for {name}: {claimed.systems[0]!r} in {rules.source} and "
-                              f"{system!r} in the authority argument; name one", setting=name, source=rules.source)
+            raise ConfigError(
+                f"conflicting authorities for {name}: {claimed.systems[0]!r} in {rules.source} and "
+                f"{system!r} in the authority argument; name one",
+                setting=name,
+                source=rules.source,
+            )
         fields[name] = Rule("authority", (system,), NEWEST)
     return Rules(rules.default, fields, rules.ignore, rules.match, rules.source)
 
@@ -235,8 +269,12 @@ def _table(data: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
 def _field_name(name: str, where: str) -> str:
     base, _, sub = name.partition(".")
     if base not in MERGED_FIELDS or (sub and base != "custom_fields"):
-        raise ConfigError(f"{where}: {name!r} is not a field a unified person merges (one of: "
-                          f"{', '.join(MERGED_FIELDS)}, or custom_fields.<name>)", setting=name, source=where)
+        raise ConfigError(
+            f"{where}: {name!r} is not a field a unified person merges (one of: "
+            f"{', '.join(MERGED_FIELDS)}, or custom_fields.<name>)",
+            setting=name,
+            source=where,
+        )
     return name
 
 
@@ -244,29 +282,35 @@ def _rule(spec: Any, name: str, where: str) -> Rule:
     if isinstance(spec, str):
         if spec in RULE_NAMES:
             return Rule(spec)
-        raise ConfigError(f"{where}: {name} = {spec!r} is not a rule (newest, first, or {{ authority = "
-                          f"\"SYSTEM\" }})", setting=name, source=where)
+        raise ConfigError(
+            f'{where}: {name} = {spec!r} is not a rule (newest, first, or {{ authority = "SYSTEM" }})',
+            setting=name,
+            source=where,
+        )
     if isinstance(spec, Mapping) and "authority" in spec and set(spec) <= {"authority", "otherwise"}:
         systems = spec["authority"]
         systems = [systems] if isinstance(systems, str) else systems
         if not isinstance(systems, list) or not systems or not all(isinstance(s, str) and s for s in systems):
-            raise ConfigError(f"{where}: {name}: authority must name a system or a list of them", setting=name,
-                              source=where)
+            raise ConfigError(
+                f"{where}: {name}: authority must name a system or a list of them", setting=name, source=where
+            )
         otherwise = _rule(spec.get("otherwise", "newest"), name, where)
         if otherwise.kind == "authority":
             raise ConfigError(f"{where}: {name}: otherwise must be newest or first", setting=name, source=where)
         return Rule("authority", tuple(systems), otherwise)
-    raise ConfigError(f"{where}: {name}: give \"newest\", \"first\" or {{ authority = \"SYSTEM\" }}",
-                      setting=name, source=where)
+    raise ConfigError(
+        f'{where}: {name}: give "newest", "first" or {{ authority = "SYSTEM" }}', setting=name, source=where
+    )
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime:
     if moment is None:
         return _OLDEST
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 # ---------------------------------------------------------------------------------------------- comparing
+
 
 def values_agree(name: str, values: Iterable[Any]) -> bool:
     """Whether several systems' values of field `name` say the same thing (`compare.same_value`), so
@@ -275,4 +319,4 @@ def values_agree(name: str, values: Iterable[Any]) -> bool:
     another's, so it never disagrees."""
     held = [v.portable() if isinstance(v, Ref) else v for v in values]
     held = [v for v in held if not is_empty(v)]
-    return all(same_value(name, a, b) for i, a in enumerate(held) for b in held[i + 1:])
+    return all(same_value(name, a, b) for i, a in enumerate(held) for b in held[i + 1 :])

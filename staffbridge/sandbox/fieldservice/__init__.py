@@ -41,9 +41,25 @@ employee number), a deterministic `_id`, `contract.department` set to the depart
 documents hold only what people.py knows (no `implementation` / `analytics`), like records imported
 before those fields existed; that also keeps 100,000 of them affordable in memory.
 """
-from staffbridge.sandbox.fieldservice.backend import (ACCESS_GROUPS, API_USER_ID, COMPANY_ID, FIRST_LOGIN_ID,
-                                                      FieldServiceBackend, UserNotFound, ValidationFailed)
+
+from staffbridge.sandbox.fieldservice.backend import (
+    ACCESS_GROUPS,
+    API_USER_ID,
+    COMPANY_ID,
+    FIRST_LOGIN_ID,
+    FieldServiceBackend,
+    UserNotFound,
+    ValidationFailed,
+)
 from staffbridge.sandbox.fieldservice.routes import FieldServiceSandbox
 
-__all__ = ["ACCESS_GROUPS", "API_USER_ID", "COMPANY_ID", "FIRST_LOGIN_ID", "FieldServiceBackend",
-           "FieldServiceSandbox", "UserNotFound", "ValidationFailed"]
+__all__ = [
+    "ACCESS_GROUPS",
+    "API_USER_ID",
+    "COMPANY_ID",
+    "FIRST_LOGIN_ID",
+    "FieldServiceBackend",
+    "FieldServiceSandbox",
+    "UserNotFound",
+    "ValidationFailed",
+]

@@ -3,6 +3,7 @@
 Plain data, no HTTP: documents in, documents out (a document store's records are its documents);
 routes.py encodes them and turns ValidationFailed / UserNotFound into NestJS answers.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,7 @@ from staffbridge.sandbox.people import gc_paused, sample_person
 
 COMPANY_ID = "64f1a2b3c4d5e6f708192a3b"
 API_USER_ID = "64f1a2b3c4d5e6f708192a3c"  # who `status.createdBy` names for changes made with the key
-ACCESS_GROUPS = {"Mitarbeiter": "worker", "Entwickler": "service", "Teamleitung": "teamlead",
-                 "Administrator": "admin"}
+ACCESS_GROUPS = {"Mitarbeiter": "worker", "Entwickler": "service", "Teamleitung": "teamlead", "Administrator": "admin"}
 FIRST_LOGIN_ID = 36920
 EPOCH = dt.datetime(1970, 1, 1)
 
@@ -72,14 +72,28 @@ class FieldServiceBackend:
         now = self._now()
         user_id = self._new_object_id()
         access = fields.pop("access", None) or {}
-        user = {"_id": user_id, "number": self._next_number, "companyId": COMPANY_ID,
-                "status": {"status": 1, "createdAt": now, "createdBy": API_USER_ID,
-                           "lastModifiedAt": now, "lastModifiedBy": API_USER_ID},
-                "chatId": None, **fields,
-                "access": {**access, "token": str(uuid.uuid4()), "loginTries": 0},
-                "implementation": {"hasJob": bool(fields.get("jobs")), "hasTimeTracking": False,
-                                   "isSuccessfullyImplemented": False, "lastTimeActive": None},
-                "analytics": {"createdProfile": now}}
+        user = {
+            "_id": user_id,
+            "number": self._next_number,
+            "companyId": COMPANY_ID,
+            "status": {
+                "status": 1,
+                "createdAt": now,
+                "createdBy": API_USER_ID,
+                "lastModifiedAt": now,
+                "lastModifiedBy": API_USER_ID,
+            },
+            "chatId": None,
+            **fields,
+            "access": {**access, "token": str(uuid.uuid4()), "loginTries": 0},
+            "implementation": {
+                "hasJob": bool(fields.get("jobs")),
+                "hasTimeTracking": False,
+                "isSuccessfullyImplemented": False,
+                "lastTimeActive": None,
+            },
+            "analytics": {"createdProfile": now},
+        }
         self._store(user, password)
         return user_id
 
@@ -88,8 +102,11 @@ class FieldServiceBackend:
         fields, password = self._validated(body, user_id=user["_id"])
         if replace:
             kept = {key: user[key] for key in ("_id", "number", "companyId", "status", "chatId")}
-            access = {**(fields.pop("access", None) or {}),
-                      "token": user["access"]["token"], "loginTries": user["access"]["loginTries"]}
+            access = {
+                **(fields.pop("access", None) or {}),
+                "token": user["access"]["token"],
+                "loginTries": user["access"]["loginTries"],
+            }
             server_tail: dict[str, Any] = {key: user[key] for key in ("implementation", "analytics") if key in user}
             user.clear()
             user.update({**kept, **fields, "access": access, **server_tail})
@@ -123,26 +140,41 @@ class FieldServiceBackend:
             person = sample_person(n)  # one at a time: a list of 100,000 would double the peak memory
             user_id, email, birthday = f"65000000{n:016x}", person.email, person.birthday
             created = f"{person.employment_start.isoformat()}T08:00:00.000Z"
-            general = {"firstName": person.first_name, "lastName": person.last_name,
-                       "birthDate": f"{birthday.day:02d}.{birthday.month:02d}.{birthday.year}",
-                       "language": person.language}
+            general = {
+                "firstName": person.first_name,
+                "lastName": person.last_name,
+                "birthDate": f"{birthday.day:02d}.{birthday.month:02d}.{birthday.year}",
+                "language": person.language,
+            }
             if person.notes:
                 general["description"] = person.notes
             users[user_id] = {
-                "_id": user_id, "number": int(person.employee_number[1:]), "companyId": COMPANY_ID,
-                "status": {"status": 1 if person.active else 0, "createdAt": created, "createdBy": API_USER_ID,
-                           "lastModifiedAt": created, "lastModifiedBy": API_USER_ID},
+                "_id": user_id,
+                "number": int(person.employee_number[1:]),
+                "companyId": COMPANY_ID,
+                "status": {
+                    "status": 1 if person.active else 0,
+                    "createdAt": created,
+                    "createdBy": API_USER_ID,
+                    "lastModifiedAt": created,
+                    "lastModifiedBy": API_USER_ID,
+                },
                 "chatId": None,
                 "id": str(FIRST_LOGIN_ID + n) if n % 2 == 0 else FIRST_LOGIN_ID + n,
                 "general": general,
-                "access": {"dashboardAccess": person.role in ("Teamleitung", "Administrator"),
-                           "webAccess": "1", "token": f"{n:08x}-0000-4000-8000-{n:012x}",
-                           "email": email, "loginTries": 0},
-                "contract": {"startDate": f"{person.employment_start.isoformat()}T00:00:00Z",
-                             "department": person.department},
+                "access": {
+                    "dashboardAccess": person.role in ("Teamleitung", "Administrator"),
+                    "webAccess": "1",
+                    "token": f"{n:08x}-0000-4000-8000-{n:012x}",
+                    "email": email,
+                    "loginTries": 0,
+                },
+                "contract": {
+                    "startDate": f"{person.employment_start.isoformat()}T00:00:00Z",
+                    "department": person.department,
+                },
                 "contact": {"telephone": person.work_phone, "mobile": person.mobile_phone},
-                "address": {"street": person.street, "zip": person.zip, "city": person.city,
-                            "country": person.country},
+                "address": {"street": person.street, "zip": person.zip, "city": person.city, "country": person.country},
                 "accessGroupId": ACCESS_GROUPS.get(person.role, "worker"),
                 "tags": list(person.tags) or None,
             }
@@ -195,4 +227,3 @@ class FieldServiceBackend:
         millis = max(int(time.time() * 1000), self._last_millis + 1)
         self._last_millis = millis
         return iso_utc(EPOCH + dt.timedelta(milliseconds=millis))
-

@@ -2,11 +2,13 @@
 
 The state and its rules live in backend.py; what the vendor answers, and how, lives here.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from staffbridge.sandbox.fieldservice.backend import FieldServiceBackend, UserNotFound, ValidationFailed
 from staffbridge.sandbox.fieldservice.schema import OBJECT_ID
@@ -15,8 +17,11 @@ from staffbridge.sandbox.server import Request, Response, Sandbox
 
 def nest_json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     # encoded here, under the sandbox lock: the documents may change once the handler returns
-    return Response(status, json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                    {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    return Response(
+        status,
+        json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        {"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
 
 
 def nest_error(status: int, message: str | list[str], error: str | None) -> Response:
@@ -33,9 +38,18 @@ class FieldServiceSandbox(Sandbox):
     url_prefix = ""
     PAGINATIONS = ("none", "page", "skip")
 
-    def __init__(self, port: int = 0, seed_people: int = 50, api_key: str = "sandbox-key",
-                 update_verb: str = "PATCH", pagination: str = "none", page_size: int = 100,
-                 rate_limit: int | None = None, rate_window: float = 60.0, retry_after: bool = False) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        seed_people: int = 50,
+        api_key: str = "sandbox-key",
+        update_verb: str = "PATCH",
+        pagination: str = "none",
+        page_size: int = 100,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
+        retry_after: bool = False,
+    ) -> None:
         super().__init__(port, rate_limit, rate_window, retry_after)
         if update_verb.upper() not in ("PATCH", "PUT"):
             raise ValueError(f"update_verb must be PATCH or PUT, not {update_verb!r}")
@@ -72,15 +86,16 @@ class FieldServiceSandbox(Sandbox):
             offset = _query_int(request, "skip", 0, 0, problems)
         if problems:
             return nest_error(400, problems, "Bad Request")
-        return nest_json(users[offset:offset + limit], headers={"X-Total-Count": str(len(users))})
+        return nest_json(users[offset : offset + limit], headers={"X-Total-Count": str(len(users))})
 
     def get_user(self, request: Request) -> Response:
         return self._with_user(request, lambda user_id: nest_json(self.backend.get(user_id)))
 
     def update_user(self, request: Request) -> Response:
         replace = self.update_verb == "PUT"
-        return self._with_user(request, lambda user_id: nest_json(
-            self.backend.update(user_id, request.json(), replace=replace)))
+        return self._with_user(
+            request, lambda user_id: nest_json(self.backend.update(user_id, request.json(), replace=replace))
+        )
 
     def delete_user(self, request: Request) -> Response:
         return self._with_user(request, lambda user_id: nest_json(self.backend.delete(user_id)))

@@ -3,11 +3,13 @@
 A rule is a checker (path, value) -> (cleaned value, problem or None), a nested dict of rules, an
 ArrayOf(rule) or SERVER_OWNED; `clean` walks a body against USER_SCHEMA and collects every problem.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}\Z")
 EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\Z")
@@ -36,8 +38,10 @@ BOOLEAN = _kind(lambda v: isinstance(v, bool), "must be a boolean value")
 FREE_OBJECT = _kind(lambda v: isinstance(v, dict), "must be an object")
 EMAIL_ADDRESS = _kind(lambda v: isinstance(v, str) and EMAIL.match(v) is not None, "must be an email")
 MONGO_ID = _kind(lambda v: isinstance(v, str) and OBJECT_ID.match(v) is not None, "must be a mongodb id")
-LOGIN_ID = _kind(lambda v: (_is_number(v) and float(v).is_integer()) or (isinstance(v, str) and v.isdigit()),
-                 "must be a number or a numeric string")
+LOGIN_ID = _kind(
+    lambda v: (_is_number(v) and float(v).is_integer()) or (isinstance(v, str) and v.isdigit()),
+    "must be a number or a numeric string",
+)
 
 
 def BIRTHDATE(path: str, value: Any) -> tuple[Any, str | None]:
@@ -61,7 +65,7 @@ def DATETIME(path: str, value: Any) -> tuple[Any, str | None]:
     except ValueError:
         return value, f"{path} must be a valid ISO 8601 date string"
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
     return iso_utc(moment, with_millis=moment.microsecond != 0), None
 
 
@@ -71,32 +75,74 @@ class ArrayOf:
 
 
 USER_SCHEMA: dict[str, Any] = {
-    "_id": SERVER_OWNED, "number": SERVER_OWNED, "companyId": SERVER_OWNED, "status": SERVER_OWNED,
-    "chatId": SERVER_OWNED, "implementation": SERVER_OWNED, "analytics": SERVER_OWNED,
+    "_id": SERVER_OWNED,
+    "number": SERVER_OWNED,
+    "companyId": SERVER_OWNED,
+    "status": SERVER_OWNED,
+    "chatId": SERVER_OWNED,
+    "implementation": SERVER_OWNED,
+    "analytics": SERVER_OWNED,
     "id": LOGIN_ID,
-    "general": {"firstName": STRING, "lastName": STRING, "sex": STRING, "birthDate": BIRTHDATE,
-                "language": STRING, "insuranceNumber": STRING, "deviceToken": STRING,
-                "webPushToken": STRING, "profileImage": STRING, "description": STRING,
-                "lastNpsScoreSend": DATETIME, "badges": ArrayOf({"type": STRING, "level": STRING})},
-    "access": {"dashboardAccess": BOOLEAN, "password": STRING, "webAccess": STRING, "token": SERVER_OWNED,
-               "email": EMAIL_ADDRESS, "loginTries": SERVER_OWNED, "passwordChangeToken": STRING,
-               "passwordChangeDate": DATETIME},
-    "contract": {"startDate": DATETIME, "endDate": DATETIME, "department": STRING, "salary": NUMBER,
-                 "salaryType": STRING, "employment": STRING, "payment": STRING,
-                 "dailyWorkingHours": FREE_OBJECT, "payTypeId": STRING, "vacationDays": NUMBER,
-                 "remainingLeave": ArrayOf({"year": INTEGER, "days": NUMBER}),
-                 "allowedToTrackDrivingTime": BOOLEAN},
-    "contact": {"telephone": STRING, "mobile": STRING, "email": EMAIL_ADDRESS, "sms": STRING,
-                "smsCount": INTEGER, "smsChatCount": INTEGER, "smsSendDate": DATETIME,
-                "smsSendBy": STRING, "website": STRING, "lastSMSStatus": STRING,
-                "secondSmsSendDate": DATETIME},
-    "address": {"street": STRING, "zip": STRING, "city": STRING, "country": STRING, "co": STRING,
-                "state": STRING},
-    "accessGroupId": STRING, "totalTargetHours": NUMBER, "jobs": ArrayOf(FREE_OBJECT),
+    "general": {
+        "firstName": STRING,
+        "lastName": STRING,
+        "sex": STRING,
+        "birthDate": BIRTHDATE,
+        "language": STRING,
+        "insuranceNumber": STRING,
+        "deviceToken": STRING,
+        "webPushToken": STRING,
+        "profileImage": STRING,
+        "description": STRING,
+        "lastNpsScoreSend": DATETIME,
+        "badges": ArrayOf({"type": STRING, "level": STRING}),
+    },
+    "access": {
+        "dashboardAccess": BOOLEAN,
+        "password": STRING,
+        "webAccess": STRING,
+        "token": SERVER_OWNED,
+        "email": EMAIL_ADDRESS,
+        "loginTries": SERVER_OWNED,
+        "passwordChangeToken": STRING,
+        "passwordChangeDate": DATETIME,
+    },
+    "contract": {
+        "startDate": DATETIME,
+        "endDate": DATETIME,
+        "department": STRING,
+        "salary": NUMBER,
+        "salaryType": STRING,
+        "employment": STRING,
+        "payment": STRING,
+        "dailyWorkingHours": FREE_OBJECT,
+        "payTypeId": STRING,
+        "vacationDays": NUMBER,
+        "remainingLeave": ArrayOf({"year": INTEGER, "days": NUMBER}),
+        "allowedToTrackDrivingTime": BOOLEAN,
+    },
+    "contact": {
+        "telephone": STRING,
+        "mobile": STRING,
+        "email": EMAIL_ADDRESS,
+        "sms": STRING,
+        "smsCount": INTEGER,
+        "smsChatCount": INTEGER,
+        "smsSendDate": DATETIME,
+        "smsSendBy": STRING,
+        "website": STRING,
+        "lastSMSStatus": STRING,
+        "secondSmsSendDate": DATETIME,
+    },
+    "address": {"street": STRING, "zip": STRING, "city": STRING, "country": STRING, "co": STRING, "state": STRING},
+    "accessGroupId": STRING,
+    "totalTargetHours": NUMBER,
+    "jobs": ArrayOf(FREE_OBJECT),
     "setUpDone": BOOLEAN,
-    "location": {"latitude": NUMBER, "longitude": NUMBER,
-                 "location": {"type": STRING, "coordinates": ArrayOf(NUMBER)}},
-    "activityTypeIds": ArrayOf(STRING), "workedOnObjectIds": ArrayOf(MONGO_ID), "tags": ArrayOf(STRING),
+    "location": {"latitude": NUMBER, "longitude": NUMBER, "location": {"type": STRING, "coordinates": ArrayOf(NUMBER)}},
+    "activityTypeIds": ArrayOf(STRING),
+    "workedOnObjectIds": ArrayOf(MONGO_ID),
+    "tags": ArrayOf(STRING),
 }
 
 
@@ -131,5 +177,3 @@ def iso_utc(moment: dt.datetime, with_millis: bool = True) -> str:
     """A naive UTC moment as the vendor writes it: ISO 8601 with a Z, milliseconds as JavaScript adds them."""
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     return f"{text}.{moment.microsecond // 1000:03d}Z" if with_millis else f"{text}Z"
-
-

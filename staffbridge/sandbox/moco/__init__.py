@@ -57,12 +57,39 @@ Where MOCO is silent, the plausible choice (clients must not depend on these):
 State changes go through MocoBackend methods, which bump `backend.version`; the routes cache list
 results per query and version, so paging through 100,000 users does not rescan them for every page.
 """
+
 from staffbridge.sandbox.moco.backend import MocoBackend
-from staffbridge.sandbox.moco.records import (EMPLOYMENT_ID_BASE, KEY_HOLDER_ID, ROLE_ID_BASE, UNIT_ID_BASE,
-                                              USER_ID_BASE, Employment, RecordInvalid, RecordNotFound, Role,
-                                              Unit, User)
+from staffbridge.sandbox.moco.records import (
+    EMPLOYMENT_ID_BASE,
+    KEY_HOLDER_ID,
+    ROLE_ID_BASE,
+    UNIT_ID_BASE,
+    USER_ID_BASE,
+    Employment,
+    RecordInvalid,
+    RecordNotFound,
+    Role,
+    Unit,
+    User,
+)
 from staffbridge.sandbox.moco.routes import MocoSandbox, render_employment, render_role, render_unit, render_user
 
-__all__ = ["EMPLOYMENT_ID_BASE", "KEY_HOLDER_ID", "ROLE_ID_BASE", "UNIT_ID_BASE", "USER_ID_BASE", "Employment",
-           "MocoBackend", "MocoSandbox", "RecordInvalid", "RecordNotFound", "Role", "Unit", "User",
-           "render_employment", "render_role", "render_unit", "render_user"]
+__all__ = [
+    "EMPLOYMENT_ID_BASE",
+    "KEY_HOLDER_ID",
+    "ROLE_ID_BASE",
+    "UNIT_ID_BASE",
+    "USER_ID_BASE",
+    "Employment",
+    "MocoBackend",
+    "MocoSandbox",
+    "RecordInvalid",
+    "RecordNotFound",
+    "Role",
+    "Unit",
+    "User",
+    "render_employment",
+    "render_role",
+    "render_unit",
+    "render_user",
+]

@@ -3,31 +3,56 @@
 Plain data, no HTTP and no JSON: the routes (routes.py) parse requests, call these methods and render
 what they return. Every change bumps `version`, which the routes' list cache keys on.
 """
+
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 import itertools
 import random
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
-from staffbridge.sandbox.moco.records import (EMPLOYMENT_ID_BASE, LANGUAGES, ROLE_ID_BASE, TEXT_FIELDS,
-                                              UNIT_ID_BASE, USER_ID_BASE, Employment, RecordInvalid,
-                                              RecordNotFound, Role, Unit, User, permissions_of)
-from staffbridge.sandbox.moco.values import (EMAIL_PATTERN, as_boolean, as_integer, as_text, avatar_filename,
-                                             custom_matches, date_text, employment_sort_value,
-                                             plain_sort_value, sorted_by, valid_iban, work_pattern)
+from staffbridge.sandbox.moco.records import (
+    EMPLOYMENT_ID_BASE,
+    LANGUAGES,
+    ROLE_ID_BASE,
+    TEXT_FIELDS,
+    UNIT_ID_BASE,
+    USER_ID_BASE,
+    Employment,
+    RecordInvalid,
+    RecordNotFound,
+    Role,
+    Unit,
+    User,
+    permissions_of,
+)
+from staffbridge.sandbox.moco.values import (
+    EMAIL_PATTERN,
+    as_boolean,
+    as_integer,
+    as_text,
+    avatar_filename,
+    custom_matches,
+    date_text,
+    employment_sort_value,
+    plain_sort_value,
+    sorted_by,
+    valid_iban,
+    work_pattern,
+)
 from staffbridge.sandbox.people import DEPARTMENTS, ROLES, SamplePerson, gc_paused, sample_people
 
 PUBLIC_HOLIDAYS = ((1, 1), (5, 1), (10, 3), (12, 25), (12, 26))
 FULL_TIME = (4.0, 4.0, 4.0, 4.0, 4.0)
 NO_TIME = (0.0, 0.0, 0.0, 0.0, 0.0)
-SEED_UNITS_CREATED = dt.datetime(2010, 1, 4, 8, 0, tzinfo=dt.timezone.utc)
+SEED_UNITS_CREATED = dt.datetime(2010, 1, 4, 8, 0, tzinfo=dt.UTC)
 _BACKEND_SERIALS = itertools.count(1)  # tells list caches one backend from its replacement
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 class MocoBackend:
@@ -51,8 +76,9 @@ class MocoBackend:
         self._next_employment_id = EMPLOYMENT_ID_BASE
         for index, name in enumerate(ROLES):
             role_id = ROLE_ID_BASE + index
-            self.roles[role_id] = Role(role_id, name, name == "Mitarbeiter", name == "Administrator",
-                                       permissions_of(name, role_id))
+            self.roles[role_id] = Role(
+                role_id, name, name == "Mitarbeiter", name == "Administrator", permissions_of(name, role_id)
+            )
         for name in DEPARTMENTS:
             self.add_unit(name, created_at=SEED_UNITS_CREATED)
         if seed_people:
@@ -71,24 +97,37 @@ class MocoBackend:
             start = person.employment_start
             created = created_on.get(start)
             if created is None:  # the account entry was made two weeks before the first day
-                created = created_on[start] = dt.datetime(start.year, start.month, start.day, 8, 0,
-                                                          tzinfo=dt.timezone.utc) - dt.timedelta(days=14)
+                created = created_on[start] = dt.datetime(
+                    start.year, start.month, start.day, 8, 0, tzinfo=dt.UTC
+                ) - dt.timedelta(days=14)
             user_id = USER_ID_BASE + person.number
             email = person.email.lower()
             users[user_id] = User(
-                id=user_id, firstname=person.first_name, lastname=person.last_name, email=email,
-                unit_id=unit_ids[person.department], role_id=role_ids.get(person.role),
-                created_at=created, updated_at=created, active=person.active, extern=person.external,
-                mobile_phone=person.mobile_phone, work_phone=person.work_phone,
-                home_address=person.address_lines, info=person.notes,
-                birthday=person.birthday.isoformat(), tags=list(person.tags),
+                id=user_id,
+                firstname=person.first_name,
+                lastname=person.last_name,
+                email=email,
+                unit_id=unit_ids[person.department],
+                role_id=role_ids.get(person.role),
+                created_at=created,
+                updated_at=created,
+                active=person.active,
+                extern=person.external,
+                mobile_phone=person.mobile_phone,
+                work_phone=person.work_phone,
+                home_address=person.address_lines,
+                info=person.notes,
+                birthday=person.birthday.isoformat(),
+                tags=list(person.tags),
                 custom_properties={"Personalnummer": person.employee_number},
-                language=person.language if person.language in LANGUAGES else "de")
+                language=person.language if person.language in LANGUAGES else "de",
+            )
             emails[email] = user_id
             employment_id = EMPLOYMENT_ID_BASE + person.number
             afternoons = NO_TIME if "Teilzeit" in person.tags else FULL_TIME
-            employments[employment_id] = Employment(employment_id, user_id, FULL_TIME, afternoons, start, None,
-                                                    created, created)
+            employments[employment_id] = Employment(
+                employment_id, user_id, FULL_TIME, afternoons, start, None, created, created
+            )
             last_number = max(last_number, person.number)
         self._next_user_id = max(self._next_user_id, USER_ID_BASE + last_number + 1)
         self._next_employment_id = max(self._next_employment_id, EMPLOYMENT_ID_BASE + last_number + 1)
@@ -96,7 +135,7 @@ class MocoBackend:
         self.version += 1
 
     def _now(self) -> dt.datetime:
-        return self.clock().astimezone(dt.timezone.utc).replace(microsecond=0)
+        return self.clock().astimezone(dt.UTC).replace(microsecond=0)
 
     # -- users
     def get_user(self, user_id: int) -> User:
@@ -107,8 +146,7 @@ class MocoBackend:
 
     def create_user(self, data: dict[str, Any]) -> User:
         now = self._now()
-        user = User(id=0, firstname="", lastname="", email="", unit_id=0, role_id=None,
-                    created_at=now, updated_at=now)
+        user = User(id=0, firstname="", lastname="", email="", unit_id=0, role_id=None, created_at=now, updated_at=now)
         default_role = next((r.id for r in self.roles.values() if r.is_default), None)
         self._assign_user(user, {"role_id": default_role, **data}, creating=True)
         user.id = self._next_user_id
@@ -144,10 +182,17 @@ class MocoBackend:
         self.get_user(user_id)
         (self.billed.add if billed else self.billed.discard)(user_id)
 
-    def find_users(self, *, include_archived: bool = False, tags: Sequence[str] = (), email: str | None = None,
-                   ids: Iterable[int] | None = None, updated_after: dt.datetime | None = None,
-                   custom_properties: dict[str, list[str]] | None = None,
-                   sort_by: str | None = None) -> list[User]:
+    def find_users(
+        self,
+        *,
+        include_archived: bool = False,
+        tags: Sequence[str] = (),
+        email: str | None = None,
+        ids: Iterable[int] | None = None,
+        updated_after: dt.datetime | None = None,
+        custom_properties: dict[str, list[str]] | None = None,
+        sort_by: str | None = None,
+    ) -> list[User]:
         wanted_tags = {t.strip().lower() for t in tags if t.strip()}
         if custom_properties and not set(custom_properties) <= self.custom_fields:
             return []  # MOCO: filtering on an unknown custom field gives an empty result
@@ -170,8 +215,9 @@ class MocoBackend:
                 continue
             if wanted_tags and not wanted_tags & {t.lower() for t in user.tags}:
                 continue
-            if custom_properties and not all(custom_matches(user.custom_properties.get(name), values)
-                                             for name, values in custom_properties.items()):
+            if custom_properties and not all(
+                custom_matches(user.custom_properties.get(name), values) for name, values in custom_properties.items()
+            ):
                 continue
             result.append(user)
         return sorted_by(result, sort_by, self._user_sort_value)
@@ -181,8 +227,18 @@ class MocoBackend:
             return self.units[user.unit_id].name if user.unit_id in self.units else None
         if name == "role":
             return self.roles[user.role_id].name if user.role_id in self.roles else None
-        if name in ("id", "firstname", "lastname", "active", "extern", "email", "birthday", "created_at",
-                    "updated_at", *TEXT_FIELDS):
+        if name in (
+            "id",
+            "firstname",
+            "lastname",
+            "active",
+            "extern",
+            "email",
+            "birthday",
+            "created_at",
+            "updated_at",
+            *TEXT_FIELDS,
+        ):
             return getattr(user, name)
         raise AttributeError(name)
 
@@ -317,11 +373,15 @@ class MocoBackend:
             users.sort(key=lambda u: (u.lastname, u.firstname, u.id))
         return members
 
-    def find_units(self, *, ids: Iterable[int] | None = None, updated_after: dt.datetime | None = None,
-                   sort_by: str | None = None) -> list[Unit]:
+    def find_units(
+        self, *, ids: Iterable[int] | None = None, updated_after: dt.datetime | None = None, sort_by: str | None = None
+    ) -> list[Unit]:
         id_set = set(ids) if ids is not None else None
-        result = [u for u in self.units.values() if (id_set is None or u.id in id_set)
-                  and (updated_after is None or u.updated_at > updated_after)]
+        result = [
+            u
+            for u in self.units.values()
+            if (id_set is None or u.id in id_set) and (updated_after is None or u.updated_at > updated_after)
+        ]
         return sorted_by(result, sort_by, plain_sort_value)
 
     # -- employments
@@ -353,9 +413,16 @@ class MocoBackend:
         del self.employments[employment_id]
         self.version += 1
 
-    def find_employments(self, *, from_: dt.date | None = None, to: dt.date | None = None,
-                         user_id: int | None = None, ids: Iterable[int] | None = None,
-                         updated_after: dt.datetime | None = None, sort_by: str | None = None) -> list[Employment]:
+    def find_employments(
+        self,
+        *,
+        from_: dt.date | None = None,
+        to: dt.date | None = None,
+        user_id: int | None = None,
+        ids: Iterable[int] | None = None,
+        updated_after: dt.datetime | None = None,
+        sort_by: str | None = None,
+    ) -> list[Employment]:
         id_set = set(ids) if ids is not None else None
         result = []
         for employment in self.employments.values():
@@ -420,8 +487,7 @@ class MocoBackend:
                 day = dt.date(year, month, day_number)
                 if day.weekday() > 4:
                     continue
-                hours = next((e.am[day.weekday()] + e.pm[day.weekday()]
-                              for e in employments if e.covers(day)), 0.0)
+                hours = next((e.am[day.weekday()] + e.pm[day.weekday()] for e in employments if e.covers(day)), 0.0)
                 employment_hours += hours
                 if day in holidays:
                     continue
@@ -432,15 +498,25 @@ class MocoBackend:
             rnd = random.Random(user_id * 10007 + year * 13 + month)
             tracked = round(tracked_target * (0.85 + rnd.random() * 0.25), 2)
             billable = round(tracked * (0.5 + rnd.random() * 0.4), 2)
-            monthly.append({"year": year, "month": month, "target_hours": round(target, 2),
-                            "hours_tracked_total": tracked, "variation": round(tracked - target, 2),
-                            "hours_billable_total": billable})
+            monthly.append(
+                {
+                    "year": year,
+                    "month": month,
+                    "target_hours": round(target, 2),
+                    "hours_tracked_total": tracked,
+                    "variation": round(tracked - target, 2),
+                    "hours_billable_total": billable,
+                }
+            )
         target_total = sum(m["target_hours"] for m in monthly)
         tracked_total = sum(m["hours_tracked_total"] for m in monthly)
-        annually = {"year": year, "employment_hours": round(employment_hours, 2),
-                    "target_hours": round(target_total, 2), "hours_tracked_total": round(tracked_total, 2),
-                    "variation": round(tracked_total - target_total, 2),
-                    "variation_until_today": round(tracked_total - target_until_today, 2),
-                    "hours_billable_total": round(sum(m["hours_billable_total"] for m in monthly), 2)}
+        annually = {
+            "year": year,
+            "employment_hours": round(employment_hours, 2),
+            "target_hours": round(target_total, 2),
+            "hours_tracked_total": round(tracked_total, 2),
+            "variation": round(tracked_total - target_total, 2),
+            "variation_until_today": round(tracked_total - target_until_today, 2),
+            "hours_billable_total": round(sum(m["hours_billable_total"] for m in monthly), 2),
+        }
         return {"annually": annually, "monthly": monthly}
-

@@ -1,4 +1,5 @@
 """MOCO's records as the backend stores them, the ids it hands out, and its two refusals."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,19 @@ KEY_HOLDER_ID = 933600001  # the account key's holder, not a listed staff member
 
 LANGUAGES = ("de", "de-AT", "de-CH", "en", "it", "fr")
 TEXT_FIELDS = ("mobile_phone", "work_phone", "home_address", "info", "iban")
-PERMISSION_AREAS = ("report", "companies", "contacts", "people", "purchases", "settings", "sales",
-                    "projects", "calendar", "time_tracking", "invoicing")
+PERMISSION_AREAS = (
+    "report",
+    "companies",
+    "contacts",
+    "people",
+    "purchases",
+    "settings",
+    "sales",
+    "projects",
+    "calendar",
+    "time_tracking",
+    "invoicing",
+)
 
 
 @dataclass(slots=True)

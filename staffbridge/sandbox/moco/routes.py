@@ -2,18 +2,19 @@
 
 The state and its rules live in backend.py; what MOCO answers, and how, lives here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 import uuid
 from collections import OrderedDict
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 from staffbridge.sandbox.moco.backend import MocoBackend
-from staffbridge.sandbox.moco.records import (KEY_HOLDER_ID, Employment, RecordInvalid, RecordNotFound, Role,
-                                              Unit, User)
+from staffbridge.sandbox.moco.records import KEY_HOLDER_ID, Employment, RecordInvalid, RecordNotFound, Role, Unit, User
 from staffbridge.sandbox.moco.values import as_boolean, as_integer, date_text
 from staffbridge.sandbox.server import Request, Response, Sandbox, json_response
 
@@ -24,9 +25,17 @@ class MocoSandbox(Sandbox):
     name = "moco"
     url_prefix = "/api/v1"
 
-    def __init__(self, port: int = 0, seed_people: int = 50, api_key: str = "sandbox-key",
-                 rate_limit: int | None = None, rate_window: float = 120.0, retry_after: bool = False,
-                 per_page: int = 100, lowercase_headers: bool = False) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        seed_people: int = 50,
+        api_key: str = "sandbox-key",
+        rate_limit: int | None = None,
+        rate_window: float = 120.0,
+        retry_after: bool = False,
+        per_page: int = 100,
+        lowercase_headers: bool = False,
+    ) -> None:
         super().__init__(port=port, rate_limit=rate_limit, rate_window=rate_window, retry_after=retry_after)
         self.seed_people = seed_people
         self.backend = MocoBackend(seed_people)
@@ -78,6 +87,7 @@ class MocoSandbox(Sandbox):
 
     def _guarded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
         """Turn backend refusals into MOCO's answers."""
+
         def run(request: Request) -> Response:
             try:
                 return handler(request)
@@ -87,6 +97,7 @@ class MocoSandbox(Sandbox):
                 return self._json({"message": str(exc)}, 422)
             except _Refusal as refusal:
                 return refusal.response
+
         return run
 
     # -- vendor answers
@@ -134,7 +145,7 @@ class MocoSandbox(Sandbox):
     def _paginate(self, request: Request, records: Sequence[Any], render: Callable[[Any], Any]) -> Response:
         page = as_integer(request.arg("page")) or 1
         per_page = self.per_page
-        chunk = records[(page - 1) * per_page: page * per_page]
+        chunk = records[(page - 1) * per_page : page * per_page]
         headers = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(records))}
         if page * per_page < len(records):
             headers["Link"] = f'<{self._page_url(request, page + 1)}>; rel="next"'
@@ -144,7 +155,7 @@ class MocoSandbox(Sandbox):
         host = request.headers.get("host") or f"127.0.0.1:{self.port}"
         path = request.path if request.path.endswith(".json") else request.path + ".json"
         params = [(k, v) for k, values in request.query.items() if k != "page" for v in values]
-        return f"http://{host}{path}?{urlencode(params + [('page', page)])}"
+        return f"http://{host}{path}?{urlencode([*params, ('page', page)])}"
 
     def _cached(self, request: Request, compute: Callable[[], list[Any]]) -> list[Any]:
         """The full filtered list for this query, reused while the backend is unchanged (paging)."""
@@ -169,8 +180,12 @@ class MocoSandbox(Sandbox):
         email = request.arg("email")
         tags = (request.arg("tags") or "").split(",")
         include_archived = as_boolean(request.arg("include_archived") or "false")
-        users = self._cached(request, lambda: self.backend.find_users(
-            include_archived=include_archived, tags=tags, email=email, custom_properties=props, **filters))
+        users = self._cached(
+            request,
+            lambda: self.backend.find_users(
+                include_archived=include_archived, tags=tags, email=email, custom_properties=props, **filters
+            ),
+        )
         return self._paginate(request, users, self._user)
 
     def _get_user(self, request: Request) -> Response:
@@ -229,12 +244,16 @@ class MocoSandbox(Sandbox):
             errors.append("user_id is invalid")
         if errors:
             raise RecordInvalid(*errors)
-        employments = self._cached(request, lambda: self.backend.find_employments(
-            from_=dt.date.fromisoformat(start) if start else None,
-            to=dt.date.fromisoformat(end) if end else None,
-            user_id=as_integer(user_id) if user_id else None, **_global_filters(request)))
-        return self._paginate(request, employments,
-                              lambda employment: render_employment(self.backend, employment))
+        employments = self._cached(
+            request,
+            lambda: self.backend.find_employments(
+                from_=dt.date.fromisoformat(start) if start else None,
+                to=dt.date.fromisoformat(end) if end else None,
+                user_id=as_integer(user_id) if user_id else None,
+                **_global_filters(request),
+            ),
+        )
+        return self._paginate(request, employments, lambda employment: render_employment(self.backend, employment))
 
     def _get_employment(self, request: Request) -> Response:
         employment = self.backend.get_employment(int(request.params["id"]))
@@ -273,7 +292,7 @@ def _global_filters(request: Request) -> dict[str, Any]:
             moment = dt.datetime.fromisoformat(updated_after.strip())
         except ValueError:
             raise RecordInvalid("updated_after is not a valid ISO 8601 timestamp") from None
-        filters["updated_after"] = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+        filters["updated_after"] = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     return filters
 
 
@@ -289,45 +308,70 @@ def _custom_property_filters(request: Request) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------------------------- MOCO's read shapes
 
+
 def timestamp(moment: dt.datetime) -> str:
     """UTC, second precision, as MOCO writes every timestamp: "2018-10-17T09:33:46Z"."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def render_user(backend: MocoBackend, user: User, origin: str = "http://127.0.0.1") -> dict[str, Any]:
     """A user as MOCO reads it; `origin` is where avatar URLs point (the sandbox root)."""
     unit = backend.units.get(user.unit_id)
     role = backend.roles.get(user.role_id) if user.role_id is not None else None
-    avatar_url = f"{origin}/system/avatars/{user.id}/{user.avatar_filename}" \
-        if user.avatar_filename else None
-    return {"id": user.id, "firstname": user.firstname, "lastname": user.lastname, "active": user.active,
-            "extern": user.extern, "email": user.email, "mobile_phone": user.mobile_phone,
-            "work_phone": user.work_phone, "home_address": user.home_address, "info": user.info,
-            "birthday": user.birthday, "iban": user.iban, "avatar_url": avatar_url,
-            "tags": list(user.tags), "custom_properties": dict(user.custom_properties),
-            "unit": {"id": unit.id, "name": unit.name} if unit else None,
-            "role": {"id": role.id, "name": role.name} if role else None,
-            "created_at": timestamp(user.created_at), "updated_at": timestamp(user.updated_at)}
+    avatar_url = f"{origin}/system/avatars/{user.id}/{user.avatar_filename}" if user.avatar_filename else None
+    return {
+        "id": user.id,
+        "firstname": user.firstname,
+        "lastname": user.lastname,
+        "active": user.active,
+        "extern": user.extern,
+        "email": user.email,
+        "mobile_phone": user.mobile_phone,
+        "work_phone": user.work_phone,
+        "home_address": user.home_address,
+        "info": user.info,
+        "birthday": user.birthday,
+        "iban": user.iban,
+        "avatar_url": avatar_url,
+        "tags": list(user.tags),
+        "custom_properties": dict(user.custom_properties),
+        "unit": {"id": unit.id, "name": unit.name} if unit else None,
+        "role": {"id": role.id, "name": role.name} if role else None,
+        "created_at": timestamp(user.created_at),
+        "updated_at": timestamp(user.updated_at),
+    }
 
 
 def render_unit(unit: Unit, members: Sequence[User]) -> dict[str, Any]:
-    return {"id": unit.id, "name": unit.name, "custom_properties": {},
-            "users": [{"id": u.id, "firstname": u.firstname, "lastname": u.lastname, "email": u.email}
-                      for u in members],
-            "created_at": timestamp(unit.created_at), "updated_at": timestamp(unit.updated_at)}
+    return {
+        "id": unit.id,
+        "name": unit.name,
+        "custom_properties": {},
+        "users": [{"id": u.id, "firstname": u.firstname, "lastname": u.lastname, "email": u.email} for u in members],
+        "created_at": timestamp(unit.created_at),
+        "updated_at": timestamp(unit.updated_at),
+    }
 
 
 def render_employment(backend: MocoBackend, employment: Employment) -> dict[str, Any]:
     user = backend.users.get(employment.user_id)
-    return {"id": employment.id, "weekly_target_hours": employment.weekly_target_hours,
-            "pattern": {"am": [float(h) for h in employment.am], "pm": [float(h) for h in employment.pm]},
-            "from": employment.from_.isoformat(),
-            "to": employment.to.isoformat() if employment.to else None,
-            "user": {"id": user.id, "firstname": user.firstname, "lastname": user.lastname} if user else None,
-            "created_at": timestamp(employment.created_at), "updated_at": timestamp(employment.updated_at)}
+    return {
+        "id": employment.id,
+        "weekly_target_hours": employment.weekly_target_hours,
+        "pattern": {"am": [float(h) for h in employment.am], "pm": [float(h) for h in employment.pm]},
+        "from": employment.from_.isoformat(),
+        "to": employment.to.isoformat() if employment.to else None,
+        "user": {"id": user.id, "firstname": user.firstname, "lastname": user.lastname} if user else None,
+        "created_at": timestamp(employment.created_at),
+        "updated_at": timestamp(employment.updated_at),
+    }
 
 
 def render_role(role: Role) -> dict[str, Any]:
-    return {"id": role.id, "name": role.name, "is_default": role.is_default, "is_admin": role.is_admin,
-            "permission": dict(role.permission)}
-
+    return {
+        "id": role.id,
+        "name": role.name,
+        "is_default": role.is_default,
+        "is_admin": role.is_admin,
+        "permission": dict(role.permission),
+    }

@@ -3,13 +3,15 @@
 Each checker appends a human-readable error naming its field to `errors` instead of raising, so a
 write reports every bad field at once, as Rails validations do.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 import datetime as dt
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from staffbridge.sandbox.moco.records import Employment
 
@@ -64,8 +66,11 @@ def valid_iban(iban: str) -> bool:
 
 
 def avatar_filename(avatar: Any, errors: list[str]) -> str | None:
-    if not isinstance(avatar, dict) or not isinstance(avatar.get("filename"), str) \
-            or not isinstance(avatar.get("base64"), str):
+    if (
+        not isinstance(avatar, dict)
+        or not isinstance(avatar.get("filename"), str)
+        or not isinstance(avatar.get("base64"), str)
+    ):
         errors.append("avatar must be an object with filename and base64")
         return None
     try:
@@ -130,6 +135,6 @@ def sorted_by(records: list[Any], sort_by: str | None, value: Callable[[Any, str
     def key(record: Any) -> tuple[Any, ...]:
         v = value(record, name)
         return (v is None, v if v is not None else "", record.id)
+
     ordered = sorted(records, key=key)
     return ordered[::-1] if descending else ordered
-

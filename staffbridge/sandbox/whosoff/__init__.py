@@ -66,10 +66,28 @@ Where the docs are silent, the sandbox decides (and an adapter must cope with ex
 - Five failed log-ins lock an account (`lockout_date`); unlock clears it. Seeded person n is locked
   when n % 40 == 39, so unlock has something to do.
 """
-from staffbridge.sandbox.whosoff.backend import (ADMIN_USER_ID, FIRST_DEPARTMENT_ID, REGIONS, TAG_IDS, Token, User,
-                                                 WhosOffBackend)
+
+from staffbridge.sandbox.whosoff.backend import (
+    ADMIN_USER_ID,
+    FIRST_DEPARTMENT_ID,
+    REGIONS,
+    TAG_IDS,
+    Token,
+    User,
+    WhosOffBackend,
+)
 from staffbridge.sandbox.whosoff.routes import WhosOffSandbox, envelope
 from staffbridge.sandbox.whosoff.validation import WhosOffError
 
-__all__ = ["ADMIN_USER_ID", "FIRST_DEPARTMENT_ID", "REGIONS", "TAG_IDS", "Token", "User", "WhosOffBackend",
-           "WhosOffError", "WhosOffSandbox", "envelope"]
+__all__ = [
+    "ADMIN_USER_ID",
+    "FIRST_DEPARTMENT_ID",
+    "REGIONS",
+    "TAG_IDS",
+    "Token",
+    "User",
+    "WhosOffBackend",
+    "WhosOffError",
+    "WhosOffSandbox",
+    "envelope",
+]

@@ -3,6 +3,7 @@
 Plain data, no HTTP and no JSON: routes.py parses requests, calls these methods and renders the
 answers. Refusals are WhosOffErrors, which the routes answer as 400 envelopes.
 """
+
 from __future__ import annotations
 
 import base64
@@ -11,12 +12,23 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from staffbridge.sandbox.people import DEPARTMENTS, TAGS, SamplePerson, gc_paused, sample_person
-from staffbridge.sandbox.whosoff.validation import (NOT_UPDATABLE, USER_TYPES, WRITE_SPECS, Errors, Spec,
-                                                    WhosOffError, as_date, as_int, enum_spec, text_spec)
+from staffbridge.sandbox.whosoff.validation import (
+    NOT_UPDATABLE,
+    USER_TYPES,
+    WRITE_SPECS,
+    Errors,
+    Spec,
+    WhosOffError,
+    as_date,
+    as_int,
+    enum_spec,
+    text_spec,
+)
 
 APPROVER_TYPES = frozenset(USER_TYPES[1:])
 SUPER_USER_TYPES = frozenset({"300", "310"})
@@ -30,7 +42,7 @@ MINUTES_PER_DAY = 450  # a 7.5 hour working day: allowances travel in minutes
 
 
 def utc_stamp(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(slots=True)
@@ -87,14 +99,20 @@ class Login:
     expires_at: float
 
 
-
 class WhosOffBackend:
     """The account's state: users, departments, regions, tags, tokens and spent nonces. No HTTP."""
 
-    def __init__(self, seed_people: int = 50, app_id: str = "sandbox-app",
-                 client_secret: str = "sandbox-client-secret", username: str = "admin@example.com",
-                 password: str = "sandbox-password", access_token: str | None = None,
-                 token_lifetime: float = 3600.0, secret_encoding: str = "hex") -> None:
+    def __init__(
+        self,
+        seed_people: int = 50,
+        app_id: str = "sandbox-app",
+        client_secret: str = "sandbox-client-secret",
+        username: str = "admin@example.com",
+        password: str = "sandbox-password",
+        access_token: str | None = None,
+        token_lifetime: float = 3600.0,
+        secret_encoding: str = "hex",
+    ) -> None:
         if secret_encoding not in ("hex", "HEX", "base64"):
             raise ValueError("secret_encoding must be 'hex', 'HEX' or 'base64'")
         self.app_id, self.client_secret = app_id, client_secret
@@ -112,8 +130,19 @@ class WhosOffBackend:
         self.lockout_after = 5
         self.admin_user_id = ADMIN_USER_ID
         self._next_id = ADMIN_USER_ID + 1
-        self._add(User(ADMIN_USER_ID, "Sandbox", "Admin", username, FIRST_DEPARTMENT_ID, "300",
-                       staff_code="API-ADMIN", password=password, default_view_id=FIRST_DEPARTMENT_ID))
+        self._add(
+            User(
+                ADMIN_USER_ID,
+                "Sandbox",
+                "Admin",
+                username,
+                FIRST_DEPARTMENT_ID,
+                "300",
+                staff_code="API-ADMIN",
+                password=password,
+                default_view_id=FIRST_DEPARTMENT_ID,
+            )
+        )
         if access_token:
             self.tokens[access_token] = Token(ADMIN_USER_ID, None)
         self.seed(seed_people)
@@ -126,9 +155,13 @@ class WhosOffBackend:
 
     def _seed(self, count: int, start: int) -> None:
         year = dt.date.today().year
-        allowance_variants = [((f"{year}-01-01", 25 * MINUTES_PER_DAY, (25 - k) * MINUTES_PER_DAY),
-                               (f"{year + 1}-01-01", 25 * MINUTES_PER_DAY, 25 * MINUTES_PER_DAY))
-                              for k in range(10)]
+        allowance_variants = [
+            (
+                (f"{year}-01-01", 25 * MINUTES_PER_DAY, (25 - k) * MINUTES_PER_DAY),
+                (f"{year + 1}-01-01", 25 * MINUTES_PER_DAY, 25 * MINUTES_PER_DAY),
+            )
+            for k in range(10)
+        ]
         shared: dict[Any, Any] = {}
         department_approver: dict[int, int] = {}
         new_users = []
@@ -150,14 +183,22 @@ class WhosOffBackend:
     def _render_person(self, person: SamplePerson, shared: dict) -> User:
         def once(value: Any) -> Any:  # one object per distinct value: 100,000 users share dates/tags
             return shared.setdefault(value, value)
+
         department_id = FIRST_DEPARTMENT_ID + DEPARTMENTS.index(person.department)
         return User(
-            ADMIN_USER_ID + 1 + person.number, person.first_name, person.last_name, person.email,
-            department_id, ROLE_TO_USER_TYPE.get(person.role, "100"),
-            status_id="1" if person.active else "0", staff_code=person.employee_number,
-            default_view_id=department_id, region_id=REGION_BY_COUNTRY.get(person.country, 0),
+            ADMIN_USER_ID + 1 + person.number,
+            person.first_name,
+            person.last_name,
+            person.email,
+            department_id,
+            ROLE_TO_USER_TYPE.get(person.role, "100"),
+            status_id="1" if person.active else "0",
+            staff_code=person.employee_number,
+            default_view_id=department_id,
+            region_id=REGION_BY_COUNTRY.get(person.country, 0),
             employment_started_date=once(person.employment_start.isoformat()),
-            work_telephone=person.work_phone, mobile_telephone=person.mobile_phone,
+            work_telephone=person.work_phone,
+            mobile_telephone=person.mobile_phone,
             tags=once(tuple(TAG_IDS[t] for t in person.tags)),
         )
 
@@ -204,7 +245,7 @@ class WhosOffBackend:
             raise WhosOffError(("0408", "account is disabled"))
         user.failed_logins = 0
         token, expires_at = self.issue_token(user.user_id)
-        user.last_logins = ((utc_stamp(time.time()), "API"),) + user.last_logins[:4]
+        user.last_logins = ((utc_stamp(time.time()), "API"), *user.last_logins[:4])
         return Login(user, token, expires_at)
 
     def issue_token(self, user_id: int) -> tuple[str, float]:
@@ -283,9 +324,12 @@ class WhosOffBackend:
         if not isinstance(body, dict):
             raise WhosOffError(("0200", "request body must be a JSON object"))
         errors: Errors = []
-        specs = {"map_type_id": enum_spec("map_type_id", ("0", "1", "2", "3", "4", "5"), True),
-                 "map_id": Spec("map_id", "int", True), "status_id": enum_spec("status_id", ("0", "1", "99"), True),
-                 "last_name": text_spec("last_name", high=250)}
+        specs = {
+            "map_type_id": enum_spec("map_type_id", ("0", "1", "2", "3", "4", "5"), True),
+            "map_id": Spec("map_id", "int", True),
+            "status_id": enum_spec("status_id", ("0", "1", "99"), True),
+            "last_name": text_spec("last_name", high=250),
+        }
         got = {}
         for name, spec in specs.items():
             if body.get(name) is None:
@@ -297,9 +341,13 @@ class WhosOffBackend:
             raise WhosOffError(*errors)
         keep = self._map_filter(got["map_type_id"], got["map_id"], caller)
         status, prefix = got["status_id"], (got.get("last_name") or "").lower()
-        return [u for u in self.users.values()
-                if keep(u) and (status == "99" or u.status_id == status)
-                and (not prefix or u.last_name.lower().startswith(prefix))]
+        return [
+            u
+            for u in self.users.values()
+            if keep(u)
+            and (status == "99" or u.status_id == status)
+            and (not prefix or u.last_name.lower().startswith(prefix))
+        ]
 
     @staticmethod
     def _map_filter(map_type: str, map_id: int, caller: User) -> Callable[[User], bool]:
@@ -350,8 +398,11 @@ class WhosOffBackend:
         return values
 
     def _exists(self, kind: str, record_id: int) -> bool:
-        tables: dict[str, Mapping[int, Any]] = {"department": self.departments, "region": self.regions,
-                                                 "user": self.users}
+        tables: dict[str, Mapping[int, Any]] = {
+            "department": self.departments,
+            "region": self.regions,
+            "user": self.users,
+        }
         return record_id in tables[kind]
 
     @staticmethod
@@ -377,5 +428,3 @@ class WhosOffBackend:
             if start and opening is not None and remaining is not None:
                 parsed.append((start, opening, remaining))
         return tuple(sorted(parsed))
-
-

@@ -2,10 +2,12 @@
 
 The state and its rules live in backend.py; what WhosOff answers, and how, lives here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from staffbridge.sandbox.server import Request, Response, Sandbox, json_response
 from staffbridge.sandbox.whosoff.backend import APPROVER_TYPES, SUPER_USER_TYPES, User, WhosOffBackend, utc_stamp
@@ -18,33 +20,54 @@ def envelope(data: Any, errors: Sequence[tuple[str, str]] = (), status: int = 20
 
 # ----------------------------------------------------------------------------------------- render
 
+
 def remaining_minutes(user: User, year: int) -> int:
     return sum(remaining for start, _, remaining in user.allowances if start.startswith(str(year)))
 
 
 def image_urls(user: User, root: str) -> dict[str, str]:
-    return {"image_url_small": f"{root}/images/user/{user.user_id}/small.png",
-            "image_url_large": f"{root}/images/user/{user.user_id}/large.png"}
+    return {
+        "image_url_small": f"{root}/images/user/{user.user_id}/small.png",
+        "image_url_large": f"{root}/images/user/{user.user_id}/large.png",
+    }
 
 
 def full_record(user: User, root: str) -> dict[str, Any]:
     """get-by-id / get-my-details: every field of the read schema, in its order."""
     u = user
     return {
-        "user_id": u.user_id, "status_id": u.status_id, "staff_code": u.staff_code, "title": u.title,
-        "first_name": u.first_name, "middle_name": u.middle_name, "last_name": u.last_name,
-        "user_type_id": u.user_type_id, "default_view_type_id": u.default_view_type_id,
-        "default_view_id": u.default_view_id, "default_sorting_id": u.default_sorting_id,
-        "department_id": u.department_id, "region_id": u.region_id, "approver_id": u.approver_id,
-        "approver_role_id": u.approver_role_id, "email_contact": u.email_contact,
-        "notifier_2_id": u.notifier_2_id, "notifier_2_role_id": u.notifier_2_role_id,
-        "notifier_3_id": u.notifier_3_id, "notifier_3_role_id": u.notifier_3_role_id,
-        "email_type_id": u.email_type_id, "allowance_type_id": u.allowance_type_id,
+        "user_id": u.user_id,
+        "status_id": u.status_id,
+        "staff_code": u.staff_code,
+        "title": u.title,
+        "first_name": u.first_name,
+        "middle_name": u.middle_name,
+        "last_name": u.last_name,
+        "user_type_id": u.user_type_id,
+        "default_view_type_id": u.default_view_type_id,
+        "default_view_id": u.default_view_id,
+        "default_sorting_id": u.default_sorting_id,
+        "department_id": u.department_id,
+        "region_id": u.region_id,
+        "approver_id": u.approver_id,
+        "approver_role_id": u.approver_role_id,
+        "email_contact": u.email_contact,
+        "notifier_2_id": u.notifier_2_id,
+        "notifier_2_role_id": u.notifier_2_role_id,
+        "notifier_3_id": u.notifier_3_id,
+        "notifier_3_role_id": u.notifier_3_role_id,
+        "email_type_id": u.email_type_id,
+        "allowance_type_id": u.allowance_type_id,
         "active_directory_username": u.active_directory_username,
-        "employment_started_date": u.employment_started_date, "employment_ended_date": u.employment_ended_date,
-        "work_telephone": u.work_telephone, "mobile_telephone": u.mobile_telephone,
+        "employment_started_date": u.employment_started_date,
+        "employment_ended_date": u.employment_ended_date,
+        "work_telephone": u.work_telephone,
+        "mobile_telephone": u.mobile_telephone,
         "last_logins": [{"login_date": when, "device": device} for when, device in u.last_logins],
-        **image_urls(u, root), "google_unique_id": "", "mfa_method_id": 0, "password_policy": False,
+        **image_urls(u, root),
+        "google_unique_id": "",
+        "mfa_method_id": 0,
+        "password_policy": False,
         "lockout_date": u.lockout_date,
     }
 
@@ -56,55 +79,94 @@ def summary_record(user: User, backend: WhosOffBackend, root: str, v41: bool, ye
     record: dict[str, Any] = {}
     if v41:
         notifier_2, notifier_3 = users.get(u.notifier_2_id), users.get(u.notifier_3_id)
-        record.update({
-            "approver_role_id": u.approver_role_id, "notifier_2_role_id": u.notifier_2_role_id,
-            "notifier_2_first_name": notifier_2.first_name if notifier_2 else "",
-            "notifier_2_last_name": notifier_2.last_name if notifier_2 else "",
-            "notifier_3_role_id": u.notifier_3_role_id,
-            "notifier_3_first_name": notifier_3.first_name if notifier_3 else "",
-            "notifier_3_last_name": notifier_3.last_name if notifier_3 else "",
-            **image_urls(u, root)})
-    record.update({
-        "user_id": u.user_id, "status_id": u.status_id, "staff_code": u.staff_code, "title": u.title,
-        "first_name": u.first_name, "last_name": u.last_name, "email_contact": u.email_contact,
-        "email_type_id": u.email_type_id, "approver_id": u.approver_id,
-        "approver_first_name": approver.first_name if approver else "",
-        "approver_last_name": approver.last_name if approver else "",
-        "department_id": u.department_id, "department_name": backend.departments.get(u.department_id, ""),
-        "region_id": u.region_id, "region_name": backend.regions.get(u.region_id, ""),
-        "user_type_id": u.user_type_id, "notifier_2_id": u.notifier_2_id, "notifier_3_id": u.notifier_3_id,
-        "allowance_type_id": u.allowance_type_id,
-        "this_year_remaining": remaining_minutes(u, year), "next_year_remaining": remaining_minutes(u, year + 1),
-    })
+        record.update(
+            {
+                "approver_role_id": u.approver_role_id,
+                "notifier_2_role_id": u.notifier_2_role_id,
+                "notifier_2_first_name": notifier_2.first_name if notifier_2 else "",
+                "notifier_2_last_name": notifier_2.last_name if notifier_2 else "",
+                "notifier_3_role_id": u.notifier_3_role_id,
+                "notifier_3_first_name": notifier_3.first_name if notifier_3 else "",
+                "notifier_3_last_name": notifier_3.last_name if notifier_3 else "",
+                **image_urls(u, root),
+            }
+        )
+    record.update(
+        {
+            "user_id": u.user_id,
+            "status_id": u.status_id,
+            "staff_code": u.staff_code,
+            "title": u.title,
+            "first_name": u.first_name,
+            "last_name": u.last_name,
+            "email_contact": u.email_contact,
+            "email_type_id": u.email_type_id,
+            "approver_id": u.approver_id,
+            "approver_first_name": approver.first_name if approver else "",
+            "approver_last_name": approver.last_name if approver else "",
+            "department_id": u.department_id,
+            "department_name": backend.departments.get(u.department_id, ""),
+            "region_id": u.region_id,
+            "region_name": backend.regions.get(u.region_id, ""),
+            "user_type_id": u.user_type_id,
+            "notifier_2_id": u.notifier_2_id,
+            "notifier_3_id": u.notifier_3_id,
+            "allowance_type_id": u.allowance_type_id,
+            "this_year_remaining": remaining_minutes(u, year),
+            "next_year_remaining": remaining_minutes(u, year + 1),
+        }
+    )
     return record
 
 
 def staff_overview(user: User) -> dict[str, Any]:
     year = dt.date.today().year
-    entry: dict[str, Any] = {"user_id": user.user_id, "first_name": user.first_name,
-                             "last_name": user.last_name, "pending_request": 0, "pending_overtime": 0}
+    entry: dict[str, Any] = {
+        "user_id": user.user_id,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "pending_request": 0,
+        "pending_overtime": 0,
+    }
     for label, when in (("this_year", year), ("next_year", year + 1)):
         opening = sum(o for start, o, _ in user.allowances if start.startswith(str(when)))
-        entry.update({f"allowance_type_id_{label}": int(user.allowance_type_id), f"opening_{label}": opening,
-                      f"remaining_{label}": remaining_minutes(user, when), f"pending_{label}": 0,
-                      f"carryover_opening_{label}": 0, f"carryover_remaining_{label}": 0,
-                      f"carryover_expiry_date_{label}": None})
+        entry.update(
+            {
+                f"allowance_type_id_{label}": int(user.allowance_type_id),
+                f"opening_{label}": opening,
+                f"remaining_{label}": remaining_minutes(user, when),
+                f"pending_{label}": 0,
+                f"carryover_opening_{label}": 0,
+                f"carryover_remaining_{label}": 0,
+                f"carryover_expiry_date_{label}": None,
+            }
+        )
     entry["approver_role_id"] = user.approver_role_id
     return entry
 
 
 def empty_overview(staff_total: int) -> dict[str, Any]:
     """my-staff's leave statistics: the sandbox records no leave, so everything is zero or empty."""
-    overview: dict[str, Any] = {"staff_total": staff_total, "staff_with_leave_total": 0,
-                                "absence_record_total": 0, "most_popular_leave_type_name": "",
-                                "most_popular_leave_type_total": 0}
-    for metric in ("most_occurrences", "most_accumulated_days", "most_accumulated_hours",
-                   "longest_absence_days", "longest_absence_hours"):
+    overview: dict[str, Any] = {
+        "staff_total": staff_total,
+        "staff_with_leave_total": 0,
+        "absence_record_total": 0,
+        "most_popular_leave_type_name": "",
+        "most_popular_leave_type_total": 0,
+    }
+    for metric in (
+        "most_occurrences",
+        "most_accumulated_days",
+        "most_accumulated_hours",
+        "longest_absence_days",
+        "longest_absence_hours",
+    ):
         overview.update({f"{metric}_first_name": "", f"{metric}_last_name": "", f"{metric}_total": 0})
     return overview
 
 
 # ----------------------------------------------------------------------------------------- routes
+
 
 class WhosOffSandbox(Sandbox):
     """WhosOff v4 on loopback: `with WhosOffSandbox() as sb: connect("whosoff", base_url=sb.url, ...)`."""
@@ -112,14 +174,25 @@ class WhosOffSandbox(Sandbox):
     name = "whosoff"
     url_prefix = ""
 
-    def __init__(self, port: int = 0, seed_people: int = 50, app_id: str = "sandbox-app",
-                 client_secret: str = "sandbox-client-secret", username: str = "admin@example.com",
-                 password: str = "sandbox-password", access_token: str | None = None,
-                 token_lifetime: float = 3600.0, secret_encoding: str = "hex", rate_limit: int | None = None,
-                 rate_window: float = 60.0, retry_after: bool = False) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        seed_people: int = 50,
+        app_id: str = "sandbox-app",
+        client_secret: str = "sandbox-client-secret",
+        username: str = "admin@example.com",
+        password: str = "sandbox-password",
+        access_token: str | None = None,
+        token_lifetime: float = 3600.0,
+        secret_encoding: str = "hex",
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
+        retry_after: bool = False,
+    ) -> None:
         super().__init__(port, rate_limit, rate_window, retry_after)
-        self.backend = WhosOffBackend(seed_people, app_id, client_secret, username, password, access_token,
-                                      token_lifetime, secret_encoding)
+        self.backend = WhosOffBackend(
+            seed_people, app_id, client_secret, username, password, access_token, token_lifetime, secret_encoding
+        )
         add = self.routes.add
         add("POST", r"(?:/v4)?/authenticate/with-credentials", self._guard(self.handshake))
         add("POST", r"/v4/user/create", self._guard(self.create, SUPER_USER_TYPES))
@@ -132,18 +205,24 @@ class WhosOffSandbox(Sandbox):
         add("GET", r"/v4/user/get-approvers", self._guard(self.get_approvers, SUPER_USER_TYPES))
         add("POST", r"/v4/user/my-staff", self._guard(self.my_staff, APPROVER_TYPES))
 
-    def _guard(self, handler: Callable[[Request, User | None], Response],
-               levels: frozenset[str] | None = None) -> Callable[[Request], Response]:
+    def _guard(
+        self, handler: Callable[[Request, User | None], Response], levels: frozenset[str] | None = None
+    ) -> Callable[[Request], Response]:
         """Turns WhosOffErrors into 400 envelopes and hands the handler its caller (None: handshake)."""
+
         def route(request: Request) -> Response:
             try:
-                caller = None if "/authenticate/" in request.path else self.backend.caller(
-                    request.headers.get("authorization"))
+                caller = (
+                    None
+                    if "/authenticate/" in request.path
+                    else self.backend.caller(request.headers.get("authorization"))
+                )
                 if caller is not None and levels is not None and caller.user_type_id not in levels:
                     raise WhosOffError(("0413", "your user level does not allow this call"))
                 return handler(request, caller)
             except WhosOffError as refusal:
                 return envelope(None, refusal.errors, 400)
+
         return route
 
     # -- hooks: the app-id check runs before routing, so every data call needs it
@@ -172,10 +251,18 @@ class WhosOffSandbox(Sandbox):
     def handshake(self, request: Request, caller: User | None) -> Response:
         login = self.backend.authenticate(request.headers.get("app-id"), request.json())
         user = login.user
-        return envelope({"token": {"access_token": login.token, "token_expiry_date": utc_stamp(login.expires_at)},
-                         "user": {"user_id": user.user_id, "first_name": user.first_name,
-                                  "last_name": user.last_name, "email_address": user.email_contact,
-                                  "user_type_id": user.user_type_id}})
+        return envelope(
+            {
+                "token": {"access_token": login.token, "token_expiry_date": utc_stamp(login.expires_at)},
+                "user": {
+                    "user_id": user.user_id,
+                    "first_name": user.first_name,
+                    "last_name": user.last_name,
+                    "email_address": user.email_contact,
+                    "user_type_id": user.user_type_id,
+                },
+            }
+        )
 
     def _saved(self, user: User, warnings: Errors | None = None) -> Response:
         return envelope({"user_id": user.user_id, **image_urls(user, self.root), "forceMFA": False}, warnings or [])
@@ -209,9 +296,18 @@ class WhosOffSandbox(Sandbox):
         return envelope({"Record_ID": str(self.backend.unlock(request.params["user_id"]).user_id)})
 
     def get_approvers(self, request: Request, caller: User | None) -> Response:
-        return envelope([{"user_id": u.user_id, "first_name": u.first_name, "last_name": u.last_name,
-                          "user_type_id": u.user_type_id, "email_contact": u.email_contact}
-                         for u in self.backend.approvers()])
+        return envelope(
+            [
+                {
+                    "user_id": u.user_id,
+                    "first_name": u.first_name,
+                    "last_name": u.last_name,
+                    "user_type_id": u.user_type_id,
+                    "email_contact": u.email_contact,
+                }
+                for u in self.backend.approvers()
+            ]
+        )
 
     def my_staff(self, request: Request, caller: User | None) -> Response:
         assert caller is not None
@@ -224,6 +320,12 @@ class WhosOffSandbox(Sandbox):
             if errors:
                 raise WhosOffError(*errors)
         staff = self.backend.my_staff(caller)
-        return envelope({"staff_overview": [staff_overview(u) for u in staff],
-                         "overview": empty_overview(len(staff)), "leave_type_overview": [],
-                         "breakdown_by_leave_type": [], "occurrences_by_duration": []})
+        return envelope(
+            {
+                "staff_overview": [staff_overview(u) for u in staff],
+                "overview": empty_overview(len(staff)),
+                "leave_type_overview": [],
+                "breakdown_by_leave_type": [],
+                "occurrences_by_duration": [],
+            }
+        )

@@ -3,6 +3,7 @@
 Every check appends to `errors` instead of raising, so one answer names every bad field, as the
 .NET model binding behind WhosOff does.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,6 +23,7 @@ class WhosOffError(Exception):
     def __init__(self, *errors: tuple[str, str]):
         self.errors = list(errors)
         super().__init__("; ".join(f"{code} {message}" for code, message in errors))
+
 
 def as_int(name: str, value: Any, errors: Errors) -> int | None:
     if isinstance(value, bool):
@@ -104,22 +106,32 @@ def ref_spec(name: str, ref: str, required: bool = True) -> Spec:
 
 
 WRITE_SPECS = (
-    text_spec("staff_code", high=50), text_spec("title", high=50), text_spec("first_name", True, 1),
-    text_spec("middle_name"), text_spec("last_name", True, 1),
+    text_spec("staff_code", high=50),
+    text_spec("title", high=50),
+    text_spec("first_name", True, 1),
+    text_spec("middle_name"),
+    text_spec("last_name", True, 1),
     enum_spec("user_type_id", USER_TYPES, True, "100"),
     enum_spec("default_view_type_id", ("1", "2"), True, "1"),
     Spec("default_view_id", "int", default=0),
     enum_spec("default_sorting_id", ("0", "1", "2", "3", "4"), default=0),
-    ref_spec("department_id", "department"), ref_spec("region_id", "region", required=False),
-    ref_spec("approver_id", "user"), enum_spec("approver_role_id", ROLE_IDS),
-    ref_spec("notifier_2_id", "user"), enum_spec("notifier_2_role_id", ROLE_IDS),
-    ref_spec("notifier_3_id", "user"), enum_spec("notifier_3_role_id", ROLE_IDS),
-    text_spec("email_contact", True, 5, 255), text_spec("password", True, 0, 50),
+    ref_spec("department_id", "department"),
+    ref_spec("region_id", "region", required=False),
+    ref_spec("approver_id", "user"),
+    enum_spec("approver_role_id", ROLE_IDS),
+    ref_spec("notifier_2_id", "user"),
+    enum_spec("notifier_2_role_id", ROLE_IDS),
+    ref_spec("notifier_3_id", "user"),
+    enum_spec("notifier_3_role_id", ROLE_IDS),
+    text_spec("email_contact", True, 5, 255),
+    text_spec("password", True, 0, 50),
     enum_spec("email_type_id", ("0", "1", "2"), True),
     enum_spec("allowance_type_id", ("0", "1"), True),
     enum_spec("status_id", ("0", "1"), default="1"),
-    Spec("employment_started_date", "date", default=None), Spec("employment_ended_date", "date", default=None),
-    text_spec("work_telephone", high=60), text_spec("mobile_telephone", high=30),
+    Spec("employment_started_date", "date", default=None),
+    Spec("employment_ended_date", "date", default=None),
+    text_spec("work_telephone", high=60),
+    text_spec("mobile_telephone", high=30),
     text_spec("active_directory_username", high=50),
 )
 NOT_UPDATABLE = frozenset({"allowance_type_id"})  # not in the update model (the update sample lacks it)

@@ -5,9 +5,11 @@
 Everything else (validation, mapping through tinyhr.toml, retries, rate limits, typed errors such as
 NotFound for a 404, secrets kept out of logs) comes from staffbridge.sdk.adapter.HTTPAdapter.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from marshmallow import validate
 

@@ -6,10 +6,12 @@
 The server part (real sockets on 127.0.0.1, keep-alive, injected faults, rate limits) is shared by
 every sandbox; a vendor adds only its state and its answers.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 from staffbridge.sandbox.people import sample_people
 from staffbridge.sandbox.server import Request, Response, Sandbox, json_response
@@ -39,8 +41,15 @@ class TinyHRBackend:
     def __init__(self, seed_people: int = 0) -> None:
         self.people: dict[int, Member] = {}
         for sample in sample_people(seed_people):
-            self.create({"given_name": sample.first_name, "family_name": sample.last_name,
-                         "email": sample.email, "team": sample.department, "active": sample.active})
+            self.create(
+                {
+                    "given_name": sample.first_name,
+                    "family_name": sample.last_name,
+                    "email": sample.email,
+                    "team": sample.department,
+                    "active": sample.active,
+                }
+            )
 
     def get(self, member_id: int) -> Member:
         return self.people[member_id]  # KeyError: the routes answer 404
@@ -77,8 +86,7 @@ class TinyHRSandbox(Sandbox):
     name = "tinyhr"
     url_prefix = "/api"
 
-    def __init__(self, port: int = 0, seed_people: int = 20, token: str = "sandbox-token",
-                 page_size: int = 10) -> None:
+    def __init__(self, port: int = 0, seed_people: int = 20, token: str = "sandbox-token", page_size: int = 10) -> None:
         super().__init__(port=port)
         self.backend = TinyHRBackend(seed_people)
         self.token, self.page_size = token, page_size
@@ -91,7 +99,7 @@ class TinyHRSandbox(Sandbox):
     def list_people(self, request: Request) -> Response:
         page = int(request.arg("page") or 1)
         people = list(self.backend.people.values())
-        chunk = people[(page - 1) * self.page_size: page * self.page_size]
+        chunk = people[(page - 1) * self.page_size : page * self.page_size]
         more = page * self.page_size < len(people)
         return json_response({"people": [asdict(m) for m in chunk], "next_page": page + 1 if more else None})
 
