@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import secrets
-import string
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,16 +111,6 @@ class MyStaff:
     people: list[Person]
     overview: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-
-def generate_password(length: int = 24) -> str:
-    """A random password with every character class (WhosOff's policy is not published)."""
-    alphabet = string.ascii_letters + string.digits + "!#%+-_=?"
-    while True:
-        password = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password) and any(not c.isalnum() for c in password)):
-            return password
 
 
 def user_id(id: Any) -> str:

@@ -7,6 +7,7 @@ from typing import Any, Iterator
 
 from staffbridge import Person
 from staffbridge.sdk.adapter import Adapter, Capabilities
+from staffbridge.sdk.cursor import Cursor
 
 UTC = dt.timezone.utc
 
@@ -37,7 +38,8 @@ class MemoryAdapter(Adapter):
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(operations=("list",), filters=self.filters, read_fields=(), write_fields=(),
-                            required_on_create=(), pagination="none", incremental=self.incremental)
+                            required_on_create=(), pagination="none",
+                            cursor=Cursor() if self.incremental else None)
 
     def fetch_records(self, **filters: Any) -> Iterator[Person]:
         self.calls.append(filters)

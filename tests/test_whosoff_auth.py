@@ -8,7 +8,8 @@ import time
 import pytest
 
 from staffbridge.adapters.whosoff_auth import (Credentials, HandshakeRefused, TokenManager, derive_secret,
-                                               handshake_body, new_nonce, parse_expiry, read_token)
+                                               handshake_body, new_nonce, read_token)
+from staffbridge.sdk.auth import parse_expiry
 from staffbridge.model.errors import ResponseError, ServerError
 from staffbridge.sandbox.whosoff import WhosOffBackend
 

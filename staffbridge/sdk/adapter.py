@@ -1,30 +1,46 @@
 """`Adapter`: the base class every vendor subclasses.
 
-The base class owns the public API (list / get / create / update / delete) and the path
-HTTP -> mapping -> schema; a vendor adapter sets class attributes and fills in a few hooks:
+The base class alone implements the public API (list / get / create / update / delete): it checks
+and maps the Person, resolves department and role names to the vendor's ids, and keeps ids of
+another system out. A vendor adapter declares the rest as class attributes and fills a few hooks:
 
     fetch_records(**filters)        -> iterator of vendor records (streams page by page)
     fetch_record(id)                -> one vendor record
     create_record(body, person, **options) -> the vendor's answer (a record, or just the new id)
-    update_record(id, body, changes, **options) -> the vendor's answer
+    update_record(id, body, changes, current, **options) -> the vendor's answer; `current` is the
+                                       record read to compare a Person with (None for a dict of changes)
     delete_record(id)
+    record_id(id)                   -> the id as the vendor spells it (NotFound when it cannot be one)
     find_existing(person)           -> the person if the vendor already has them (create recovery)
     lookup_refs(field)              -> {name: Ref} for departments/roles, to resolve names to ids
+    writing()                       -> held around every write (a file adapter's lock)
+
+`HTTPAdapter` implements the record hooks from declarations: `paths`, `records_key` (where records
+sit in a list answer), `paginator`, `auth`, `cursor` (sdk.cursor), `write_options`.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import logging
+import re
+import string
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator, Mapping as MappingABC
+from typing import Any, ClassVar, ContextManager, Iterator, Mapping as MappingABC
 
+import requests
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from staffbridge.model.errors import (ConfigError, MissingReference, PersonValidationError, ServerError,
-                     TransportError, UnsupportedOperation, VendorValidationError)
-from staffbridge.sdk.transport import RetryPolicy, Transport
-from staffbridge.mapping.engine import Mapping
+from staffbridge.mapping.engine import Mapping, deep_merge, delete_path, set_path
+from staffbridge.model.errors import (ConfigError, DeleteRefused, MissingReference, NotFound, PersonValidationError,
+                                      ServerError, TransportError, UnsupportedOperation, VendorValidationError)
 from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
+from staffbridge.sdk.auth import Auth
+from staffbridge.sdk.cursor import Cursor
+from staffbridge.sdk.paginators import Paginator, SingleAnswer
+from staffbridge.sdk.shapes import expect_list, expect_object, records_at
+from staffbridge.sdk.transport import RetryPolicy, Transport, default_error_parser
 
 log = logging.getLogger("staffbridge.adapter")
 
@@ -43,12 +59,13 @@ class Capabilities:
     required_on_create: tuple[str, ...]
     pagination: str
     rate_limit: str | None = None
-    incremental: bool = False  # list(updated_after=...) fetches only what changed
+    cursor: Cursor | None = None  # how list() reads only what changed (sdk.cursor), if it can
     extras: tuple[str, ...] = ()  # adapter-specific methods, e.g. "performance_report"
     notes: tuple[str, ...] = ()
 
-    def supports(self, operation: str) -> bool:
-        return operation in self.operations or operation in self.extras
+    @property
+    def incremental(self) -> bool:
+        return self.cursor is not None
 
     def __contains__(self, name: object) -> bool:
         """`"update" in adapter.capabilities`: an operation, extra or filter the adapter has."""
@@ -56,12 +73,13 @@ class Capabilities:
 
     def __getitem__(self, name: str) -> Any:
         """Dict-style access for code that treats capabilities as data: `capabilities["filters"]`."""
-        if name not in self.__dataclass_fields__:
+        if name not in self.__dataclass_fields__ and name != "incremental":
             raise KeyError(name)
         return getattr(self, name)
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {**{name: getattr(self, name) for name in self.__dataclass_fields__},
+                "incremental": self.incremental}
 
 
 def secret_setting(**kwargs: Any) -> fields.String:
@@ -99,19 +117,24 @@ class Adapter:
     operations: ClassVar[tuple[str, ...]] = CRUD
     extras: ClassVar[tuple[str, ...]] = ()
     pagination: ClassVar[str] = "none"
-    incremental: ClassVar[bool] = False
+    cursor: ClassVar[Cursor | None] = None
+    incremental: ClassVar[bool] = False  # derived from `cursor`: never set it yourself
+    # create/update options and where they go in the body, e.g. {"password": "access.password"}
+    write_options: ClassVar[MappingABC[str, str]] = {}
+    id_pattern: ClassVar[str | None] = None  # what a record id looks like, e.g. r"\d+"
+    create_answers_id_only: ClassVar[bool] = False  # the vendor answers a create with the new id only
     notes: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.incremental = cls.cursor is not None  # class-level, for listings that do not connect
 
     def __init__(self, **settings: Any) -> None:
         self.settings = self.check_settings(settings)
-        self.mapping = Mapping.load(self.mapping_name(), self.settings.get("mapping"))
+        self.mapping = Mapping.load(self.name, self.settings.get("mapping"))
         self._refs: dict[str, dict[str, Ref]] = {}
 
     # ------------------------------------------------------------------ settings
-    @classmethod
-    def mapping_name(cls) -> str:
-        return cls.name
-
     @classmethod
     def check_settings(cls, settings: MappingABC[str, Any]) -> dict[str, Any]:
         """Validated settings; ConfigError names the first bad or missing setting."""
@@ -144,7 +167,7 @@ class Adapter:
         return Capabilities(operations=self.operations, filters=self.filters,
                             read_fields=tuple(self.mapping.readable), write_fields=tuple(self.mapping.writable),
                             required_on_create=tuple(self.mapping.required), pagination=self.pagination,
-                            rate_limit=self.rate_limit_text(), incremental=self.incremental,
+                            rate_limit=self.rate_limit_text(), cursor=self.cursor,
                             extras=self.extras, notes=self.notes)
 
     def rate_limit_text(self) -> str | None:
@@ -171,36 +194,49 @@ class Adapter:
     def get(self, id: str) -> Person:
         """One person; raises NotFound."""
         self._require("get")
-        return self.to_person(self.fetch_record(str(id)))
+        return self.to_person(self.fetch_record(self.record_id(id)))
 
     def create(self, person: Person, **options: Any) -> Person:
-        """Creates `person`; raises PersonValidationError before any HTTP call when it is invalid."""
+        """Creates `person`; raises PersonValidationError before any HTTP call when it is invalid.
+        `reread=True` reads the stored record back instead of building it from the answer."""
         self._require("create")
-        person = self.prepare(person)
-        body = self.mapping.from_person(person, create=True)
-        answer = self._create_once(body, person, options)
-        return self.created_person(answer, person, body)
+        reread = options.pop("reread", False)
+        with self.writing():
+            person = self.prepare(person)
+            body = self.create_body(person)
+            self.check_body(body, person.label)
+            answer = self._create_once(body, person, options)
+            created = self.created_person(answer, person, body)
+        return self.get(created.id) if reread and created.id else created
 
     def update(self, id: str, changes: MappingABC[str, Any] | Person, **options: Any) -> Person:
         """Applies canonical `changes` (a dict, or a Person whose differing fields are sent)."""
         self._require("update")
-        id = str(id)
-        if isinstance(changes, Person):
-            current = self.get(id)
-            checked = self.portable(validate_person(changes, record=f"{self.name}#{id}"))
-            delta = person_changes(current, checked)
-            if not delta and not options:
-                return current
-        else:
-            delta = validate_changes(changes, record=f"{self.name}#{id}")
-        delta = self.resolve_refs(delta, record=f"{self.name}#{id}")
-        body = self.mapping.to_vendor(delta, record=f"{self.name}#{id}")
-        answer = self.update_record(id, body, delta, **options)
-        return self.updated_person(id, answer, delta)
+        reread = options.pop("reread", False)
+        options = {name: value for name, value in options.items() if value is not None}
+        id = self.record_id(id)
+        label = f"{self.name}#{id}"
+        with self.writing():
+            current = None
+            if isinstance(changes, Person):
+                current = self.fetch_record(id)
+                before = self.to_person(current)
+                delta = person_changes(before, self.portable(validate_person(changes, record=label)))
+                if not delta and not options:
+                    return before
+            else:
+                delta = validate_changes(changes, record=label)
+            delta = self.resolve_refs(delta, record=label)
+            body = self.update_body(delta, label)
+            self.check_body(body, label)
+            answer = self.update_record(id, body, delta, current, **options)
+            updated = self.updated_person(id, answer, delta)
+        return self.get(id) if reread else updated
 
     def delete(self, id: str) -> None:
         self._require("delete")
-        self.delete_record(str(id))
+        with self.writing():
+            self.delete_record(self.record_id(id))
 
     def close(self) -> None:
         pass
@@ -253,7 +289,12 @@ class Adapter:
         return values
 
     def has_lookup(self, field: str) -> bool:
-        return False
+        return bool(self.value_map(field))
+
+    def value_map(self, field: str) -> MappingABC[Any, Any]:
+        """The mapping's values map of `field` ({vendor id: name}), e.g. role slugs named by a user."""
+        spec = self.mapping.spec(field)
+        return spec.converter.values if spec is not None else {}
 
     def find_ref(self, field: str, name: str) -> Ref | None:
         spec = self.mapping.spec(field)
@@ -264,6 +305,30 @@ class Adapter:
         if field not in self._refs:
             self._refs[field] = {key.casefold(): ref for key, ref in self.lookup_refs(field).items()}
         return self._refs[field].get(name.casefold())
+
+    def create_body(self, person: Person) -> dict[str, Any]:
+        return self.mapping.from_person(person, create=True)
+
+    def update_body(self, changes: dict[str, Any], record: str) -> dict[str, Any]:
+        return self.mapping.to_vendor(changes, record=record)
+
+    def check_body(self, body: dict[str, Any], record: str) -> None:
+        """Raises PersonValidationError for what the vendor is known to refuse (e.g. length limits)."""
+
+    def with_options(self, body: dict[str, Any], options: MappingABC[str, Any]) -> dict[str, Any]:
+        """`body` plus the given `write_options` (a password is masked wherever a request is shown)."""
+        given = {name: options[name] for name in self.write_options if options.get(name) is not None}
+        if not given:
+            return body
+        body = copy.deepcopy(body)
+        for name, value in given.items():
+            if name == "password":
+                self.add_secret(value)
+            set_path(body, self.write_options[name], value)
+        return body
+
+    def add_secret(self, value: str) -> None:
+        """A value to mask wherever a request is described (HTTP adapters have somewhere to show it)."""
 
     def _create_once(self, body: dict[str, Any], person: Person, options: MappingABC[str, Any]) -> Any:
         """POST at most once per try: when the answer is lost, look before sending again.
@@ -298,10 +363,11 @@ class Adapter:
         raise AssertionError("unreachable")
 
     def created_person(self, answer: Any, sent: Person, body: dict[str, Any]) -> Person:
-        """The Person to return from create. Default: the vendor answered with the full record."""
+        """The Person to return from create: the vendor's answer, or (`create_answers_id_only`) the body
+        sent with the answer laid over it, so an answer holding only the new id needs no second request."""
         if isinstance(answer, Person):
             return answer
-        return self.to_person(answer)
+        return self.to_person(deep_merge(body, answer) if self.create_answers_id_only else answer)
 
     def updated_person(self, id: str, answer: Any, changes: dict[str, Any]) -> Person:
         if isinstance(answer, Person):
@@ -309,6 +375,16 @@ class Adapter:
         return self.to_person(answer)
 
     # ------------------------------------------------------------------ hooks
+    def record_id(self, id: Any) -> str:
+        """`id` as the vendor spells it; an id not matching `id_pattern` cannot exist: NotFound, no request."""
+        text = str(id).strip() if self.id_pattern else str(id)
+        if self.id_pattern and not re.fullmatch(self.id_pattern, text):
+            raise NotFound(f"{self.name}: {str(id)[:40]!r} is not a {self.name} user id", vendor=self.name)
+        return text
+
+    def writing(self) -> ContextManager[Any]:
+        return contextlib.nullcontext()
+
     def fetch_records(self, **filters: Any) -> Iterator[Any]:
         raise UnsupportedOperation(f"{self.name} does not list")
 
@@ -318,35 +394,68 @@ class Adapter:
     def create_record(self, body: dict[str, Any], person: Person, **options: Any) -> Any:
         raise UnsupportedOperation(f"{self.name} does not create")
 
-    def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any], **options: Any) -> Any:
+    def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any], current: Any,
+                      **options: Any) -> Any:
         raise UnsupportedOperation(f"{self.name} does not update")
 
     def delete_record(self, id: str) -> None:
         raise UnsupportedOperation(f"{self.name} does not delete")
 
     def find_existing(self, person: Person) -> Person | None:
+        """The person with this email when the vendor has them already, looked for with list() and
+        `existing_filters`; None when those are None (no way to look)."""
+        filters = self.existing_filters(person) if person.email else None
+        if filters is None:
+            return None
+        email = (person.email or "").casefold()
+        return next((found for found in self.list(**filters) if (found.email or "").casefold() == email), None)
+
+    def existing_filters(self, person: Person) -> dict[str, Any] | None:
         return None
 
     def lookup_refs(self, field: str) -> dict[str, Ref]:
-        return {}
+        return {str(name): Ref(str(code), str(name)) for code, name in self.value_map(field).items()}
 
 
 class HTTPAdapter(Adapter):
-    """An adapter that talks HTTP through a `Transport`. Subclasses give `default_rate` and `auth`."""
+    """An adapter that talks HTTP through a `Transport`, its record hooks built from declarations:
+
+        base_url_template = "https://{domain}.mocoapp.com/api/v1"   # filled from settings
+        paths = {"list": "/users", "get": "/users/{id}", ...}       # create, update, delete too
+        records_key = ("data", "users")     # where records sit in a list answer (else the answer)
+        paginator = LinkHeader()            # sdk.paginators
+        auth = HeaderAuth("x-API-Key")      # sdk.auth; make_auth() for one with state
+        lookups = {"department": "/units"}  # where names of departments and roles are resolved
+        cursor = Cursor()                   # sdk.cursor: its filter is sent as a request parameter
+        default_rate = (120, 120.0)         # requests per seconds, unless settings say otherwise
+    """
 
     Settings: ClassVar[type[Schema]] = HTTPSettings
-    default_rate: ClassVar[tuple[int, float] | None] = None  # (requests, per seconds)
+    default_rate: ClassVar[tuple[int, float] | None] = None
+    base_url_template: ClassVar[str | None] = None
+    paths: ClassVar[MappingABC[str, str]] = {}
+    records_key: ClassVar[tuple[str, ...]] = ()
+    paginator: ClassVar[Paginator] = SingleAnswer()
+    auth: ClassVar[Auth | None] = None
+    update_method: ClassVar[str] = "PUT"
+    lookups: ClassVar[MappingABC[str, str]] = {}  # department/role -> the endpoint listing {id, name}
+    delete_refused_hint: ClassVar[str] = ""  # why a vendor refuses a delete, e.g. " (hours already billed?)"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.pagination = cls.paginator.kind
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         limit, period = self.default_rate or (None, 1.0)
         self.transport = Transport(
-            self.base_url(), vendor=self.name, auth=self.auth, timeout=self.settings["timeout"],
+            self.base_url(), vendor=self.name, auth=self._authenticate, timeout=self.settings["timeout"],
             rate_limit=self.settings.get("rate_limit") or limit,
             rate_period=self.settings.get("rate_period") or period,
             retry=self.retry_policy(),
             error_parser=self.parse_errors, secrets=self.secret_values(),
             pool_size=self.settings["pool_size"])
+        self.authenticator = self.make_auth()
 
     def retry_policy(self) -> RetryPolicy:
         policy = RetryPolicy(max_retries=self.settings["max_retries"])
@@ -356,15 +465,28 @@ class HTTPAdapter(Adapter):
 
     def base_url(self) -> str:
         url = self.settings.get("base_url")
-        if not url:
-            raise ConfigError(f"{self.name}: setting 'base_url' is required", setting="base_url")
-        return url
+        if url:
+            return str(url)
+        template = self.base_url_template
+        missing = "base_url" if template is None else next(
+            (name for name in _placeholders(template) if not self.settings.get(name)), None)
+        if template is None or missing is not None:
+            also = f"setting {missing!r} or 'base_url'" if template else "setting 'base_url'"
+            raise ConfigError(f"{self.name}: the {also} is required", setting=missing or "base_url")
+        return template.format(**self.settings)
 
-    def auth(self, headers: dict[str, str]) -> None:
-        """Adds credentials to the headers of each request."""
+    def make_auth(self) -> Auth | None:
+        """The auth object this adapter's requests carry; override for one holding state (a token)."""
+        return self.auth
+
+    def _authenticate(self, headers: dict[str, str]) -> None:
+        if self.authenticator is not None:
+            self.authenticator(headers, self.settings)
+
+    def add_secret(self, value: str) -> None:
+        self.transport.add_secret(value)
 
     def parse_errors(self, response: Any) -> list[Any]:
-        from staffbridge.sdk.transport import default_error_parser
         return default_error_parser(response)
 
     def rate_limit_text(self) -> str | None:
@@ -373,6 +495,75 @@ class HTTPAdapter(Adapter):
 
     def close(self) -> None:
         self.transport.close()
+
+    # ------------------------------------------------------------------ the record hooks, declared
+    def path(self, operation: str, id: str | None = None) -> str:
+        path = self.paths[operation]
+        return path.replace("{id}", id) if id is not None else path
+
+    def query(self, **filters: Any) -> dict[str, Any]:
+        """Request parameters for list filters (the cursor's already written as the vendor takes it)."""
+        return {name: value for name, value in filters.items() if value is not None}
+
+    def fetch_records(self, **filters: Any) -> Iterator[Any]:
+        if self.cursor is not None and filters.get(self.cursor.param) is not None:
+            filters[self.cursor.param] = self.cursor.request_value(filters[self.cursor.param])
+        return self.read_all(self.path("list"), self.query(**filters))
+
+    def read_all(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        """Every record of a list endpoint, through the paginator, one page in memory at a time."""
+        return self.paginator.items(self.transport, path, params, self.records)
+
+    def records(self, response: requests.Response) -> list[Any]:
+        return expect_list(records_at(self.transport.json(response), self.records_key), self.transport, response)
+
+    def answer(self, response: requests.Response) -> dict[str, Any]:
+        """The JSON object the vendor answered."""
+        return expect_object(self.transport.json(response), self.transport, response)
+
+    def fetch_record(self, id: str) -> Any:
+        return self.answer(self.transport.request("GET", self.path("get", id)))
+
+    def create_record(self, body: dict[str, Any], person: Person, **options: Any) -> Any:
+        sent = self.with_options(body, options)
+        return self.answer(self.transport.request("POST", self.path("create"), json_body=sent, idempotent=False))
+
+    def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any], current: Any,
+                      **options: Any) -> Any:
+        sent = self.with_options(body, options)
+        return self.answer(self.transport.request(self.update_method, self.path("update", id), json_body=sent))
+
+    def has_lookup(self, field: str) -> bool:
+        return field in self.lookups or super().has_lookup(field)
+
+    def lookup_refs(self, field: str) -> dict[str, Ref]:
+        if field not in self.lookups:
+            return super().lookup_refs(field)
+        return {ref.name: ref for ref in self.lookup(self.lookups[field]) if ref.name}
+
+    def lookup(self, path: str) -> list[Ref]:
+        """The {id, name} records of a lookup endpoint (units, departments, roles) as Refs."""
+        return [Ref(str(r.get("id")), r.get("name")) for r in self.read_all(path) if isinstance(r, dict)]
+
+    def whole_document(self, id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The stored record read again with `body` laid over it, read-only fields removed: for
+        vendors whose update replaces the whole document (or each object it names)."""
+        document = deep_merge(self.fetch_record(id), body)
+        for path in self.mapping.read_only:
+            delete_path(document, path)
+        return document
+
+    def delete_record(self, id: str) -> None:
+        try:
+            self.transport.request("DELETE", self.path("delete", id))
+        except VendorValidationError as exc:
+            raise DeleteRefused(f"{self.name} refused to delete user {id}{self.delete_refused_hint}; deactivate "
+                                "instead with update(id, {'active': False})", status=exc.status,
+                                request=exc.request, messages=exc.messages, vendor=self.name, body=exc.body) from None
+
+
+def _placeholders(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
 __all__ = ["Adapter", "AdapterSettings", "Capabilities", "HTTPAdapter", "HTTPSettings", "PersonValidationError",
