@@ -53,7 +53,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from staffbridge.mapping.engine import delete_path, get_path, set_path
 from staffbridge.model.errors import NotFound, PersonValidationError, ResponseError, StaffbridgeError
 from staffbridge.model.person import Address, Person, Ref
-from staffbridge.sdk.adapter import HTTPAdapter, HTTPSettings, secret_setting
+from staffbridge.sdk.http_adapter import HTTPAdapter
+from staffbridge.sdk.settings import HTTPSettings, secret_setting
 from staffbridge.sdk.auth import HeaderAuth
 from staffbridge.sdk.paginators import Offset, PageNumber, Paginator, SingleAnswer
 from staffbridge.sdk.shapes import expect_object, shows
@@ -192,8 +193,8 @@ class FieldServiceAdapter(HTTPAdapter):
         sent = self.with_options(body, options)
         # PATCH is not idempotent in general, but this one is: it sets values (a merge), so sending it
         # again after a lost answer (5xx, reset, timeout) leaves the same document
-        answer = self.transport.json_or_none(self.transport.request(self.update_verb, self.path("update", id), json_body=sent,
-                                                     idempotent=True))
+        response = self.transport.request(self.update_verb, self.path("update", id), json_body=sent, idempotent=True)
+        answer = self.transport.json_or_none(response)
         if isinstance(answer, dict) and str(answer.get("_id", "")).lower() == id.lower() and shows(answer, body):
             return answer
         return self.fetch_record(id)

@@ -42,7 +42,8 @@ from typing import Any, ClassVar, Iterable, Iterator, Mapping
 
 from marshmallow import fields, validate
 
-from staffbridge.sdk.adapter import Adapter, AdapterSettings
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.sdk.settings import AdapterSettings
 from staffbridge.adapters.files_format import (KNOWN_COLUMNS, Row, Table, canonical_values, lay_out, load_lenient,
                                                person_values, write_csv, write_jsonl, write_rows)
 from staffbridge.model.errors import ConfigError, NotFound, PersonValidationError, StaffbridgeError

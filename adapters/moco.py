@@ -24,7 +24,8 @@ from marshmallow import fields, validate
 
 from staffbridge.model.errors import ResponseError
 from staffbridge.model.person import Person, Ref
-from staffbridge.sdk.adapter import HTTPAdapter, HTTPSettings, secret_setting
+from staffbridge.sdk.http_adapter import HTTPAdapter
+from staffbridge.sdk.settings import HTTPSettings, secret_setting
 from staffbridge.sdk.auth import HeaderAuth
 from staffbridge.sdk.cursor import Cursor
 from staffbridge.sdk.paginators import LinkHeader

@@ -67,15 +67,14 @@ SDK's BearerTokenAuth), whosoff_envelope (the envelope), whosoff_http (calls, er
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any, Iterator
 
-from staffbridge.mapping.converters import Date
-from staffbridge.model.errors import (ConfigError, MissingReference, NotFound, PersonValidationError,
+from staffbridge.model.errors import (ConfigError, MissingReference, PersonValidationError,
                                       ResponseError, VendorAPIError)
 from staffbridge.model.person import Person, Ref
 from staffbridge.sdk.passwords import new_password
+from staffbridge.sdk.shapes import names_by_id, one_record
 
 from staffbridge.adapters.whosoff_http import WhosOffHTTP
 from staffbridge.adapters.whosoff_settings import (MAX_INT32, MAX_LENGTHS, STATUS_FILTER, UPDATE_FIELDS, MyStaff,
@@ -105,23 +104,8 @@ class WhosOffAdapter(WhosOffHTTP):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         self._department_names: dict[str, str] = {}
-        self._configure_mapping()
-
-    def _configure_mapping(self) -> None:
-        """Settings that shape the mapping: create defaults and the employment date format."""
-        defaults = {**self.mapping.defaults,
-                    **{name: str(value) for name, value in self.settings["defaults"].items()}}
-        required = [name for name in self.mapping.required
-                    if not (name == "department" and "department_id" in defaults)]
-        date_format = self.settings.get("date_format")
-        specs = []
-        for spec in self.mapping.fields:
-            # the docs say only "Date": the date_format setting replaces the shipped ISO "date"
-            if date_format and type(spec.converter) is Date:
-                spec = dataclasses.replace(spec, converter=Date(date_format))
-            specs.append(spec)
-        # a new Mapping, not edits to the loaded one: it compiles its readers when built
-        self.mapping = dataclasses.replace(self.mapping, fields=specs, defaults=defaults, required=required)
+        # the docs say only "Date": the date_format setting replaces the shipped ISO "date"
+        self.reshape_mapping(self.settings["defaults"], self.settings.get("date_format"))
 
     # ------------------------------------------------------------------ reading
     def fetch_records(self, active: bool | None = None, status: str | None = None, department: Any = None,
@@ -192,16 +176,7 @@ class WhosOffAdapter(WhosOffHTTP):
         return user_id(id)
 
     def fetch_record(self, id: str) -> dict[str, Any]:
-        return self._one(self.call("GET", f"/v4/user/get-by-id/{id}", about_id=True), f"user {id}")
-
-    def _one(self, data: Any, what: str) -> dict[str, Any]:
-        if isinstance(data, list) and len(data) == 1:
-            data = data[0]
-        if data in (None, [], {}):
-            raise NotFound(f"whosoff: {what} not found (empty answer)", vendor=self.name)
-        if not isinstance(data, dict):
-            raise ResponseError(f"whosoff: expected one user record, got {type(data).__name__}", vendor=self.name)
-        return data
+        return one_record(self.call("GET", f"/v4/user/get-by-id/{id}", about_id=True), self.name, f"user {id}")
 
     def to_person(self, record: Any) -> Person:
         person = super().to_person(record)
@@ -230,10 +205,8 @@ class WhosOffAdapter(WhosOffHTTP):
     def prepare(self, person: Person) -> Person:
         try:
             return super().prepare(person)
-        except MissingReference:
-            raise
         except PersonValidationError as exc:
-            if "department" not in exc.errors:
+            if isinstance(exc, MissingReference) or "department" not in exc.errors:
                 raise
             # the one required field people forget: say what WhosOff wants and how to give it
             errors = {**exc.errors, "department": [
@@ -331,22 +304,12 @@ class WhosOffAdapter(WhosOffHTTP):
     def _departments_from_api(self) -> dict[str, str]:
         data = self.call("GET", "/v4/department/retrieve")
         records = data if isinstance(data, list) else [] if data is None else [data]
-        seen: dict[str, str] = {}
-        for record in records:  # the response fields are not documented: department_id + name assumed
-            if isinstance(record, dict):
-                ident = record.get("department_id", record.get("id"))
-                name = record.get("name", record.get("department_name"))
-                if ident not in (None, "") and not isinstance(ident, bool):
-                    seen[str(ident)] = name if isinstance(name, str) else ""
-        return seen
+        # the response fields are not documented: department_id (or id) + name assumed
+        return names_by_id(records, ("department_id", "id"), ("name", "department_name"))
 
     def _departments_from_users(self) -> dict[str, str]:
-        seen: dict[str, str] = {}
-        for record in self.stream(f"/{self.settings['retrieve_version']}/user/retrieve", self.retrieve_body()):
-            if isinstance(record, dict) and record.get("department_id") not in (None, ""):
-                name = record.get("department_name")
-                seen.setdefault(str(record["department_id"]), name if isinstance(name, str) else "")
-        return seen
+        users = self.stream(f"/{self.settings['retrieve_version']}/user/retrieve", self.retrieve_body())
+        return names_by_id(users, ("department_id",), ("department_name",))
 
     # ------------------------------------------------------------------ adapter-specific calls
     def unlock(self, id: str) -> None:
@@ -361,7 +324,7 @@ class WhosOffAdapter(WhosOffHTTP):
 
     def me(self) -> Person:
         """The authenticated user (get-my-details)."""
-        return self.to_person(self._one(self.call("GET", "/v4/user/get-my-details"), "my details"))
+        return self.to_person(one_record(self.call("GET", "/v4/user/get-my-details"), self.name, "my details"))
 
     def my_staff(self, staff_filter: str | int = "0") -> MyStaff:
         """The caller's staff and leave overview (APPROVER level); `staff_filter` as WhosOff takes it."""

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import requests
 
 from staffbridge.model.errors import AuthenticationError, NotFound, VendorAPIError, VendorMessage, VendorValidationError
-from staffbridge.sdk.adapter import HTTPAdapter
+from staffbridge.sdk.http_adapter import HTTPAdapter
 from staffbridge.sdk.auth import HeaderAuth
 from staffbridge.sdk.shapes import Malformed, parse_json_bytes
 
@@ -122,42 +122,33 @@ class WhosOffHTTP(HTTPAdapter):
             raise self._refusal(response, messages, body, about_id)
         return response
 
-    def _retry_auth(self, error: AuthenticationError) -> bool:
-        """After a refused token: True when a new one was arranged and the call may go again."""
-        if isinstance(error, HandshakeRefused) or set(error.codes) & set(self.settings["permission_codes"]):
-            return False
-        return self.tokens.refused(self.tokens.last_sent())
+    def _may_retry(self, error: AuthenticationError) -> bool:
+        """Whether a new token may help: not after a refused handshake, nor when the user level is too
+        low (`permission_codes`: a new token does not raise it)."""
+        return not isinstance(error, HandshakeRefused) and not set(error.codes) & set(self.settings["permission_codes"])
 
     def call(self, method: str, path: str, body: Any = None, *, idempotent: bool | None = None,
              about_id: bool = False) -> Any:
         """One API call: the answer's Data, or the typed error. A refused token is replaced once."""
         self._local.warnings = []
-        for attempt in range(2):
-            try:
-                response = self._send(method, path, body, idempotent=idempotent, about_id=about_id)
-                data, messages = self._read(response, body)
-                refusals = self._split_warnings(messages)
-                if refusals:
-                    error = self._refusal(response, refusals, body, about_id)
-                    error.data = data  # e.g. a create that happened but was answered with errors
-                    raise error
-                return data
-            except AuthenticationError as error:
-                if attempt == 0 and self._retry_auth(error):
-                    log.info("whosoff: token refused; authenticating again")
-                    continue
-                raise
-        raise AssertionError("unreachable")
+        return self.tokens.with_fresh_token(lambda: self._call(method, path, body, idempotent, about_id),
+                                            self._may_retry)
+
+    def _call(self, method: str, path: str, body: Any, idempotent: bool | None, about_id: bool) -> Any:
+        response = self._send(method, path, body, idempotent=idempotent, about_id=about_id)
+        data, messages = self._read(response, body)
+        refusals = self._split_warnings(messages)
+        if refusals:
+            error = self._refusal(response, refusals, body, about_id)
+            error.data = data  # e.g. a create that happened but was answered with errors
+            raise error
+        return data
 
     def stream(self, path: str, body: Any) -> Iterator[Any]:
         """The records of a list answer, one at a time (POST; a refused token is replaced once)."""
         for attempt in range(2):
-            try:
-                response = self._send("POST", path, body, stream=True, idempotent=True)
-            except AuthenticationError as error:
-                if attempt == 0 and self._retry_auth(error):
-                    continue
-                raise
+            send = lambda: self._send("POST", path, body, stream=True, idempotent=True)  # noqa: E731
+            response = self.tokens.with_fresh_token(send, self._may_retry) if attempt == 0 else send()
             started = False
             try:
                 for record in iter_records(self.transport.chunks(response, body), self._on_errors):
@@ -167,7 +158,7 @@ class WhosOffHTTP(HTTPAdapter):
             except _Refused as refused:
                 error = self._refusal(response, refused.messages, body, about_id=False)
                 if isinstance(error, AuthenticationError) and not started and attempt == 0 \
-                        and self._retry_auth(error):
+                        and self._may_retry(error) and self.tokens.refused(self.tokens.last_sent()):
                     continue
                 raise error from None
             except Malformed as exc:

@@ -15,32 +15,30 @@ another system out. A vendor adapter declares the rest as class attributes and f
     lookup_refs(field)              -> {name: Ref} for departments/roles, to resolve names to ids
     writing()                       -> held around every write (a file adapter's lock)
 
-`HTTPAdapter` implements the record hooks from declarations: `paths`, `records_key` (where records
-sit in a list answer), `paginator`, `auth`, `cursor` (sdk.cursor), `write_options`.
+`HTTPAdapter` (sdk.http_adapter) implements the record hooks from declarations: `paths`,
+`records_key` (where records sit in a list answer), `paginator`, `auth`, `cursor`, `write_options`.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import logging
 import re
-import string
 import time
 from dataclasses import dataclass
 from typing import Any, ClassVar, ContextManager, Iterator, Mapping as MappingABC
 
-import requests
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError
 
-from staffbridge.mapping.engine import Mapping, deep_merge, delete_path, set_path
-from staffbridge.model.errors import (ConfigError, DeleteRefused, MissingReference, NotFound, PersonValidationError,
+from staffbridge.mapping.converters import Date
+from staffbridge.mapping.engine import FieldSpec, Mapping, deep_merge, set_path
+from staffbridge.model.errors import (ConfigError, MissingReference, NotFound,
                                       ServerError, TransportError, UnsupportedOperation, VendorValidationError)
 from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
-from staffbridge.sdk.auth import Auth
 from staffbridge.sdk.cursor import Cursor
-from staffbridge.sdk.paginators import Paginator, SingleAnswer
-from staffbridge.sdk.shapes import expect_list, expect_object, records_at
-from staffbridge.sdk.transport import RetryPolicy, Transport, default_error_parser
+from staffbridge.sdk.settings import AdapterSettings
+from staffbridge.sdk.transport import RetryPolicy
 
 log = logging.getLogger("staffbridge.adapter")
 
@@ -80,32 +78,6 @@ class Capabilities:
     def as_dict(self) -> dict[str, Any]:
         return {**{name: getattr(self, name) for name in self.__dataclass_fields__},
                 "incremental": self.incremental}
-
-
-def secret_setting(**kwargs: Any) -> fields.String:
-    """A setting that is a secret: masked in reprs, errors and logs."""
-    return fields.String(metadata={"secret": True}, **kwargs)
-
-
-class AdapterSettings(Schema):
-    """Settings every adapter takes. Subclasses add their own fields."""
-
-    mapping = fields.Raw(load_default=None)  # a user mapping file (path) or dict laid over the shipped one
-
-    class Meta:
-        unknown = RAISE
-
-
-class HTTPSettings(AdapterSettings):
-    base_url = fields.Url(require_tld=False, schemes={"http", "https"})
-    timeout = fields.Float(load_default=30.0, validate=validate.Range(min=0, min_inclusive=False))
-    rate_limit = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    rate_period = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, min_inclusive=False))
-    max_retries = fields.Integer(load_default=4, validate=validate.Range(min=0, max=20))
-    # HTTP statuses retried for idempotent requests (default 429, 500, 502, 503, 504); 429 always is
-    retry_statuses = fields.List(fields.Integer(validate=validate.Range(min=400, max=599)), load_default=None,
-                                 allow_none=True)
-    pool_size = fields.Integer(load_default=16, validate=validate.Range(min=1, max=256))
 
 
 class Adapter:
@@ -160,6 +132,17 @@ class Adapter:
         shown = ", ".join(f"{k}={'***' if schema.fields[k].metadata.get('secret') else v!r}"
                           for k, v in self.settings.items() if v is not None and k in schema.fields)
         return f"<{type(self).__name__} {shown}>"
+
+    def reshape_mapping(self, defaults: MappingABC[str, Any], date_format: str | None = None) -> None:
+        """Settings that shape the mapping: `defaults` (vendor field -> value) laid over the mapping's,
+        so a required field whose vendor field now has a default is required no more; `date_format`
+        replaces the format of every plain date converter."""
+        defaults = {**self.mapping.defaults, **{name: str(value) for name, value in defaults.items()}}
+        required = [name for name in self.mapping.required if _write_path(self.mapping.spec(name)) not in defaults]
+        specs = [dataclasses.replace(spec, converter=Date(date_format))
+                 if date_format and type(spec.converter) is Date else spec for spec in self.mapping.fields]
+        # a new Mapping, not edits to the loaded one: it compiles its readers when built
+        self.mapping = dataclasses.replace(self.mapping, fields=specs, defaults=defaults, required=required)
 
     # ------------------------------------------------------------------ capabilities
     @property
@@ -417,154 +400,8 @@ class Adapter:
         return {str(name): Ref(str(code), str(name)) for code, name in self.value_map(field).items()}
 
 
-class HTTPAdapter(Adapter):
-    """An adapter that talks HTTP through a `Transport`, its record hooks built from declarations:
-
-        base_url_template = "https://{domain}.mocoapp.com/api/v1"   # filled from settings
-        paths = {"list": "/users", "get": "/users/{id}", ...}       # create, update, delete too
-        records_key = ("data", "users")     # where records sit in a list answer (else the answer)
-        paginator = LinkHeader()            # sdk.paginators
-        auth = HeaderAuth("x-API-Key")      # sdk.auth; make_auth() for one with state
-        lookups = {"department": "/units"}  # where names of departments and roles are resolved
-        cursor = Cursor()                   # sdk.cursor: its filter is sent as a request parameter
-        default_rate = (120, 120.0)         # requests per seconds, unless settings say otherwise
-    """
-
-    Settings: ClassVar[type[Schema]] = HTTPSettings
-    default_rate: ClassVar[tuple[int, float] | None] = None
-    base_url_template: ClassVar[str | None] = None
-    paths: ClassVar[MappingABC[str, str]] = {}
-    records_key: ClassVar[tuple[str, ...]] = ()
-    paginator: ClassVar[Paginator] = SingleAnswer()
-    auth: ClassVar[Auth | None] = None
-    update_method: ClassVar[str] = "PUT"
-    lookups: ClassVar[MappingABC[str, str]] = {}  # department/role -> the endpoint listing {id, name}
-    delete_refused_hint: ClassVar[str] = ""  # why a vendor refuses a delete, e.g. " (hours already billed?)"
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.pagination = cls.paginator.kind
-
-    def __init__(self, **settings: Any) -> None:
-        super().__init__(**settings)
-        limit, period = self.default_rate or (None, 1.0)
-        self.transport = Transport(
-            self.base_url(), vendor=self.name, auth=self._authenticate, timeout=self.settings["timeout"],
-            rate_limit=self.settings.get("rate_limit") or limit,
-            rate_period=self.settings.get("rate_period") or period,
-            retry=self.retry_policy(),
-            error_parser=self.parse_errors, secrets=self.secret_values(),
-            pool_size=self.settings["pool_size"])
-        self.authenticator = self.make_auth()
-
-    def retry_policy(self) -> RetryPolicy:
-        policy = RetryPolicy(max_retries=self.settings["max_retries"])
-        if self.settings.get("retry_statuses") is not None:
-            policy.statuses = frozenset(self.settings["retry_statuses"])
-        return policy
-
-    def base_url(self) -> str:
-        url = self.settings.get("base_url")
-        if url:
-            return str(url)
-        template = self.base_url_template
-        missing = "base_url" if template is None else next(
-            (name for name in _placeholders(template) if not self.settings.get(name)), None)
-        if template is None or missing is not None:
-            also = f"setting {missing!r} or 'base_url'" if template else "setting 'base_url'"
-            raise ConfigError(f"{self.name}: the {also} is required", setting=missing or "base_url")
-        return template.format(**self.settings)
-
-    def make_auth(self) -> Auth | None:
-        """The auth object this adapter's requests carry; override for one holding state (a token)."""
-        return self.auth
-
-    def _authenticate(self, headers: dict[str, str]) -> None:
-        if self.authenticator is not None:
-            self.authenticator(headers, self.settings)
-
-    def add_secret(self, value: str) -> None:
-        self.transport.add_secret(value)
-
-    def parse_errors(self, response: Any) -> list[Any]:
-        return default_error_parser(response)
-
-    def rate_limit_text(self) -> str | None:
-        limiter = self.transport.limiter
-        return f"{limiter.limit} requests per {limiter.per:g} s" if limiter.limit else None
-
-    def close(self) -> None:
-        self.transport.close()
-
-    # ------------------------------------------------------------------ the record hooks, declared
-    def path(self, operation: str, id: str | None = None) -> str:
-        path = self.paths[operation]
-        return path.replace("{id}", id) if id is not None else path
-
-    def query(self, **filters: Any) -> dict[str, Any]:
-        """Request parameters for list filters (the cursor's already written as the vendor takes it)."""
-        return {name: value for name, value in filters.items() if value is not None}
-
-    def fetch_records(self, **filters: Any) -> Iterator[Any]:
-        if self.cursor is not None and filters.get(self.cursor.param) is not None:
-            filters[self.cursor.param] = self.cursor.request_value(filters[self.cursor.param])
-        return self.read_all(self.path("list"), self.query(**filters))
-
-    def read_all(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
-        """Every record of a list endpoint, through the paginator, one page in memory at a time."""
-        return self.paginator.items(self.transport, path, params, self.records)
-
-    def records(self, response: requests.Response) -> list[Any]:
-        return expect_list(records_at(self.transport.json(response), self.records_key), self.transport, response)
-
-    def answer(self, response: requests.Response) -> dict[str, Any]:
-        """The JSON object the vendor answered."""
-        return expect_object(self.transport.json(response), self.transport, response)
-
-    def fetch_record(self, id: str) -> Any:
-        return self.answer(self.transport.request("GET", self.path("get", id)))
-
-    def create_record(self, body: dict[str, Any], person: Person, **options: Any) -> Any:
-        sent = self.with_options(body, options)
-        return self.answer(self.transport.request("POST", self.path("create"), json_body=sent, idempotent=False))
-
-    def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any], current: Any,
-                      **options: Any) -> Any:
-        sent = self.with_options(body, options)
-        return self.answer(self.transport.request(self.update_method, self.path("update", id), json_body=sent))
-
-    def has_lookup(self, field: str) -> bool:
-        return field in self.lookups or super().has_lookup(field)
-
-    def lookup_refs(self, field: str) -> dict[str, Ref]:
-        if field not in self.lookups:
-            return super().lookup_refs(field)
-        return {ref.name: ref for ref in self.lookup(self.lookups[field]) if ref.name}
-
-    def lookup(self, path: str) -> list[Ref]:
-        """The {id, name} records of a lookup endpoint (units, departments, roles) as Refs."""
-        return [Ref(str(r.get("id")), r.get("name")) for r in self.read_all(path) if isinstance(r, dict)]
-
-    def whole_document(self, id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """The stored record read again with `body` laid over it, read-only fields removed: for
-        vendors whose update replaces the whole document (or each object it names)."""
-        document = deep_merge(self.fetch_record(id), body)
-        for path in self.mapping.read_only:
-            delete_path(document, path)
-        return document
-
-    def delete_record(self, id: str) -> None:
-        try:
-            self.transport.request("DELETE", self.path("delete", id))
-        except VendorValidationError as exc:
-            raise DeleteRefused(f"{self.name} refused to delete user {id}{self.delete_refused_hint}; deactivate "
-                                "instead with update(id, {'active': False})", status=exc.status,
-                                request=exc.request, messages=exc.messages, vendor=self.name, body=exc.body) from None
+def _write_path(spec: FieldSpec | None) -> str | None:
+    return spec.write if spec is not None and isinstance(spec.write, str) else None
 
 
-def _placeholders(template: str) -> list[str]:
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
-
-
-__all__ = ["Adapter", "AdapterSettings", "Capabilities", "HTTPAdapter", "HTTPSettings", "PersonValidationError",
-           "secret_setting"]
+__all__ = ["Adapter", "Capabilities"]

@@ -18,11 +18,12 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping, Protocol
+from typing import Any, Callable, ClassVar, Mapping, Protocol, TypeVar
 
 from staffbridge.model.errors import AuthenticationError, ServerError, TransportError
 
 log = logging.getLogger("staffbridge.auth")
+T = TypeVar("T")
 
 
 class Auth(Protocol):
@@ -128,6 +129,16 @@ class BearerTokenAuth:
             elif self._current is not None and token is not None:
                 return True  # another thread already replaced it: retry with the new one
         return self.can_refresh
+
+    def with_fresh_token(self, call: Callable[[], T], may_retry: Callable[[AuthenticationError], bool]) -> T:
+        """`call()`; when the API refuses the token (and `may_retry` agrees), once more with a new one."""
+        try:
+            return call()
+        except AuthenticationError as error:
+            if not (may_retry(error) and self.refused(self.last_sent())):
+                raise
+            log.info("%s: token refused; getting a new one", self.vendor)
+            return call()
 
     def _refresh(self, fetch: Callable[[], IssuedToken]) -> _Current:
         for attempt in range(self.attempts):

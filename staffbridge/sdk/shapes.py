@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import requests
 
 from staffbridge.mapping.engine import get_path
-from staffbridge.model.errors import ResponseError
+from staffbridge.model.errors import NotFound, ResponseError
 from staffbridge.sdk.transport import Transport
 
 
@@ -40,6 +40,33 @@ def expect_object(data: Any, transport: Transport, response: requests.Response,
     if not isinstance(data, dict):
         raise wrong_shape(transport, response, what, data)
     return data
+
+
+def one_record(data: Any, vendor: str, what: str) -> dict[str, Any]:
+    """The one record of an answer that should hold exactly one (an array of one counts): NotFound
+    when it is empty, ResponseError when it is something else."""
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    if data in (None, [], {}):
+        raise NotFound(f"{vendor}: {what} not found (empty answer)", vendor=vendor)
+    if not isinstance(data, dict):
+        raise ResponseError(f"{vendor}: expected one record for {what}, got {type(data).__name__}", vendor=vendor)
+    return data
+
+
+def names_by_id(records: Iterable[Any], id_keys: tuple[str, ...] = ("id",),
+                name_keys: tuple[str, ...] = ("name",)) -> dict[str, str]:
+    """{id: name} from the records of a lookup answer (units, departments, roles): each takes the first
+    of `id_keys` / `name_keys` it has; a record without an id is skipped, a name that is not text is ""."""
+    found: dict[str, str] = {}
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        ident = next((record[key] for key in id_keys if key in record), None)
+        name = next((record[key] for key in name_keys if key in record), None)
+        if ident not in (None, "") and not isinstance(ident, bool):
+            found.setdefault(str(ident), name if isinstance(name, str) else "")
+    return found
 
 
 def wrong_shape(transport: Transport, response: requests.Response, what: str, data: Any) -> ResponseError:
@@ -80,4 +107,5 @@ def parse_json_bytes(raw: bytes) -> Any:
         raise Malformed(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
 
 
-__all__ = ["Malformed", "expect_list", "expect_object", "parse_json_bytes", "records_at", "shows", "wrong_shape"]
+__all__ = ["Malformed", "expect_list", "expect_object", "names_by_id", "one_record", "parse_json_bytes",
+           "records_at", "shows", "wrong_shape"]

@@ -300,8 +300,8 @@ class Transport:
         try:
             yield from response.iter_content(chunk_size=65536)
         except requests.RequestException as exc:
-            raise TransportError(f"{self.vendor}: the answer broke off ({type(exc).__name__}); "
-                                 "records already read were delivered", self.describe_response(response, sent)) from None
+            raise TransportError(f"{self.vendor}: the answer broke off ({type(exc).__name__}); records already "
+                                 "read were delivered", self.describe_response(response, sent)) from None
 
     def unreadable(self, response: requests.Response, why: str, sent: Any = None,
                    raw: bytes | None = None) -> ResponseError:
