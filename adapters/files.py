@@ -57,8 +57,9 @@ from staffbridge.adapters.files_format import (
     write_rows,
 )
 from staffbridge.model.errors import ConfigError, NotFound, PersonValidationError, StaffbridgeError
-from staffbridge.model.person import Person, person_changes, validate_changes, validate_person
-from staffbridge.sdk.adapter import Adapter, AdapterSettings
+from staffbridge.model.person import Person
+from staffbridge.sdk.adapter import Adapter
+from staffbridge.sdk.settings import AdapterSettings
 
 BOM = "\ufeff"
 
@@ -106,17 +107,17 @@ class FileAdapter(Adapter):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} path={str(self.path)!r}>"
 
-    # ------------------------------------------------------------------ reading
-    def list(self, **filters: Any) -> Iterator[Person]:
+    # ------------------------------------------------------------------ reading (hooks of the Adapter base)
+    def fetch_records(
+        self, active: Any = None, email: str | None = None, department: str | None = None
+    ) -> Iterator[Person]:
         """Everyone in the file, in file order; filters: active, email, department (by name)."""
-        self._require("list")
-        self.check_filters(filters)
-        active = None if filters.get("active") is None else _as_bool(filters["active"], "active")
-        email = str(filters.get("email") or "").casefold()
-        department = str(filters.get("department") or "").casefold()
+        wanted = None if active is None else _as_bool(active, "active")
+        email = str(email or "").casefold()
+        department = str(department or "").casefold()
         for row in list(self._table().rows):
             person = self.person(row)
-            if active is not None and person.active is not active:
+            if wanted is not None and person.active is not wanted:
                 continue
             if email and (person.email or "").casefold() != email:
                 continue
@@ -124,12 +125,14 @@ class FileAdapter(Adapter):
                 continue
             yield person
 
-    def get(self, id: str) -> Person:
-        self._require("get")
-        row = self._table().find(str(id))
+    def fetch_record(self, id: str) -> Row:
+        row = self._table().find(id)
         if row is None:
             raise self._not_found(id)
-        return self.person(row)
+        return row
+
+    def to_person(self, record: Any) -> Person:
+        return record if isinstance(record, Person) else self.person(record)
 
     def _table(self) -> Table:
         with self._lock:
@@ -165,64 +168,69 @@ class FileAdapter(Adapter):
         values, problems = self.values_of(row)
         return Person(id=row.id, system=self.name, raw=_raw(row.data), problems=row.problems + problems, **values)
 
-    # ------------------------------------------------------------------ writing
-    def create(self, person: Person, **options: Any) -> Person:
-        """Appends a row for `person` (options such as welcome_email mean nothing to a file)."""
-        self._require("create")
-        checked = validate_person(person)
-        with self._lock:
-            table = self._writable_table()
-            row = Row(table.next_id(), {})
-            self.write_fields(table, row, person_values(checked), checked.custom_fields)
-            table.rows.append(row)
-            self._save(table)
-        return self.person(row)
+    # ------------------------------------------------------------------ writing (hooks of the Adapter base)
+    def writing(self) -> threading.RLock:
+        return self._lock  # a migration writes from several threads; each write is read-modify-rewrite
 
-    def update(self, id: str, changes: Mapping[str, Any] | Person, **options: Any) -> Person:
+    def portable(self, person: Person) -> Person:
+        """A file has no ids of its own: a reference keeps the id it came with beside its name (the
+        department.id column records the source's id, so a round trip loses nothing)."""
+        return person
+
+    def create_body(self, person: Person) -> dict[str, Any]:
+        return person_values(person)  # columns carry canonical names
+
+    def update_body(self, changes: dict[str, Any], record: str) -> dict[str, Any]:
+        return dict(changes)
+
+    def create_record(self, body: dict[str, Any], person: Person, **options: Any) -> Row:
+        """Appends a row for `person` (options such as welcome_email mean nothing to a file)."""
+        table = self._writable_table()
+        row = Row(table.next_id(), {})
+        self.write_fields(table, row, body, person.custom_fields)
+        table.rows.append(row)
+        self._save(table)
+        return row
+
+    def update_record(
+        self, id: str, body: dict[str, Any], changes: dict[str, Any], current: Any, **options: Any
+    ) -> Row:
         """Rewrites the cells of the fields that change. Custom fields merge: a key set to None is
         removed, keys not named stay."""
-        self._require("update")
-        id = str(id)
-        with self._lock:
-            table = self._writable_table()
-            row = table.find(id)
-            if row is None:
-                raise self._not_found(id)
-            current = self.person(row)
-            if isinstance(changes, Person):
-                delta = person_changes(current, validate_person(changes, record=f"{self.name}#{id}"))
+        table = self._writable_table()
+        row = table.find(id)
+        if row is None:
+            raise self._not_found(id)
+        delta = dict(body)
+        if not delta:
+            return row
+        before = self.person(row)
+        if not row.readable:
+            raise PersonValidationError(
+                {"row": [f"cannot be read ({'; '.join(row.problems)}); fix it in {self.path} first"]},
+                record=before.label,
+            )
+        custom: dict[str, Any] = {}
+        removed: set[str] = set()
+        if "custom_fields" in delta:
+            given = delta.pop("custom_fields")
+            if given is None:
+                removed = set(before.custom_fields)
             else:
-                delta = validate_changes(changes, record=f"{self.name}#{id}")
-            if not delta:
-                return current
-            if not row.readable:
-                raise PersonValidationError(
-                    {"row": [f"cannot be read ({'; '.join(row.problems)}); fix it in {self.path} first"]},
-                    record=current.label,
-                )
-            custom: dict[str, Any] = {}
-            removed: set[str] = set()
-            if "custom_fields" in delta:
-                given = delta.pop("custom_fields")
-                if given is None:
-                    removed = set(current.custom_fields)
-                else:
-                    custom = {k: v for k, v in given.items() if v is not None}
-                    removed = {k for k, v in given.items() if v is None}
-            new = person_values(current.replace(**delta))
-            self.write_fields(table, row, {name: new.get(name) for name in delta}, custom, removed)
-            self._save(table)
-            return self.person(row)
+                custom = {k: v for k, v in given.items() if v is not None}
+                removed = {k for k, v in given.items() if v is None}
+        new = person_values(before.replace(**delta))
+        self.write_fields(table, row, {name: new.get(name) for name in delta}, custom, removed)
+        self._save(table)
+        return row
 
-    def delete(self, id: str) -> None:
-        self._require("delete")
-        with self._lock:
-            table = self._writable_table()
-            row = table.find(str(id))
-            if row is None:
-                raise self._not_found(id)
-            table.rows.remove(row)
-            self._save(table)
+    def delete_record(self, id: str) -> None:
+        table = self._writable_table()
+        row = table.find(id)
+        if row is None:
+            raise self._not_found(id)
+        table.rows.remove(row)
+        self._save(table)
 
     def _writable_table(self) -> Table:
         """A copy of the table to change: readers keep the old one until the file is replaced."""

@@ -55,23 +55,21 @@ Behaviour where the docs are silent
   the answer, the records already yielded stand and the error is raised at the end.
 - create() answers only user_id and image URLs: the Person returned is what was sent plus those
   (no second request; `reread=True` asks for one).
-- update() sends a full body, as WhosOff requires: it reads the record (get-by-id), lays the
-  changes over it and PUTs it (read-merge-write; not atomic against concurrent edits). The
-  password is sent only when given.
+- update() sends a full body, as WhosOff requires: `update_record` reads the record (get-by-id)
+  unless the Adapter base already did, lays the changes over it and PUTs it (read-merge-write; not
+  atomic against concurrent edits). The password is sent only when given.
 - A list answer that breaks off mid-stream raises TransportError after the records already
   yielded (the one answer cannot be resumed); a reset before the answer starts is retried.
 - delete(): DELETE /v4/user/del/{id}. Disabling (`update(id, {"active": False})`) is the softer way.
 
-Modules: whosoff_settings (settings, field tables), whosoff_auth (handshake, tokens),
-whosoff_envelope (envelope, streaming parser), whosoff_http (calls, errors, refresh).
+Modules: whosoff_settings (settings, field tables), whosoff_auth (the handshake: a hook of the
+SDK's BearerTokenAuth), whosoff_envelope (the envelope), whosoff_http (calls, errors, refresh).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterator
-from collections.abc import Mapping as MappingABC
 from typing import Any
 
 from staffbridge.adapters.whosoff_http import WhosOffHTTP
@@ -82,20 +80,13 @@ from staffbridge.adapters.whosoff_settings import (
     UPDATE_FIELDS,
     MyStaff,
     WhosOffSettings,
-    generate_password,
     user_id,
     wire_value,
 )
-from staffbridge.mapping.converters import Date
-from staffbridge.model.errors import (
-    ConfigError,
-    MissingReference,
-    NotFound,
-    PersonValidationError,
-    ResponseError,
-    VendorAPIError,
-)
-from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
+from staffbridge.model.errors import ConfigError, MissingReference, PersonValidationError, ResponseError, VendorAPIError
+from staffbridge.model.person import Person, Ref
+from staffbridge.sdk.passwords import new_password
+from staffbridge.sdk.shapes import names_by_id, one_record
 
 log = logging.getLogger("staffbridge.adapters.whosoff")
 
@@ -110,6 +101,8 @@ class WhosOffAdapter(WhosOffHTTP):
     filters = ("active", "status", "department", "last_name", "tag", "manager_id")
     extras = ("unlock", "approvers", "me", "my_staff", "departments")
     password_on_create = "required"  # WhosOff's rule; create() makes one up when none is given
+    write_options = {"password": "password", "allowances": "allowances"}  # update(..., password=...) too
+    create_answers_id_only = True  # user_id and image URLs
     notes = (
         "one retrieve answer holds every user (no pagination); list() streams it",
         "create answers only user_id and image URLs: the Person returned is what was sent plus those",
@@ -121,23 +114,8 @@ class WhosOffAdapter(WhosOffHTTP):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         self._department_names: dict[str, str] = {}
-        self._configure_mapping()
-
-    def _configure_mapping(self) -> None:
-        """Settings that shape the mapping: create defaults and the employment date format."""
-        defaults = {**self.mapping.defaults, **{name: str(value) for name, value in self.settings["defaults"].items()}}
-        required = [
-            name for name in self.mapping.required if not (name == "department" and "department_id" in defaults)
-        ]
-        date_format = self.settings.get("date_format")
-        specs = []
-        for spec in self.mapping.fields:
-            # the docs say only "Date": the date_format setting replaces the shipped ISO "date"
-            if date_format and type(spec.converter) is Date:
-                spec = dataclasses.replace(spec, converter=Date(date_format))
-            specs.append(spec)
-        # a new Mapping, not edits to the loaded one: it compiles its readers when built
-        self.mapping = dataclasses.replace(self.mapping, fields=specs, defaults=defaults, required=required)
+        # the docs say only "Date": the date_format setting replaces the shipped ISO "date"
+        self.reshape_mapping(self.settings["defaults"], self.settings.get("date_format"))
 
     # ------------------------------------------------------------------ reading
     def fetch_records(
@@ -228,18 +206,11 @@ class WhosOffAdapter(WhosOffHTTP):
             raise MissingReference({"department": [f"no department named {value!r} in whosoff; known: {known}"]})
         return found.id
 
-    def fetch_record(self, id: str) -> dict[str, Any]:
-        data = self.call("GET", f"/v4/user/get-by-id/{user_id(id)}", about_id=True)
-        return self._one(data, f"user {id}")
+    def record_id(self, id: Any) -> str:
+        return user_id(id)
 
-    def _one(self, data: Any, what: str) -> dict[str, Any]:
-        if isinstance(data, list) and len(data) == 1:
-            data = data[0]
-        if data in (None, [], {}):
-            raise NotFound(f"whosoff: {what} not found (empty answer)", vendor=self.name)
-        if not isinstance(data, dict):
-            raise ResponseError(f"whosoff: expected one user record, got {type(data).__name__}", vendor=self.name)
-        return data
+    def fetch_record(self, id: str) -> dict[str, Any]:
+        return one_record(self.call("GET", f"/v4/user/get-by-id/{id}", about_id=True), self.name, f"user {id}")
 
     def to_person(self, record: Any) -> Person:
         person = super().to_person(record)
@@ -265,20 +236,17 @@ class WhosOffAdapter(WhosOffHTTP):
                     {"password": ["WhosOff requires a password on create; give create(person, password=...)"]},
                     record=person.label,
                 )
-            password = generate_password()
+            password = new_password()
         if not isinstance(password, str) or len(password) > 50:
             raise PersonValidationError({"password": ["Must be text of at most 50 characters."]}, record=person.label)
         self.transport.add_secret(password)
-        created = super().create(person, password=password, allowances=allowances)
-        return self.get(created.id) if reread and created.id else created
+        return super().create(person, password=password, allowances=allowances, reread=reread)
 
     def prepare(self, person: Person) -> Person:
         try:
             return super().prepare(person)
-        except MissingReference:
-            raise
         except PersonValidationError as exc:
-            if "department" not in exc.errors:
+            if isinstance(exc, MissingReference) or "department" not in exc.errors:
                 raise
             # the one required field people forget: say what WhosOff wants and how to give it
             errors = {
@@ -290,20 +258,10 @@ class WhosOffAdapter(WhosOffHTTP):
             }
             raise MissingReference(errors, record=exc.record) from None
 
-    def create_record(
-        self,
-        body: dict[str, Any],
-        person: Person,
-        password: str | None = None,
-        allowances: list[dict[str, Any]] | None = None,
-    ) -> Any:
-        body = dict(body)
+    def create_record(self, body: dict[str, Any], person: Person, **options: Any) -> Any:
+        body = dict(self.with_options(body, options))
         if body.get("default_view_type_id") == "1" and "default_view_id" not in body and body.get("department_id"):
             body["default_view_id"] = body["department_id"]  # the department view shows their own department
-        self._check_lengths(body, person.label)
-        body["password"] = password
-        if allowances is not None:
-            body["allowances"] = list(allowances)
         return self.call("POST", "/v4/user/create", body, idempotent=False)
 
     def created_person(self, answer: Any, sent: Person, body: dict[str, Any]) -> Person:
@@ -313,44 +271,10 @@ class WhosOffAdapter(WhosOffHTTP):
             answer = answer[0]
         if not isinstance(answer, dict) or answer.get("user_id") in (None, ""):
             raise ResponseError("whosoff: the create answer holds no user_id", vendor=self.name)
-        record = {k: v for k, v in body.items() if k not in ("password", "allowances")}
-        if sent.department is not None and sent.department.name:
-            record["department_name"] = sent.department.name
-        record.update(answer)
-        person = self.to_person(record)
-        person.problems.extend(getattr(self._local, "warnings", []))
-        return person
-
-    def update(
-        self, id: str, changes: MappingABC[str, Any] | Person, password: str | None = None, reread: bool = False
-    ) -> Person:
-        """Applies canonical `changes`: reads the record, lays the changes over it, sends it whole."""
-        self._require("update")
-        id = user_id(id)
-        label = f"{self.name}#{id}"
-        if isinstance(changes, Person):
-            wanted = validate_person(changes, record=label)
-            current_record = self.fetch_record(id)
-            delta = person_changes(self.to_person(current_record), wanted)
-            if not delta and password is None:
-                return self.to_person(current_record)
-        else:
-            delta = validate_changes(changes, record=label)
-            current_record = None
-        delta = self.resolve_refs(delta, record=label)
-        body = self.mapping.to_vendor(delta, record=label)
-        self._check_lengths(body, label)
-        answer = self.update_record(id, body, delta, current=current_record, password=password)
-        person = self.updated_person(id, answer, delta)
-        return self.get(id) if reread else person
+        return self._noted(super().created_person(answer, sent, {**body, **_department_name(sent.department)}))
 
     def update_record(
-        self,
-        id: str,
-        body: dict[str, Any],
-        changes: dict[str, Any],
-        current: dict[str, Any] | None = None,
-        password: str | None = None,
+        self, id: str, body: dict[str, Any], changes: dict[str, Any], current: Any, password: str | None = None
     ) -> dict[str, Any]:
         current = current if current is not None else self.fetch_record(id)
         full: dict[str, Any] = {"user_id": id}
@@ -373,26 +297,20 @@ class WhosOffAdapter(WhosOffHTTP):
         return merged
 
     def updated_person(self, id: str, answer: Any, changes: dict[str, Any]) -> Person:
-        record = dict(answer)
-        department = changes.get("department")
-        if isinstance(department, Ref) and department.name:
-            record["department_name"] = department.name
-        person = self.to_person(record)
-        person.problems.extend(getattr(self._local, "warnings", []))
+        return self._noted(self.to_person({**answer, **_department_name(changes.get("department"))}))
+
+    def _noted(self, person: Person) -> Person:
+        """`person` with the warnings (`warning_codes`) WhosOff gave on the write."""
+        person.problems.extend(self.warnings())
         return person
 
     def delete_record(self, id: str) -> None:
-        self.call("DELETE", f"/v4/user/del/{user_id(id)}", about_id=True)
+        self.call("DELETE", f"/v4/user/del/{id}", about_id=True)
 
-    def find_existing(self, person: Person) -> Person | None:
-        if not person.email or not person.last_name:
-            return None
-        for found in self.list(last_name=person.last_name):
-            if (found.email or "").casefold() == person.email.casefold():
-                return found
-        return None
+    def existing_filters(self, person: Person) -> dict[str, Any] | None:
+        return {"last_name": person.last_name} if person.last_name else None
 
-    def _check_lengths(self, body: dict[str, Any], label: str) -> None:
+    def check_body(self, body: dict[str, Any], label: str) -> None:
         errors = {
             canonical: [f"Longer than {limit} characters, WhosOff's limit for {name}."]
             for name, (limit, canonical) in MAX_LENGTHS.items()
@@ -406,14 +324,9 @@ class WhosOffAdapter(WhosOffHTTP):
         return field in ("department", "role")
 
     def lookup_refs(self, field: str) -> dict[str, Ref]:
-        if field == "role":
-            spec = self.mapping.spec("role")
-            return {
-                str(name): Ref(str(code), str(name)) for code, name in (spec.converter.values if spec else {}).items()
-            }
         if field == "department":
             return {ref.name: ref for ref in self.departments() if ref.name}
-        return {}
+        return super().lookup_refs(field)  # role: the user types named in the mapping
 
     def departments(self) -> list[Ref]:
         """Every department, by name. `department_lookup` "auto" asks WhosOff's department
@@ -439,22 +352,12 @@ class WhosOffAdapter(WhosOffHTTP):
     def _departments_from_api(self) -> dict[str, str]:
         data = self.call("GET", "/v4/department/retrieve")
         records = data if isinstance(data, list) else [] if data is None else [data]
-        seen: dict[str, str] = {}
-        for record in records:  # the response fields are not documented: department_id + name assumed
-            if isinstance(record, dict):
-                ident = record.get("department_id", record.get("id"))
-                name = record.get("name", record.get("department_name"))
-                if ident not in (None, "") and not isinstance(ident, bool):
-                    seen[str(ident)] = name if isinstance(name, str) else ""
-        return seen
+        # the response fields are not documented: department_id (or id) + name assumed
+        return names_by_id(records, ("department_id", "id"), ("name", "department_name"))
 
     def _departments_from_users(self) -> dict[str, str]:
-        seen: dict[str, str] = {}
-        for record in self.stream(f"/{self.settings['retrieve_version']}/user/retrieve", self.retrieve_body()):
-            if isinstance(record, dict) and record.get("department_id") not in (None, ""):
-                name = record.get("department_name")
-                seen.setdefault(str(record["department_id"]), name if isinstance(name, str) else "")
-        return seen
+        users = self.stream(f"/{self.settings['retrieve_version']}/user/retrieve", self.retrieve_body())
+        return names_by_id(users, ("department_id",), ("department_name",))
 
     # ------------------------------------------------------------------ adapter-specific calls
     def unlock(self, id: str) -> None:
@@ -469,7 +372,7 @@ class WhosOffAdapter(WhosOffHTTP):
 
     def me(self) -> Person:
         """The authenticated user (get-my-details)."""
-        return self.to_person(self._one(self.call("GET", "/v4/user/get-my-details"), "my details"))
+        return self.to_person(one_record(self.call("GET", "/v4/user/get-my-details"), self.name, "my details"))
 
     def my_staff(self, staff_filter: str | int = "0") -> MyStaff:
         """The caller's staff and leave overview (APPROVER level); `staff_filter` as WhosOff takes it."""
@@ -480,3 +383,8 @@ class WhosOffAdapter(WhosOffHTTP):
         people = [self.to_person(e) for e in entries] if isinstance(entries, list) else []
         overview = data.get("overview") if isinstance(data.get("overview"), dict) else {}
         return MyStaff(people, overview, data)
+
+
+def _department_name(department: Any) -> dict[str, str]:
+    """The name of a department written by id, for the Person returned (WhosOff answers only ids)."""
+    return {"department_name": department.name} if isinstance(department, Ref) and department.name else {}

@@ -5,28 +5,19 @@ endpoints only as field lists, so this accepts `Data` as an object or an array, 
 with no envelope at all. `Errors` present and non-empty is a refusal whatever the HTTP status.
 
 `iter_records` streams a retrieve answer (WhosOff does not paginate: one answer holds every user)
-with the standard library only: `json.JSONDecoder.raw_decode` over the text as it arrives, one
-record at a time, so neither the whole text nor the whole parsed list is ever held.
+record by record, with the SDK's streaming JSON reader (sdk.streaming).
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from staffbridge.model.errors import AuthenticationError, NotFound, VendorAPIError, VendorMessage, VendorValidationError
-
-_DECODER = json.JSONDecoder()
-_SPACE = re.compile(r"[ \t\n\r]*")
-MAX_VALUE_CHARS = 8_000_000  # one record larger than this is not a user: stop reading, do not hoard
-
-
-class Malformed(ValueError):
-    """The answer is not the JSON we can read (HTML, truncated, the wrong shape)."""
-
+from staffbridge.sdk.shapes import Malformed
+from staffbridge.sdk.streaming import JsonReader, array_items
 
 # ------------------------------------------------------------------ errors
 
@@ -86,7 +77,7 @@ def error_class(
     return VendorValidationError
 
 
-# ------------------------------------------------------------------ whole answers
+# ------------------------------------------------------------------ answers
 
 
 def unwrap(payload: Any) -> tuple[Any, list[VendorMessage]]:
@@ -103,95 +94,6 @@ def unwrap(payload: Any) -> tuple[Any, list[VendorMessage]]:
     raise Malformed(f"expected a JSON object or array, got {type(payload).__name__}")
 
 
-def parse_text(raw: bytes) -> Any:
-    """JSON from bytes (UTF-8, a BOM allowed, as .NET sometimes sends one)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Malformed("the answer is not UTF-8 text") from None
-    stripped = text.lstrip()
-    if not stripped:
-        raise Malformed("the answer is empty")
-    if stripped.startswith("<"):
-        raise Malformed("got an HTML page instead of JSON")
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise Malformed(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
-
-
-# ------------------------------------------------------------------ streamed answers
-
-
-def decode_chunks(chunks: Iterable[bytes]) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    try:
-        for chunk in chunks:
-            if chunk:
-                yield decoder.decode(chunk)
-        yield decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise Malformed("the answer is not UTF-8 text") from None
-
-
-class _Reader:
-    """A cursor over text that arrives in chunks; keeps only what is not yet parsed."""
-
-    def __init__(self, chunks: Iterable[str]):
-        self._chunks = iter(chunks)
-        self.buf = ""
-        self.pos = 0
-        self.eof = False
-
-    def more(self) -> bool:
-        if self.eof:
-            return False
-        for chunk in self._chunks:
-            if chunk:
-                if self.pos:  # drop what is parsed, so memory holds one record and one chunk
-                    self.buf = self.buf[self.pos :]
-                    self.pos = 0
-                self.buf += chunk
-                return True
-        self.eof = True
-        return False
-
-    def peek(self) -> str | None:
-        while True:
-            self.pos = _SPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
-            if not self.more():
-                return None
-
-    def expect(self, allowed: str, where: str) -> str:
-        char = self.peek()
-        if char is None:
-            raise Malformed(f"the answer ends early, {where}")
-        if char not in allowed:
-            raise Malformed(f"unexpected {char!r} {where}")
-        self.pos += 1
-        return char
-
-    def value(self, where: str) -> Any:
-        if self.peek() is None:
-            raise Malformed(f"the answer ends early, {where}")
-        while True:
-            try:
-                value, end = _DECODER.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError as exc:
-                if len(self.buf) - self.pos > MAX_VALUE_CHARS:
-                    raise Malformed(f"a value {where} is not valid JSON or too large") from None
-                if self.more():
-                    continue
-                raise Malformed(f"not valid JSON {where}, or the answer ends early ({exc.msg})") from None
-            # a number at the very end of the text so far may go on in the next chunk
-            if end == len(self.buf) and isinstance(value, (int, float)) and not self.eof and self.more():
-                continue
-            self.pos = end
-            return value
-
-
 def iter_records(chunks: Iterable[bytes], on_errors: Callable[[list[VendorMessage]], None]) -> Iterator[Any]:
     """Each record of a retrieve answer, as it arrives.
 
@@ -199,12 +101,12 @@ def iter_records(chunks: Iterable[bytes], on_errors: Callable[[list[VendorMessag
     record), a bare array, or a bare object. Non-empty `Errors` calls `on_errors`, which raises:
     before the records when they come first, after the last record when they come last.
     """
-    reader = _Reader(decode_chunks(chunks))
+    reader = JsonReader(chunks)
     first = reader.peek()
     if first is None:
         raise Malformed("the answer is empty")
     if first == "[":
-        yield from _array(reader)
+        yield from array_items(reader)
     elif first == "{":
         yield from _object(reader, on_errors)
     elif first == "<":
@@ -215,20 +117,7 @@ def iter_records(chunks: Iterable[bytes], on_errors: Callable[[list[VendorMessag
         raise Malformed("unexpected text after the JSON answer")
 
 
-def _array(reader: _Reader) -> Iterator[Any]:
-    reader.expect("[", "at the start of the list")
-    if reader.peek() == "]":
-        reader.pos += 1
-        return
-    index = 0
-    while True:
-        yield reader.value(f"in record {index}")
-        index += 1
-        if reader.expect(",]", f"after record {index - 1}") == "]":
-            return
-
-
-def _object(reader: _Reader, on_errors: Callable[[list[VendorMessage]], None]) -> Iterator[Any]:
+def _object(reader: JsonReader, on_errors: Callable[[list[VendorMessage]], None]) -> Iterator[Any]:
     reader.expect("{", "at the start")
     enveloped = False
     bare: dict[str, Any] = {}
@@ -244,7 +133,7 @@ def _object(reader: _Reader, on_errors: Callable[[list[VendorMessage]], None]) -
         if name == "data":
             enveloped = True
             if reader.peek() == "[":
-                yield from _array(reader)
+                yield from array_items(reader)
             else:
                 data = reader.value("in Data")
                 if isinstance(data, dict):

@@ -15,18 +15,11 @@ from typing import Any
 import requests
 
 from staffbridge.adapters.whosoff_auth import Credentials, HandshakeRefused, TokenManager
-from staffbridge.adapters.whosoff_envelope import Malformed, error_class, iter_records, parse_text, unwrap
-from staffbridge.model.errors import (
-    AuthenticationError,
-    NotFound,
-    ResponseError,
-    TransportError,
-    VendorAPIError,
-    VendorMessage,
-    VendorValidationError,
-)
-from staffbridge.model.redaction import scrub_text
-from staffbridge.sdk.adapter import HTTPAdapter
+from staffbridge.adapters.whosoff_envelope import error_class, iter_records, unwrap
+from staffbridge.model.errors import AuthenticationError, NotFound, VendorAPIError, VendorMessage, VendorValidationError
+from staffbridge.sdk.auth import HeaderAuth
+from staffbridge.sdk.http_adapter import HTTPAdapter
+from staffbridge.sdk.shapes import Malformed, parse_json_bytes
 
 log = logging.getLogger("staffbridge.adapters.whosoff")
 
@@ -41,7 +34,9 @@ class WhosOffHTTP(HTTPAdapter):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
-        self._local = threading.local()  # per thread: the token a call used, handshake flag, warnings
+        self._local = threading.local()  # per thread: the warnings of the last call
+
+    def make_auth(self) -> TokenManager:
         s = self.settings
         credentials = None
         if s.get("username"):
@@ -55,25 +50,19 @@ class WhosOffHTTP(HTTPAdapter):
             margin=s["token_margin"],
             fallback_lifetime=s["token_lifetime"],
             on_new_secret=self.transport.add_secret,
+            also=HeaderAuth("app-id", setting="app_id"),
         )
+        return self.tokens
 
     @property
     def authenticated_user(self) -> dict[str, Any]:
         """Who the handshake logged in as (user_id, names, user_type_id); {} before it ran."""
         return dict(self.tokens.user)
 
-    def auth(self, headers: dict[str, str]) -> None:
-        headers["app-id"] = self.settings["app_id"]
-        if getattr(self._local, "handshaking", False):
-            return
-        token = self.tokens.token()
-        self._local.token = token
-        headers["Authorization"] = f"Bearer {token}"
-
     def parse_errors(self, response: Any) -> list[VendorMessage]:
         """Messages of a 401/403/404/5xx answer: the envelope's Errors, else the text."""
         try:
-            _data, messages = unwrap(parse_text(response.content))
+            _data, messages = unwrap(parse_json_bytes(response.content))
         except (Malformed, requests.RequestException):
             return super().parse_errors(response)
         return messages or super().parse_errors(response)
@@ -83,10 +72,10 @@ class WhosOffHTTP(HTTPAdapter):
 
     def _handshake(self, body: dict[str, Any]) -> Any:
         """POST the credentials; the answer's Data, or HandshakeRefused."""
-        path = self._path(self.settings["authenticate_path"])
-        self._local.handshaking = True
         try:
-            response = self.transport.request("POST", path, json_body=body, idempotent=False, ok=(400,))
+            response = self.transport.request(
+                "POST", self._path(self.settings["authenticate_path"]), json_body=body, idempotent=False, ok=(400,)
+            )
             data, messages = self._read(response, body)
         except (AuthenticationError, NotFound, VendorValidationError) as exc:
             hint = " (check base_url and authenticate_path)" if isinstance(exc, NotFound) else ""
@@ -98,47 +87,22 @@ class WhosOffHTTP(HTTPAdapter):
                 vendor=self.name,
                 body=exc.body,
             ) from None
-        finally:
-            self._local.handshaking = False
         if messages or response.status_code == 400:
             raise HandshakeRefused(
                 "whosoff refused the authentication",
                 status=response.status_code,
-                request=self._describe(response, body),
-                messages=self._scrubbed(messages),
+                request=self.transport.describe_response(response, body),
+                messages=self.transport.scrub_messages(messages),
                 vendor=self.name,
             )
         return data
 
-    def _describe(self, response: Any, body: Any = None) -> Any:
-        request = response.request
-        return self.transport.describe(request.method or "GET", response.url, dict(request.headers), body)
-
-    def _scrubbed(self, messages: list[VendorMessage]) -> list[VendorMessage]:
-        return [VendorMessage(scrub_text(m.message, self.transport.secrets), m.code) for m in messages]
-
     def _read(self, response: Any, sent: Any = None) -> tuple[Any, list[VendorMessage]]:
+        raw = self.transport.content(response, sent)
         try:
-            raw = response.content
-        except requests.RequestException as exc:
-            raise TransportError(
-                f"whosoff: the answer broke off ({type(exc).__name__})", self._describe(response, sent)
-            ) from None
-        try:
-            return unwrap(parse_text(raw))
+            return unwrap(parse_json_bytes(raw))
         except Malformed as exc:
-            raise self._unreadable(response, str(exc), sent, raw) from None
-
-    def _unreadable(self, response: Any, why: str, sent: Any = None, raw: bytes | None = None) -> ResponseError:
-        kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
-        text = " ".join(raw.decode("utf-8", "replace").split())[:300] if raw else None
-        return ResponseError(
-            f"whosoff: unreadable answer ({kind}): {why}",
-            status=response.status_code,
-            request=self._describe(response, sent),
-            vendor=self.name,
-            body=scrub_text(text, self.transport.secrets) if text else None,
-        )
+            raise self.transport.unreadable(response, str(exc), sent, raw) from None
 
     def _refusal(self, response: Any, messages: list[VendorMessage], sent: Any, about_id: bool) -> VendorAPIError:
         s = self.settings
@@ -151,19 +115,23 @@ class WhosOffHTTP(HTTPAdapter):
         return kind(
             text,
             status=response.status_code,
-            request=self._describe(response, sent),
-            messages=self._scrubbed(messages),
+            request=self.transport.describe_response(response, sent),
+            messages=self.transport.scrub_messages(messages),
             vendor=self.name,
         )
 
     def _split_warnings(self, messages: list[VendorMessage]) -> list[VendorMessage]:
         """The refusals among `messages`; configured warning codes are logged and remembered."""
         warn = set(self.settings["warning_codes"])
-        warnings = [m for m in messages if m.code in warn]
-        for message in self._scrubbed(warnings):
+        warnings = self.transport.scrub_messages(m for m in messages if m.code in warn)
+        for message in warnings:
             log.warning("whosoff: %s", message)
-        self._local.warnings = getattr(self._local, "warnings", []) + [str(m) for m in self._scrubbed(warnings)]
+        self._local.warnings = self.warnings() + [str(m) for m in warnings]
         return [m for m in messages if m.code not in warn]
+
+    def warnings(self) -> list[str]:
+        """The warnings (`warning_codes`) of this thread's last call."""
+        return list(getattr(self._local, "warnings", []))
 
     def _send(
         self,
@@ -187,56 +155,54 @@ class WhosOffHTTP(HTTPAdapter):
             raise self._refusal(response, messages, body, about_id)
         return response
 
-    def _retry_auth(self, error: AuthenticationError) -> bool:
-        """After a refused token: True when a new one was arranged and the call may go again."""
-        if isinstance(error, HandshakeRefused) or set(error.codes) & set(self.settings["permission_codes"]):
-            return False
-        return self.tokens.refused(getattr(self._local, "token", None))
+    def _may_retry(self, error: AuthenticationError) -> bool:
+        """Whether a new token may help: not after a refused handshake, nor when the user level is too
+        low (`permission_codes`: a new token does not raise it)."""
+        return not isinstance(error, HandshakeRefused) and not set(error.codes) & set(self.settings["permission_codes"])
 
     def call(
         self, method: str, path: str, body: Any = None, *, idempotent: bool | None = None, about_id: bool = False
     ) -> Any:
         """One API call: the answer's Data, or the typed error. A refused token is replaced once."""
         self._local.warnings = []
-        for attempt in range(2):
-            try:
-                response = self._send(method, path, body, idempotent=idempotent, about_id=about_id)
-                data, messages = self._read(response, body)
-                refusals = self._split_warnings(messages)
-                if refusals:
-                    error = self._refusal(response, refusals, body, about_id)
-                    error.data = data  # e.g. a create that happened but was answered with errors
-                    raise error
-                return data
-            except AuthenticationError as error:
-                if attempt == 0 and self._retry_auth(error):
-                    log.info("whosoff: token refused; authenticating again")
-                    continue
-                raise
-        raise AssertionError("unreachable")
+        return self.tokens.with_fresh_token(
+            lambda: self._call(method, path, body, idempotent, about_id), self._may_retry
+        )
+
+    def _call(self, method: str, path: str, body: Any, idempotent: bool | None, about_id: bool) -> Any:
+        response = self._send(method, path, body, idempotent=idempotent, about_id=about_id)
+        data, messages = self._read(response, body)
+        refusals = self._split_warnings(messages)
+        if refusals:
+            error = self._refusal(response, refusals, body, about_id)
+            error.data = data  # e.g. a create that happened but was answered with errors
+            raise error
+        return data
 
     def stream(self, path: str, body: Any) -> Iterator[Any]:
         """The records of a list answer, one at a time (POST; a refused token is replaced once)."""
         for attempt in range(2):
-            try:
-                response = self._send("POST", path, body, stream=True, idempotent=True)
-            except AuthenticationError as error:
-                if attempt == 0 and self._retry_auth(error):
-                    continue
-                raise
+            send = lambda: self._send("POST", path, body, stream=True, idempotent=True)  # noqa: E731
+            response = self.tokens.with_fresh_token(send, self._may_retry) if attempt == 0 else send()
             started = False
             try:
-                for record in iter_records(self._chunks(response, body), self._on_errors):
+                for record in iter_records(self.transport.chunks(response, body), self._on_errors):
                     started = True
                     yield record
                 return
             except _Refused as refused:
                 error = self._refusal(response, refused.messages, body, about_id=False)
-                if isinstance(error, AuthenticationError) and not started and attempt == 0 and self._retry_auth(error):
+                if (
+                    isinstance(error, AuthenticationError)
+                    and not started
+                    and attempt == 0
+                    and self._may_retry(error)
+                    and self.tokens.refused(self.tokens.last_sent())
+                ):
                     continue
                 raise error from None
             except Malformed as exc:
-                raise self._unreadable(response, str(exc), body) from None
+                raise self.transport.unreadable(response, str(exc), body) from None
             finally:
                 response.close()
 
@@ -244,12 +210,3 @@ class WhosOffHTTP(HTTPAdapter):
         refusals = self._split_warnings(messages)
         if refusals:
             raise _Refused(refusals)
-
-    def _chunks(self, response: Any, sent: Any) -> Iterator[bytes]:
-        try:
-            yield from response.iter_content(chunk_size=65536)
-        except requests.RequestException as exc:
-            raise TransportError(
-                f"whosoff: the list answer broke off ({type(exc).__name__}); records already read were delivered",
-                self._describe(response, sent),
-            ) from None

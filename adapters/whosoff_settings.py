@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
-import secrets
-import string
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from staffbridge.adapters.whosoff_auth import SECRET_ENCODINGS
 from staffbridge.model.errors import NotFound
 from staffbridge.model.person import Person
-from staffbridge.sdk.adapter import HTTPSettings, secret_setting
+from staffbridge.sdk.settings import HTTPSettings, given_together, secret_setting, valid_date_format, valid_ip_address
 
 MAX_INT32 = 2_147_483_647
 # Codes the bundled sandbox uses (WhosOff publishes none for these cases); all are settings.
@@ -93,7 +89,7 @@ class WhosOffSettings(HTTPSettings):
     username = fields.String(load_default=None, allow_none=True)
     password = secret_setting(load_default=None, allow_none=True)
     client_secret = secret_setting(load_default=None, allow_none=True)
-    ip_address = fields.String(load_default=None, allow_none=True)
+    ip_address = fields.String(load_default=None, allow_none=True, validate=valid_ip_address)
     secret_encoding = fields.String(load_default="hex", validate=validate.OneOf(SECRET_ENCODINGS))
     token_margin = fields.Float(load_default=60.0, validate=validate.Range(min=0))
     token_lifetime = fields.Float(load_default=300.0, validate=validate.Range(min=1))
@@ -104,7 +100,7 @@ class WhosOffSettings(HTTPSettings):
         load_default="/v4/authenticate/with-credentials", validate=validate.Regexp(r"^/", error="Must start with '/'.")
     )
     trailing_slash = fields.Boolean(load_default=False)
-    date_format = fields.String(load_default=None, allow_none=True)
+    date_format = fields.String(load_default=None, allow_none=True, validate=valid_date_format)
     department_lookup = fields.String(load_default="auto", validate=validate.OneOf(("auto", "department_api", "users")))
     generate_password = fields.Boolean(load_default=True)
     auth_codes = fields.List(fields.String(), load_default=lambda: list(AUTH_CODES))
@@ -114,32 +110,9 @@ class WhosOffSettings(HTTPSettings):
 
     @validates_schema
     def _check(self, data: dict[str, Any], **kwargs: Any) -> None:
-        credentials = {name: data.get(name) for name in ("username", "password", "client_secret")}
-        given = [name for name, value in credentials.items() if value]
-        if given and len(given) < 3:
-            missing = next(name for name in credentials if name not in given)
-            raise ValidationError(
-                f"the credentials handshake needs username, password and client_secret "
-                f"together; {missing!r} is missing",
-                missing,
-            )
-        if not given and not data.get("access_token"):
+        shake = given_together(data, ("username", "password", "client_secret"), "the credentials handshake")
+        if not shake and not data.get("access_token"):
             raise ValidationError("give access_token, or username, password and client_secret", "access_token")
-        if data.get("ip_address"):
-            try:
-                ipaddress.ip_address(data["ip_address"])
-            except ValueError:
-                raise ValidationError("Not an IP address.", "ip_address") from None
-        if data.get("date_format"):
-            try:
-                sample = dt.date(2001, 2, 3)
-                ok = dt.datetime.strptime(sample.strftime(data["date_format"]), data["date_format"]).date() == sample
-            except ValueError:
-                ok = False
-            if not ok:
-                raise ValidationError(
-                    "Not a date format that writes and reads back a date, e.g. '%d/%m/%Y'.", "date_format"
-                )
         for name, value in (data.get("defaults") or {}).items():
             if name not in UPDATE_FIELDS + CREATE_ONLY_FIELDS or name == "password":
                 raise ValidationError(f"{name!r} is not a WhosOff user field that can have a default", "defaults")
@@ -159,20 +132,6 @@ class MyStaff:
     people: list[Person]
     overview: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-
-def generate_password(length: int = 24) -> str:
-    """A random password with every character class (WhosOff's policy is not published)."""
-    alphabet = string.ascii_letters + string.digits + "!#%+-_=?"
-    while True:
-        password = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (
-            any(c.islower() for c in password)
-            and any(c.isupper() for c in password)
-            and any(c.isdigit() for c in password)
-            and any(not c.isalnum() for c in password)
-        ):
-            return password
 
 
 def user_id(id: Any) -> str:

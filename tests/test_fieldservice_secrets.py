@@ -1,5 +1,7 @@
 """Plant the API key, a password and vendor-side tokens, do everything a user does, grep every output."""
 
+from pathlib import Path
+
 import pytest
 
 import staffbridge
@@ -21,7 +23,7 @@ def test_planted_secrets_reach_no_cassette_log_error_or_repr(tmp_path, debug_log
         seeded = next(iter(sandbox.backend.users.values()))
         seeded["general"].update(VENDOR_SECRETS)
         seeded["access"].update(ACCESS_SECRETS)
-        recorder = cassette_vcr("fieldservice", (PLANTED_KEY,), library=tmp_path)
+        recorder = cassette_vcr(tmp_path, (PLANTED_KEY,))
         with recorder.use_cassette("everything.yaml"):
             fs = staffbridge.connect(
                 "fieldservice", base_url=sandbox.url, api_key=PLANTED_KEY, max_retries=1, update_verb="PUT"
@@ -70,8 +72,7 @@ def test_planted_secrets_reach_no_cassette_log_error_or_repr(tmp_path, debug_log
 
 
 def test_the_shipped_cassettes_hold_no_key():
-    from staffbridge.sdk.testing import CASSETTES
-
-    text = "".join(p.read_text(encoding="utf-8") for p in (CASSETTES / "fieldservice").glob("*.yaml"))
+    cassettes = Path(__file__).resolve().parents[1] / "cassettes"
+    text = "".join(p.read_text(encoding="utf-8") for p in (cassettes / "fieldservice").glob("*.yaml"))
     assert text and "sandbox-key" not in text
     assert "x-API-Key:\n      - '***'" in text

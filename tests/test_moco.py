@@ -52,7 +52,7 @@ def test_connect_builds_the_documented_base_url():
     adapter = staffbridge.connect("moco", domain="acme", api_key="k")
     assert adapter.transport.base_url == "https://acme.mocoapp.com/api/v1"
     assert adapter.capabilities.rate_limit == "120 requests per 120 s"
-    assert adapter.capabilities.supports("performance_report") and adapter.capabilities.incremental
+    assert "performance_report" in adapter.capabilities and adapter.capabilities.incremental
 
 
 def test_unknown_adapter_lists_the_installed_ones():

@@ -18,7 +18,7 @@ def test_planted_secrets_reach_no_cassette_log_error_or_repr(tmp_path, caplog, m
     caplog.set_level(logging.DEBUG)
     shown = []
     with MocoSandbox(seed_people=120, api_key=PLANTED_KEY) as sandbox:
-        recorder = cassette_vcr("moco", (PLANTED_KEY,), library=tmp_path)
+        recorder = cassette_vcr(tmp_path, (PLANTED_KEY,))
         with recorder.use_cassette("everything.yaml"):
             moco = staffbridge.connect("moco", base_url=sandbox.url, api_key=PLANTED_KEY, max_retries=1)
             shown.append(repr(moco))

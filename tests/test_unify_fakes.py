@@ -9,6 +9,7 @@ from typing import Any
 
 from staffbridge import Person
 from staffbridge.sdk.adapter import Adapter, Capabilities
+from staffbridge.sdk.cursor import Cursor
 
 UTC = dt.UTC
 
@@ -46,7 +47,7 @@ class MemoryAdapter(Adapter):
             write_fields=(),
             required_on_create=(),
             pagination="none",
-            incremental=self.incremental,
+            cursor=Cursor() if self.incremental else None,
         )
 
     def fetch_records(self, **filters: Any) -> Iterator[Person]:

@@ -564,3 +564,15 @@ def test_date_format_setting(sb):
     with connect(sb, date_format="%d/%m/%Y") as wo:
         person = wo.to_person({"user_id": 1, "employment_started_date": "31/12/2019"})
     assert person.employment_start.isoformat() == "2019-12-31"
+
+
+def test_update_with_a_person_from_another_system_sends_the_department_by_name(wo, sb):
+    """A Person read from MOCO carries MOCO's unit id: WhosOff must resolve the department by its name
+    (its own id), never send MOCO's id as department_id (which WhosOff refuses with a 400)."""
+    someone = next(p for p in wo.list() if p.department and p.department.name != "Buchhaltung")
+    from_moco = someone.replace(id="933662733", system="moco", department=Ref(id="424242", name="Buchhaltung"))
+    updated = wo.update(someone.id, from_moco)
+    assert updated.department.name == "Buchhaltung" and updated.department.id != "424242"
+    stored = wo.get(someone.id)
+    assert stored.department.id == updated.department.id
+    assert stored.department.id in {ref.id for ref in wo.departments() if ref.name == "Buchhaltung"}

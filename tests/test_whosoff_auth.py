@@ -15,11 +15,11 @@ from staffbridge.adapters.whosoff_auth import (
     derive_secret,
     handshake_body,
     new_nonce,
-    parse_expiry,
     read_token,
 )
 from staffbridge.model.errors import ResponseError, ServerError
 from staffbridge.sandbox.whosoff import WhosOffBackend
+from staffbridge.sdk.auth import parse_expiry
 
 CREDS = Credentials("app-1", "admin@example.com", "pw-1", "client-secret-1", "203.0.113.9")
 NOW = 1_800_000_000.0
@@ -104,7 +104,10 @@ def test_handshake_body_is_the_documented_one():
         ("2027-01-15T10:00:00", dt.datetime(2027, 1, 15, 10, tzinfo=dt.UTC).timestamp()),
         ("2027-01-15T12:00:00+02:00", dt.datetime(2027, 1, 15, 10, tzinfo=dt.UTC).timestamp()),
         ("2027-01-15 10:00:00", dt.datetime(2027, 1, 15, 10, tzinfo=dt.UTC).timestamp()),
-        ("2027-01-15T10:00:00.1234567Z", dt.datetime(2027, 1, 15, 10, 0, 0, 123456, tzinfo=dt.UTC).timestamp()),
+        (
+            "2027-01-15T10:00:00.1234567Z",
+            dt.datetime(2027, 1, 15, 10, 0, 0, 123456, tzinfo=dt.UTC).timestamp(),
+        ),
         ("/Date(1800000000000)/", 1_800_000_000.0),
         (1_800_000_000, 1_800_000_000.0),
         (1_800_000_000_000, 1_800_000_000.0),

@@ -4,15 +4,9 @@ import json
 
 import pytest
 
-from staffbridge.adapters.whosoff_envelope import (
-    Malformed,
-    error_class,
-    iter_records,
-    parse_text,
-    unwrap,
-    vendor_messages,
-)
+from staffbridge.adapters.whosoff_envelope import Malformed, error_class, iter_records, unwrap, vendor_messages
 from staffbridge.model.errors import AuthenticationError, NotFound, VendorMessage, VendorValidationError
+from staffbridge.sdk.shapes import parse_json_bytes as parse_text
 
 USERS = [
     {
@@ -137,10 +131,10 @@ def test_invalid_utf8_is_malformed():
 
 def test_memory_holds_one_record_not_the_whole_answer():
     # a generator of chunks: if the parser hoarded the text, the buffer would grow with every record
-    from staffbridge.adapters import whosoff_envelope as module
+    from staffbridge.sdk import streaming as module
 
     sizes = []
-    original = module._Reader.more
+    original = module.JsonReader.more
 
     def spy(self):
         result = original(self)
@@ -149,11 +143,11 @@ def test_memory_holds_one_record_not_the_whole_answer():
 
     many = ({"user_id": n, "pad": "x" * 200} for n in range(5000))
     text = json.dumps({"Data": list(many)})
-    module._Reader.more = spy
+    module.JsonReader.more = spy
     try:
         count = sum(1 for _ in iter_records(chunked(text, 4096), fail))
     finally:
-        module._Reader.more = original
+        module.JsonReader.more = original
     assert count == 5000
     assert max(sizes) < 3 * 4096
 

@@ -10,7 +10,9 @@ import staffbridge
 from staffbridge import AuthenticationError, NotFound, Person, Ref, StaffbridgeError
 from staffbridge.adapters.whosoff_auth import derive_secret
 from staffbridge.sandbox.whosoff import WhosOffSandbox
-from staffbridge.sdk.testing import CASSETTES, cassette_vcr
+from staffbridge.sdk.testing import cassette_vcr
+
+CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 
 APP_ID = "plant-app-4a1b9c"
 CLIENT_SECRET = "plant-client-secret-77e2"
@@ -50,7 +52,7 @@ def test_no_secret_leaks_anywhere(tmp_path, monkeypatch, debug_logs):
     with WhosOffSandbox(
         seed_people=10, app_id=APP_ID, client_secret=CLIENT_SECRET, password=ADMIN_PASSWORD, access_token=READY_TOKEN
     ) as sb:
-        recorder = cassette_vcr("whosoff", PLANTED, library=tmp_path)
+        recorder = cassette_vcr(tmp_path, PLANTED)
         with recorder.use_cassette("leaks.yaml"):
             wo = connect(sb)
             shown.append(repr(wo))

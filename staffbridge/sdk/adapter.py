@@ -1,40 +1,55 @@
 """`Adapter`: the base class every vendor subclasses.
 
-The base class owns the public API (list / get / create / update / delete) and the path
-HTTP -> mapping -> schema; a vendor adapter sets class attributes and fills in a few hooks:
+The base class alone implements the public API (list / get / create / update / delete): it checks
+and maps the Person, resolves department and role names to the vendor's ids, and keeps ids of
+another system out. A vendor adapter declares the rest as class attributes and fills a few hooks:
 
     fetch_records(**filters)        -> iterator of vendor records (streams page by page)
     fetch_record(id)                -> one vendor record
     create_record(body, person, **options) -> the vendor's answer (a record, or just the new id)
-    update_record(id, body, changes, **options) -> the vendor's answer
+    update_record(id, body, changes, current, **options) -> the vendor's answer; `current` is the
+                                       record read to compare a Person with (None for a dict of changes)
     delete_record(id)
+    record_id(id)                   -> the id as the vendor spells it (NotFound when it cannot be one)
     find_existing(person)           -> the person if the vendor already has them (create recovery)
     lookup_refs(field)              -> {name: Ref} for departments/roles, to resolve names to ids
+    writing()                       -> held around every write (a file adapter's lock)
+
+`HTTPAdapter` (sdk.http_adapter) implements the record hooks from declarations: `paths`,
+`records_key` (where records sit in a list answer), `paginator`, `auth`, `cursor`, `write_options`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import dataclasses
 import logging
+import re
 import time
 from collections.abc import Iterator
 from collections.abc import Mapping as MappingABC
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError
 
-from staffbridge.mapping.engine import Mapping
+from staffbridge.mapping.converters import Date
+from staffbridge.mapping.engine import FieldSpec, Mapping, deep_merge, set_path
 from staffbridge.model.errors import (
     ConfigError,
     MissingReference,
-    PersonValidationError,
+    NotFound,
     ServerError,
     TransportError,
     UnsupportedOperation,
     VendorValidationError,
 )
 from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
-from staffbridge.sdk.transport import RetryPolicy, Transport
+from staffbridge.sdk.cursor import Cursor
+from staffbridge.sdk.settings import AdapterSettings
+from staffbridge.sdk.transport import RetryPolicy
 
 log = logging.getLogger("staffbridge.adapter")
 
@@ -53,12 +68,13 @@ class Capabilities:
     required_on_create: tuple[str, ...]
     pagination: str
     rate_limit: str | None = None
-    incremental: bool = False  # list(updated_after=...) fetches only what changed
+    cursor: Cursor | None = None  # how list() reads only what changed (sdk.cursor), if it can
     extras: tuple[str, ...] = ()  # adapter-specific methods, e.g. "performance_report"
     notes: tuple[str, ...] = ()
 
-    def supports(self, operation: str) -> bool:
-        return operation in self.operations or operation in self.extras
+    @property
+    def incremental(self) -> bool:
+        return self.cursor is not None
 
     def __contains__(self, name: object) -> bool:
         """`"update" in adapter.capabilities`: an operation, extra or filter the adapter has."""
@@ -66,39 +82,12 @@ class Capabilities:
 
     def __getitem__(self, name: str) -> Any:
         """Dict-style access for code that treats capabilities as data: `capabilities["filters"]`."""
-        if name not in self.__dataclass_fields__:
+        if name not in self.__dataclass_fields__ and name != "incremental":
             raise KeyError(name)
         return getattr(self, name)
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-
-def secret_setting(**kwargs: Any) -> fields.String:
-    """A setting that is a secret: masked in reprs, errors and logs."""
-    return fields.String(metadata={"secret": True}, **kwargs)
-
-
-class AdapterSettings(Schema):
-    """Settings every adapter takes. Subclasses add their own fields."""
-
-    mapping = fields.Raw(load_default=None)  # a user mapping file (path) or dict laid over the shipped one
-
-    class Meta:
-        unknown = RAISE
-
-
-class HTTPSettings(AdapterSettings):
-    base_url = fields.Url(require_tld=False, schemes={"http", "https"})
-    timeout = fields.Float(load_default=30.0, validate=validate.Range(min=0, min_inclusive=False))
-    rate_limit = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    rate_period = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, min_inclusive=False))
-    max_retries = fields.Integer(load_default=4, validate=validate.Range(min=0, max=20))
-    # HTTP statuses retried for idempotent requests (default 429, 500, 502, 503, 504); 429 always is
-    retry_statuses = fields.List(
-        fields.Integer(validate=validate.Range(min=400, max=599)), load_default=None, allow_none=True
-    )
-    pool_size = fields.Integer(load_default=16, validate=validate.Range(min=1, max=256))
+        return {**{name: getattr(self, name) for name in self.__dataclass_fields__}, "incremental": self.incremental}
 
 
 class Adapter:
@@ -110,19 +99,24 @@ class Adapter:
     operations: ClassVar[tuple[str, ...]] = CRUD
     extras: ClassVar[tuple[str, ...]] = ()
     pagination: ClassVar[str] = "none"
-    incremental: ClassVar[bool] = False
+    cursor: ClassVar[Cursor | None] = None
+    incremental: ClassVar[bool] = False  # derived from `cursor`: never set it yourself
+    # create/update options and where they go in the body, e.g. {"password": "access.password"}
+    write_options: ClassVar[MappingABC[str, str]] = {}
+    id_pattern: ClassVar[str | None] = None  # what a record id looks like, e.g. r"\d+"
+    create_answers_id_only: ClassVar[bool] = False  # the vendor answers a create with the new id only
     notes: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.incremental = cls.cursor is not None  # class-level, for listings that do not connect
 
     def __init__(self, **settings: Any) -> None:
         self.settings = self.check_settings(settings)
-        self.mapping = Mapping.load(self.mapping_name(), self.settings.get("mapping"))
+        self.mapping = Mapping.load(self.name, self.settings.get("mapping"))
         self._refs: dict[str, dict[str, Ref]] = {}
 
     # ------------------------------------------------------------------ settings
-    @classmethod
-    def mapping_name(cls) -> str:
-        return cls.name
-
     @classmethod
     def check_settings(cls, settings: MappingABC[str, Any]) -> dict[str, Any]:
         """Validated settings; ConfigError names the first bad or missing setting."""
@@ -155,6 +149,21 @@ class Adapter:
         )
         return f"<{type(self).__name__} {shown}>"
 
+    def reshape_mapping(self, defaults: MappingABC[str, Any], date_format: str | None = None) -> None:
+        """Settings that shape the mapping: `defaults` (vendor field -> value) laid over the mapping's,
+        so a required field whose vendor field now has a default is required no more; `date_format`
+        replaces the format of every plain date converter."""
+        defaults = {**self.mapping.defaults, **{name: str(value) for name, value in defaults.items()}}
+        required = [name for name in self.mapping.required if _write_path(self.mapping.spec(name)) not in defaults]
+        specs = [
+            dataclasses.replace(spec, converter=Date(date_format))
+            if date_format and type(spec.converter) is Date
+            else spec
+            for spec in self.mapping.fields
+        ]
+        # a new Mapping, not edits to the loaded one: it compiles its readers when built
+        self.mapping = dataclasses.replace(self.mapping, fields=specs, defaults=defaults, required=required)
+
     # ------------------------------------------------------------------ capabilities
     @property
     def capabilities(self) -> Capabilities:
@@ -166,7 +175,7 @@ class Adapter:
             required_on_create=tuple(self.mapping.required),
             pagination=self.pagination,
             rate_limit=self.rate_limit_text(),
-            incremental=self.incremental,
+            cursor=self.cursor,
             extras=self.extras,
             notes=self.notes,
         )
@@ -197,36 +206,49 @@ class Adapter:
     def get(self, id: str) -> Person:
         """One person; raises NotFound."""
         self._require("get")
-        return self.to_person(self.fetch_record(str(id)))
+        return self.to_person(self.fetch_record(self.record_id(id)))
 
     def create(self, person: Person, **options: Any) -> Person:
-        """Creates `person`; raises PersonValidationError before any HTTP call when it is invalid."""
+        """Creates `person`; raises PersonValidationError before any HTTP call when it is invalid.
+        `reread=True` reads the stored record back instead of building it from the answer."""
         self._require("create")
-        person = self.prepare(person)
-        body = self.mapping.from_person(person, create=True)
-        answer = self._create_once(body, person, options)
-        return self.created_person(answer, person, body)
+        reread = options.pop("reread", False)
+        with self.writing():
+            person = self.prepare(person)
+            body = self.create_body(person)
+            self.check_body(body, person.label)
+            answer = self._create_once(body, person, options)
+            created = self.created_person(answer, person, body)
+        return self.get(created.id) if reread and created.id else created
 
     def update(self, id: str, changes: MappingABC[str, Any] | Person, **options: Any) -> Person:
         """Applies canonical `changes` (a dict, or a Person whose differing fields are sent)."""
         self._require("update")
-        id = str(id)
-        if isinstance(changes, Person):
-            current = self.get(id)
-            checked = self.portable(validate_person(changes, record=f"{self.name}#{id}"))
-            delta = person_changes(current, checked)
-            if not delta and not options:
-                return current
-        else:
-            delta = validate_changes(changes, record=f"{self.name}#{id}")
-        delta = self.resolve_refs(delta, record=f"{self.name}#{id}")
-        body = self.mapping.to_vendor(delta, record=f"{self.name}#{id}")
-        answer = self.update_record(id, body, delta, **options)
-        return self.updated_person(id, answer, delta)
+        reread = options.pop("reread", False)
+        options = {name: value for name, value in options.items() if value is not None}
+        id = self.record_id(id)
+        label = f"{self.name}#{id}"
+        with self.writing():
+            current = None
+            if isinstance(changes, Person):
+                current = self.fetch_record(id)
+                before = self.to_person(current)
+                delta = person_changes(before, self.portable(validate_person(changes, record=label)))
+                if not delta and not options:
+                    return before
+            else:
+                delta = validate_changes(changes, record=label)
+            delta = self.resolve_refs(delta, record=label)
+            body = self.update_body(delta, label)
+            self.check_body(body, label)
+            answer = self.update_record(id, body, delta, current, **options)
+            updated = self.updated_person(id, answer, delta)
+        return self.get(id) if reread else updated
 
     def delete(self, id: str) -> None:
         self._require("delete")
-        self.delete_record(str(id))
+        with self.writing():
+            self.delete_record(self.record_id(id))
 
     def close(self) -> None:
         pass
@@ -278,7 +300,12 @@ class Adapter:
         return values
 
     def has_lookup(self, field: str) -> bool:
-        return False
+        return bool(self.value_map(field))
+
+    def value_map(self, field: str) -> MappingABC[Any, Any]:
+        """The mapping's values map of `field` ({vendor id: name}), e.g. role slugs named by a user."""
+        spec = self.mapping.spec(field)
+        return spec.converter.values if spec is not None else {}
 
     def find_ref(self, field: str, name: str) -> Ref | None:
         spec = self.mapping.spec(field)
@@ -289,6 +316,30 @@ class Adapter:
         if field not in self._refs:
             self._refs[field] = {key.casefold(): ref for key, ref in self.lookup_refs(field).items()}
         return self._refs[field].get(name.casefold())
+
+    def create_body(self, person: Person) -> dict[str, Any]:
+        return self.mapping.from_person(person, create=True)
+
+    def update_body(self, changes: dict[str, Any], record: str) -> dict[str, Any]:
+        return self.mapping.to_vendor(changes, record=record)
+
+    def check_body(self, body: dict[str, Any], record: str) -> None:
+        """Raises PersonValidationError for what the vendor is known to refuse (e.g. length limits)."""
+
+    def with_options(self, body: dict[str, Any], options: MappingABC[str, Any]) -> dict[str, Any]:
+        """`body` plus the given `write_options` (a password is masked wherever a request is shown)."""
+        given = {name: options[name] for name in self.write_options if options.get(name) is not None}
+        if not given:
+            return body
+        body = copy.deepcopy(body)
+        for name, value in given.items():
+            if name == "password":
+                self.add_secret(value)
+            set_path(body, self.write_options[name], value)
+        return body
+
+    def add_secret(self, value: str) -> None:
+        """A value to mask wherever a request is described (HTTP adapters have somewhere to show it)."""
 
     def _create_once(self, body: dict[str, Any], person: Person, options: MappingABC[str, Any]) -> Any:
         """POST at most once per try: when the answer is lost, look before sending again.
@@ -333,10 +384,11 @@ class Adapter:
         raise AssertionError("unreachable")
 
     def created_person(self, answer: Any, sent: Person, body: dict[str, Any]) -> Person:
-        """The Person to return from create. Default: the vendor answered with the full record."""
+        """The Person to return from create: the vendor's answer, or (`create_answers_id_only`) the body
+        sent with the answer laid over it, so an answer holding only the new id needs no second request."""
         if isinstance(answer, Person):
             return answer
-        return self.to_person(answer)
+        return self.to_person(deep_merge(body, answer) if self.create_answers_id_only else answer)
 
     def updated_person(self, id: str, answer: Any, changes: dict[str, Any]) -> Person:
         if isinstance(answer, Person):
@@ -344,6 +396,16 @@ class Adapter:
         return self.to_person(answer)
 
     # ------------------------------------------------------------------ hooks
+    def record_id(self, id: Any) -> str:
+        """`id` as the vendor spells it; an id not matching `id_pattern` cannot exist: NotFound, no request."""
+        text = str(id).strip() if self.id_pattern else str(id)
+        if self.id_pattern and not re.fullmatch(self.id_pattern, text):
+            raise NotFound(f"{self.name}: {str(id)[:40]!r} is not a {self.name} user id", vendor=self.name)
+        return text
+
+    def writing(self) -> ContextManager[Any]:
+        return contextlib.nullcontext()
+
     def fetch_records(self, **filters: Any) -> Iterator[Any]:
         raise UnsupportedOperation(f"{self.name} does not list")
 
@@ -353,75 +415,32 @@ class Adapter:
     def create_record(self, body: dict[str, Any], person: Person, **options: Any) -> Any:
         raise UnsupportedOperation(f"{self.name} does not create")
 
-    def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any], **options: Any) -> Any:
+    def update_record(
+        self, id: str, body: dict[str, Any], changes: dict[str, Any], current: Any, **options: Any
+    ) -> Any:
         raise UnsupportedOperation(f"{self.name} does not update")
 
     def delete_record(self, id: str) -> None:
         raise UnsupportedOperation(f"{self.name} does not delete")
 
     def find_existing(self, person: Person) -> Person | None:
+        """The person with this email when the vendor has them already, looked for with list() and
+        `existing_filters`; None when those are None (no way to look)."""
+        filters = self.existing_filters(person) if person.email else None
+        if filters is None:
+            return None
+        email = (person.email or "").casefold()
+        return next((found for found in self.list(**filters) if (found.email or "").casefold() == email), None)
+
+    def existing_filters(self, person: Person) -> dict[str, Any] | None:
         return None
 
     def lookup_refs(self, field: str) -> dict[str, Ref]:
-        return {}
+        return {str(name): Ref(str(code), str(name)) for code, name in self.value_map(field).items()}
 
 
-class HTTPAdapter(Adapter):
-    """An adapter that talks HTTP through a `Transport`. Subclasses give `default_rate` and `auth`."""
-
-    Settings: ClassVar[type[Schema]] = HTTPSettings
-    default_rate: ClassVar[tuple[int, float] | None] = None  # (requests, per seconds)
-
-    def __init__(self, **settings: Any) -> None:
-        super().__init__(**settings)
-        limit, period = self.default_rate or (None, 1.0)
-        self.transport = Transport(
-            self.base_url(),
-            vendor=self.name,
-            auth=self.auth,
-            timeout=self.settings["timeout"],
-            rate_limit=self.settings.get("rate_limit") or limit,
-            rate_period=self.settings.get("rate_period") or period,
-            retry=self.retry_policy(),
-            error_parser=self.parse_errors,
-            secrets=self.secret_values(),
-            pool_size=self.settings["pool_size"],
-        )
-
-    def retry_policy(self) -> RetryPolicy:
-        policy = RetryPolicy(max_retries=self.settings["max_retries"])
-        if self.settings.get("retry_statuses") is not None:
-            policy.statuses = frozenset(self.settings["retry_statuses"])
-        return policy
-
-    def base_url(self) -> str:
-        url = self.settings.get("base_url")
-        if not url:
-            raise ConfigError(f"{self.name}: setting 'base_url' is required", setting="base_url")
-        return url
-
-    def auth(self, headers: dict[str, str]) -> None:
-        """Adds credentials to the headers of each request."""
-
-    def parse_errors(self, response: Any) -> list[Any]:
-        from staffbridge.sdk.transport import default_error_parser
-
-        return default_error_parser(response)
-
-    def rate_limit_text(self) -> str | None:
-        limiter = self.transport.limiter
-        return f"{limiter.limit} requests per {limiter.per:g} s" if limiter.limit else None
-
-    def close(self) -> None:
-        self.transport.close()
+def _write_path(spec: FieldSpec | None) -> str | None:
+    return spec.write if spec is not None and isinstance(spec.write, str) else None
 
 
-__all__ = [
-    "Adapter",
-    "AdapterSettings",
-    "Capabilities",
-    "HTTPAdapter",
-    "HTTPSettings",
-    "PersonValidationError",
-    "secret_setting",
-]
+__all__ = ["Adapter", "Capabilities"]

@@ -1,18 +1,23 @@
 """The shared adapter contract and cassette set-up (needs the `test` extra: pytest, vcrpy).
 
-Every adapter proves itself with three lines:
+Every adapter proves itself with a few lines:
 
     class TestMocoContract(AdapterContract):
-        vendor = "moco"
-        ...  # how to build the adapter, a valid new person
+        adapter = "moco"
+        sandbox = MocoSandbox
+        person = Person(first_name="Ada", last_name="Lovelace", email="ada@example.com",
+                        department=Ref(name="Entwicklung"))   # a person this vendor can create
 
-Each test replays `cassettes/<vendor>/<test>.yaml` with record mode "none", so a missing cassette
-fails loudly. `pytest --record-cassettes` (see README) starts the vendor's sandbox in-process and
-records them anew; secrets are scrubbed before anything is written.
+Each test replays `cassettes/<adapter>/<test>.yaml` (under the pytest rootdir, or the class's
+`cassettes` folder) with record mode "none", so a missing cassette fails loudly. `pytest
+--record-cassettes` (see README) starts the sandbox in-process and records them anew; the
+credentials the sandbox and the adapter share are made up here and scrubbed before anything is
+written.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -23,13 +28,15 @@ from typing import Any, ClassVar
 
 import pytest
 import vcr
+import vcr.matchers
+from marshmallow import missing
 
 from staffbridge.model.errors import NotFound, PersonValidationError, VendorValidationError
 from staffbridge.model.person import Person
 from staffbridge.model.redaction import MASK, SECRET_HEADERS, scrub
 from staffbridge.sdk.adapter import Adapter
+from staffbridge.sdk.registry import adapter_class, connect
 
-CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 REPLAY_ROOT = "http://127.0.0.1:9"  # never contacted: vcrpy answers, matching ignores host and port
 
 
@@ -69,21 +76,33 @@ def scrubber(secrets: tuple[str, ...] = ()) -> tuple[Callable[[Any], Any], Calla
     return request, response
 
 
-def cassette_vcr(
-    vendor: str,
-    secrets: tuple[str, ...] = (),
-    match_on: tuple[Any, ...] = ("method", "path", "query", "body"),
-    library: Path | None = None,
-) -> vcr.VCR:
-    """`match_on` names vcrpy matchers; a callable `(r1, r2)` raising AssertionError on a mismatch
-    is registered under its own name (e.g. to ignore the body of a handshake holding a fresh nonce)."""
+def body_unless_handshake(r1: Any, r2: Any) -> None:
+    """Bodies must match, except a handshake's: it holds a fresh nonce (and its hash) every run."""
+    if not (_has_nonce(r1.body) or _has_nonce(r2.body)):
+        vcr.matchers.body(r1, r2)
+
+
+def _has_nonce(body: Any) -> bool:
+    try:
+        data = json.loads(body) if body else None
+    except (TypeError, ValueError):
+        return False
+    return isinstance(data, dict) and "nonce" in data
+
+
+MATCH_ON: tuple[Any, ...] = ("method", "path", "query", body_unless_handshake)
+
+
+def cassette_vcr(library: Path, secrets: tuple[str, ...] = (), match_on: tuple[Any, ...] = MATCH_ON) -> vcr.VCR:
+    """A vcrpy recorder over the cassette folder `library`. `match_on` names vcrpy matchers; a
+    callable `(r1, r2)` raising AssertionError on a mismatch is registered under its own name."""
     request_hook, response_hook = scrubber(secrets)
     if recording():
         # vcrpy logs bodies at INFO before our scrubbing hooks run; a real account's tokens would leak
         logging.getLogger("vcr").setLevel(logging.WARNING)
     names = tuple(m if isinstance(m, str) else m.__name__ for m in match_on)
     recorder = vcr.VCR(
-        cassette_library_dir=str(library or CASSETTES / vendor),
+        cassette_library_dir=str(library),
         record_mode="all" if recording() else "none",
         match_on=names,
         before_record_request=request_hook,
@@ -97,53 +116,57 @@ def cassette_vcr(
 
 
 class AdapterContract:
-    """Tests every adapter must pass; subclasses fill in the vendor specifics below."""
+    """Tests every adapter must pass. Set `adapter` (its name), `sandbox` (its sandbox class) and,
+    where the default cannot be created there, `person`; the rest has defaults that fit most."""
 
-    vendor: ClassVar[str]
-    match_on: ClassVar[tuple[Any, ...]] = ("method", "path", "query", "body")  # names or matcher callables
+    adapter: ClassVar[str]
+    sandbox: ClassVar[type]
+    person: ClassVar[Person] = Person(first_name="Ada", last_name="Lovelace", email="ada.lovelace@example.com")
     seed_people: ClassVar[int] = 120  # more than one page where the vendor pages
+    expected_people: ClassVar[int | None] = None  # what list() finds; default: seed_people
+    missing_id: ClassVar[str] = "999999999"  # an id no seeded or created person has
     list_kwargs: ClassVar[dict[str, Any]] = {}
     create_kwargs: ClassVar[dict[str, Any]] = {}
+    settings: ClassVar[dict[str, Any]] = {}  # more adapter settings
+    match_on: ClassVar[tuple[Any, ...]] = MATCH_ON  # names or matcher callables
+    cassettes: ClassVar[Path | None] = None  # default: <pytest rootdir>/cassettes/<adapter>
 
-    # -- to fill in
-    def start_sandbox(self) -> Any:
-        """A started sandbox seeded with `seed_people` people (used only when recording)."""
-        raise NotImplementedError
-
-    def connect(self, base_url: str) -> Adapter:
-        raise NotImplementedError
-
-    def base_url(self, sandbox: Any) -> str:
-        return sandbox.url
-
-    def replay_base_url(self) -> str:
-        return REPLAY_ROOT
-
-    def new_person(self) -> Person:
-        """A valid person this vendor can create."""
-        raise NotImplementedError
+    # -- derived from the adapter and its sandbox
+    def credentials(self) -> dict[str, Any]:
+        """What the sandbox and the adapter must agree on: each sandbox parameter that is an adapter
+        setting without a default of its own (made up when it is a secret, else the sandbox's)."""
+        fields = adapter_class(self.adapter).Settings().fields
+        found: dict[str, Any] = {}
+        for name, parameter in inspect.signature(self.sandbox).parameters.items():
+            field = fields.get(name)
+            own_default = field is not None and field.load_default not in (missing, None)
+            if field is None or own_default or parameter.default in (None, inspect.Parameter.empty):
+                continue
+            found[name] = f"contract-{name.replace('_', '-')}" if field.metadata.get("secret") else parameter.default
+        return found
 
     def secrets(self) -> tuple[str, ...]:
-        return ()
+        fields = adapter_class(self.adapter).Settings().fields
+        return tuple(str(v) for k, v in self.credentials().items() if fields[k].metadata.get("secret"))
 
-    def expected_list_count(self) -> int:
-        return self.seed_people
-
-    def missing_id(self) -> str:
-        return "999999999"
+    def new_person(self) -> Person:
+        return self.person.replace()  # a copy: a test may change what it is given
 
     # -- machinery
     @pytest.fixture
-    def adapter(self, request: pytest.FixtureRequest) -> Iterator[Adapter]:
-        with self.cassette(request.node.name) as adapter:
+    def connected(self, request: pytest.FixtureRequest) -> Iterator[Adapter]:
+        library = self.cassettes or Path(request.config.rootpath) / "cassettes" / self.adapter
+        with self.cassette(library, request.node.name) as adapter:
             yield adapter
 
     @contextmanager
-    def cassette(self, name: str) -> Iterator[Adapter]:
-        sandbox = self.start_sandbox() if recording() else None
+    def cassette(self, library: Path, name: str) -> Iterator[Adapter]:
+        credentials = self.credentials()
+        sandbox = self.sandbox(seed_people=self.seed_people, **credentials).start() if recording() else None
         try:
-            adapter = self.connect(self.base_url(sandbox) if sandbox else self.replay_base_url())
-            with cassette_vcr(self.vendor, self.secrets(), self.match_on).use_cassette(f"{name}.yaml"):
+            base_url = sandbox.url if sandbox else REPLAY_ROOT + getattr(self.sandbox, "url_prefix", "")
+            adapter = connect(self.adapter, base_url=base_url, **credentials, **self.settings)
+            with cassette_vcr(library, self.secrets(), self.match_on).use_cassette(f"{name}.yaml"):
                 yield adapter
             adapter.close()
         finally:
@@ -151,54 +174,54 @@ class AdapterContract:
                 sandbox.stop()
 
     # -- the contract
-    def test_list_streams_every_person(self, adapter: Adapter) -> None:
-        people = list(adapter.list(**self.list_kwargs))
-        assert len(people) == self.expected_list_count()
-        assert all(isinstance(p, Person) and p.id and p.system == self.vendor for p in people)
+    def test_list_streams_every_person(self, connected: Adapter) -> None:
+        people = list(connected.list(**self.list_kwargs))
+        assert len(people) == (self.expected_people or self.seed_people)
+        assert all(isinstance(p, Person) and p.id and p.system == self.adapter for p in people)
         assert len({p.id for p in people}) == len(people), "a page was read twice"
         assert all(p.raw for p in people), "raw must keep the vendor record"
 
-    def test_get_returns_the_listed_person(self, adapter: Adapter) -> None:
-        first = next(iter(adapter.list(**self.list_kwargs)))
-        again = adapter.get(first.id)
+    def test_get_returns_the_listed_person(self, connected: Adapter) -> None:
+        first = next(iter(connected.list(**self.list_kwargs)))
+        again = connected.get(first.id)
         assert again.id == first.id
         assert again.email == first.email and again.last_name == first.last_name
 
-    def test_get_missing_raises_not_found(self, adapter: Adapter) -> None:
+    def test_get_missing_raises_not_found(self, connected: Adapter) -> None:
         with pytest.raises(NotFound) as info:
-            adapter.get(self.missing_id())
+            connected.get(self.missing_id)
         assert isinstance(info.value, LookupError)
 
-    def test_create_get_update_delete_round_trip(self, adapter: Adapter) -> None:
+    def test_create_get_update_delete_round_trip(self, connected: Adapter) -> None:
         wanted = self.new_person()
-        created = adapter.create(wanted, **self.create_kwargs)
+        created = connected.create(wanted, **self.create_kwargs)
         assert created.id
         assert created.email.casefold() == wanted.email.casefold()
-        fetched = adapter.get(created.id)
+        fetched = connected.get(created.id)
         assert (fetched.first_name, fetched.last_name) == (wanted.first_name, wanted.last_name)
-        updated = adapter.update(created.id, {"last_name": "Updated", "mobile_phone": "+49 170 5550100"})
+        updated = connected.update(created.id, {"last_name": "Updated", "mobile_phone": "+49 170 5550100"})
         assert updated.last_name == "Updated"
-        assert adapter.get(created.id).mobile_phone == "+49 170 5550100"
-        adapter.delete(created.id)
+        assert connected.get(created.id).mobile_phone == "+49 170 5550100"
+        connected.delete(created.id)
         with pytest.raises(NotFound):
-            adapter.get(created.id)
+            connected.get(created.id)
 
-    def test_invalid_person_is_refused_before_any_request(self, adapter: Adapter) -> None:
+    def test_invalid_person_is_refused_before_any_request(self, connected: Adapter) -> None:
         bad = self.new_person().replace(email="not-an-email", birthday="31.02.1990")
         with pytest.raises(PersonValidationError) as info:
-            adapter.create(bad, **self.create_kwargs)
+            connected.create(bad, **self.create_kwargs)
         assert "email" in info.value.errors and "birthday" in info.value.errors
 
-    def test_vendor_rejection_is_a_validation_error(self, adapter: Adapter) -> None:
-        existing = next(iter(adapter.list(**self.list_kwargs)))
+    def test_vendor_rejection_is_a_validation_error(self, connected: Adapter) -> None:
+        existing = next(iter(connected.list(**self.list_kwargs)))
         duplicate = self.new_person().replace(email=existing.email)
         with pytest.raises(VendorValidationError) as info:
-            adapter.create(duplicate, **self.create_kwargs)
+            connected.create(duplicate, **self.create_kwargs)
         assert info.value.status in (400, 409, 422) and info.value.messages
 
-    def test_unknown_vendor_fields_survive_in_raw(self, adapter: Adapter) -> None:
-        person = next(iter(adapter.list(**self.list_kwargs)))
+    def test_unknown_vendor_fields_survive_in_raw(self, connected: Adapter) -> None:
+        person = next(iter(connected.list(**self.list_kwargs)))
         extended = {**person.raw, "zz_unknown_field": {"nested": [1, 2]}}
-        again = adapter.to_person(extended)
+        again = connected.to_person(extended)
         assert again.raw["zz_unknown_field"] == {"nested": [1, 2]}
         assert again.email == person.email and again.id == person.id

@@ -19,7 +19,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,6 +226,14 @@ class Transport:
             method, scrub_text(url, self.secrets), scrub_headers(headers or {}, self.secrets), scrub(body, self.secrets)
         )
 
+    def describe_response(self, response: requests.Response, body: Any = None) -> RequestInfo:
+        """The request that got `response`, as it may be shown (with the body we sent)."""
+        request = response.request
+        return self.describe(request.method or "GET", response.url, dict(request.headers), body)
+
+    def scrub_messages(self, messages: Iterable[VendorMessage]) -> list[VendorMessage]:
+        return [VendorMessage(scrub_text(m.message, self.secrets), m.code) for m in messages]
+
     # ------------------------------------------------------------------ the one entry point
     def request(
         self,
@@ -319,7 +327,7 @@ class Transport:
             messages = self.error_parser(response)
         except Exception:  # a vendor's garbled error body must not hide the error itself
             messages = [VendorMessage(_shorten(body_text(response)))]
-        messages = [VendorMessage(scrub_text(m.message, self.secrets), m.code) for m in messages]
+        messages = self.scrub_messages(messages)
         body = scrub_text(_shorten(body_text(response), 2000), self.secrets)
         kwargs: dict[str, Any] = dict(
             status=status,
@@ -343,6 +351,43 @@ class Transport:
         return VendorAPIError(label, **kwargs)
 
     # ------------------------------------------------------------------ reading bodies
+    def content(self, response: requests.Response, sent: Any = None) -> bytes:
+        """The whole body; TransportError when it broke off while being read."""
+        try:
+            return response.content
+        except requests.RequestException as exc:
+            raise TransportError(
+                f"{self.vendor}: the answer broke off ({type(exc).__name__})", self.describe_response(response, sent)
+            ) from None
+
+    def chunks(self, response: requests.Response, sent: Any = None) -> Iterator[bytes]:
+        """The body as it arrives; TransportError when it breaks off (what was read stands)."""
+        try:
+            yield from response.iter_content(chunk_size=65536)
+        except requests.RequestException as exc:
+            raise TransportError(
+                f"{self.vendor}: the answer broke off ({type(exc).__name__}); records already read were delivered",
+                self.describe_response(response, sent),
+            ) from None
+
+    def unreadable(
+        self, response: requests.Response, why: str, sent: Any = None, raw: bytes | None = None
+    ) -> ResponseError:
+        """The error for an answer that is not what we can read (HTML, broken JSON, empty)."""
+        kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+        text = " ".join(raw.decode("utf-8", "replace").split())[:300] if raw else None
+        return ResponseError(
+            f"{self.vendor}: unreadable answer ({kind}): {why}",
+            status=response.status_code,
+            request=self.describe_response(response, sent),
+            vendor=self.vendor,
+            body=scrub_text(text, self.secrets) if text else None,
+        )
+
+    def json_or_none(self, response: requests.Response) -> Any:
+        """Like `json`, but None for an empty body (how some APIs answer "nothing")."""
+        return self.json(response) if response.content.strip() else None
+
     def json(self, response: requests.Response) -> Any:
         """The body as JSON, or ResponseError saying what came instead (HTML, truncated, empty)."""
         try:

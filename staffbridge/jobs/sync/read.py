@@ -2,12 +2,12 @@
 each unify read), and `read_system` for a unify run: incrementally where the vendor can, else whole;
 never guessing.
 
-- Incremental (`adapter.capabilities.incremental` and an `updated_after` filter, e.g. MOCO): once a
-  complete read is on record, later runs ask only for what changed since the state's cursor and lay
-  it over the snapshot, so people who did not change are still there. The cursor is the newest
-  `updated_at` seen, minus a safety overlap (`overlap`, 5 minutes) while that change is recent (see
-  `next_cursor`); records read again in the overlap are compared with the snapshot, not counted as
-  changes.
+- Incremental (the adapter declares a `Cursor`, sdk.cursor; e.g. MOCO's `updated_after`): once a
+  complete read is on record, later runs ask only for what changed since the state's cursor (the
+  cursor's filter) and lay it over the snapshot, so people who did not change are still there. The
+  cursor is the newest value of the cursor's field seen, minus a safety overlap (`overlap`, else the
+  cursor's own) while that change is recent (see `next_cursor`); records read again in the overlap
+  are compared with the snapshot, not counted as changes.
 - Whole: every other adapter, the first run, `full=True`, and every `full_every`-th run.
 - Deletes: a person in the snapshot but missing from a *complete whole* read is removed. An
   `updated_after` read cannot show deletes (a deleted record simply stops appearing); MOCO's docs
@@ -50,7 +50,7 @@ class SystemRead:
     added: list[str] = field(default_factory=list)  # keys new since the last run
     changed: list[str] = field(default_factory=list)  # keys whose person differs from the last run
     removed: dict[str, Person] = field(default_factory=dict)  # key -> last known person
-    since: dt.datetime | None = None  # the updated_after sent (incremental reads)
+    since: dt.datetime | None = None  # the cursor's value sent (incremental reads)
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -78,7 +78,7 @@ class SystemRead:
 
 
 def can_read_incrementally(adapter: Adapter) -> bool:
-    return bool(adapter.capabilities.incremental) and "updated_after" in adapter.filters
+    return adapter.capabilities.cursor is not None
 
 
 def everyone_filters(adapter: Adapter) -> dict[str, Any]:
@@ -130,12 +130,15 @@ def read_system(
     *,
     full: bool = False,
     full_every: int | None = None,
-    overlap: dt.timedelta = DEFAULT_OVERLAP,
+    overlap: dt.timedelta | None = None,
     progress: Progress | ProgressGuard | None = None,
     now: dt.datetime | None = None,
 ) -> SystemRead:
     """Reads `adapter`; on success updates `state` (cursor, snapshot, counters), on failure leaves it."""
     now = now or dt.datetime.now(dt.UTC)  # when this read started
+    cursor = adapter.capabilities.cursor
+    if overlap is None:
+        overlap = cursor.overlap if cursor is not None else DEFAULT_OVERLAP
     incremental = (
         can_read_incrementally(adapter)
         and state.known
@@ -145,11 +148,11 @@ def read_system(
     )
     filters = everyone_filters(adapter)
     read = SystemRead(name, adapter.name, INCREMENTAL if incremental else FULL)
-    if incremental:
+    if incremental and cursor is not None:
         read.since = state.cursor
-        filters["updated_after"] = state.cursor
+        filters[cursor.param] = state.cursor
         read.notes.append(
-            "read only what changed since the last run (updated_after); deletes are not seen "
+            f"read only what changed since the last run ({cursor.param}); deletes are not seen "
             "that way: a whole read (full, or full_every) finds them"
         )
     listing = read_everyone(adapter, f"reading {name}", progress, filters)
@@ -182,7 +185,8 @@ def _advance(
     overlap: dt.timedelta,
     now: dt.datetime,
 ) -> None:
-    stamps = [_aware(p.updated_at) for p in fetched.values() if p.updated_at is not None]
+    field = adapter.capabilities.cursor.field if adapter.capabilities.cursor is not None else "updated_at"
+    stamps = [_aware(stamp) for stamp in (getattr(p, field) for p in fetched.values()) if stamp is not None]
     if state.max_updated_at is not None and read.mode == INCREMENTAL:
         stamps.append(state.max_updated_at)
     newest = max(stamps, default=None)

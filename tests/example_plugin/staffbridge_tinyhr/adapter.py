@@ -1,20 +1,20 @@
-"""The TinyHR adapter: settings, credentials, and the five hooks the Adapter base class calls.
+"""The TinyHR adapter: what its API looks like, declared; the Adapter SDK does the rest.
 
     tinyhr = staffbridge.connect("tinyhr", base_url="https://tinyhr.example.com/api", token=TOKEN)
 
-Everything else (validation, mapping through tinyhr.toml, retries, rate limits, typed errors such as
-NotFound for a 404, secrets kept out of logs) comes from staffbridge.sdk.adapter.HTTPAdapter.
+Everything else (list/get/create/update/delete, validation, mapping through tinyhr.toml, retries, rate
+limits, typed errors such as NotFound for a 404, secrets kept out of logs) comes from
+staffbridge.sdk.http_adapter.HTTPAdapter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from marshmallow import validate
 
-from staffbridge.model.person import Person
-from staffbridge.sdk.adapter import HTTPAdapter, HTTPSettings, secret_setting
+from staffbridge.sdk.auth import HeaderAuth
+from staffbridge.sdk.http_adapter import HTTPAdapter
+from staffbridge.sdk.paginators import PageNumber
+from staffbridge.sdk.settings import HTTPSettings, secret_setting
 
 
 class TinyHRSettings(HTTPSettings):
@@ -24,26 +24,14 @@ class TinyHRSettings(HTTPSettings):
 class TinyHRAdapter(HTTPAdapter):
     name = "tinyhr"  # the entry point name, and the name of the mapping file
     Settings = TinyHRSettings
-    pagination = "page"
-
-    def auth(self, headers: dict[str, str]) -> None:
-        headers["Authorization"] = f"Bearer {self.settings['token']}"
-
-    def fetch_records(self, **filters: Any) -> Iterator[Any]:  # TinyHR has no filters: `filters` stays empty
-        page: int | None = 1
-        while page:
-            answer = self.transport.json(self.transport.request("GET", "/people", params={"page": page}))
-            yield from answer["people"]
-            page = answer["next_page"]
-
-    def fetch_record(self, id: str) -> Any:
-        return self.transport.json(self.transport.request("GET", f"/people/{id}"))
-
-    def create_record(self, body: dict[str, Any], person: Person, **options: Any) -> Any:
-        return self.transport.json(self.transport.request("POST", "/people", json_body=body))
-
-    def update_record(self, id: str, body: dict[str, Any], changes: dict[str, Any], **options: Any) -> Any:
-        return self.transport.json(self.transport.request("PATCH", f"/people/{id}", json_body=body))
-
-    def delete_record(self, id: str) -> None:
-        self.transport.request("DELETE", f"/people/{id}")
+    paths = {
+        "list": "/people",
+        "get": "/people/{id}",
+        "create": "/people",
+        "update": "/people/{id}",
+        "delete": "/people/{id}",
+    }
+    records_key = ("people",)  # a page answers {"people": [...], "next_page": N}
+    paginator = PageNumber(size=10, size_param="per_page")
+    auth = HeaderAuth("Authorization", setting="token", prefix="Bearer ")
+    update_method = "PATCH"

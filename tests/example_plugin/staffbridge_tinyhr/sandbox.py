@@ -98,9 +98,10 @@ class TinyHRSandbox(Sandbox):
 
     def list_people(self, request: Request) -> Response:
         page = int(request.arg("page") or 1)
+        size = int(request.arg("per_page") or self.page_size)
         people = list(self.backend.people.values())
-        chunk = people[(page - 1) * self.page_size : page * self.page_size]
-        more = page * self.page_size < len(people)
+        chunk = people[(page - 1) * size : page * size]
+        more = page * size < len(people)
         return json_response({"people": [asdict(m) for m in chunk], "next_page": page + 1 if more else None})
 
     def get_person(self, request: Request) -> Response:
