@@ -138,15 +138,13 @@ def _step_text(step: Any) -> str:
 
 
 def _value(value: Any) -> str:
-    if value in (None, "", [], {}):
+    """A plan's before/after value: quoted, so a trailing space or an empty text shows."""
+    from staffbridge.model.render import text_value
+
+    shown = text_value(value)
+    if not shown:
         return "(empty)"
-    if hasattr(value, "same_as"):  # a Ref: names travel, ids do not
-        return repr(value.name or value.id)
-    if hasattr(value, "as_text"):
-        value = value.as_text()
-    if hasattr(value, "isoformat"):
-        value = value.isoformat()
-    text = repr(value)
+    text = repr(shown)
     return text if len(text) <= 50 else text[:47] + "..."
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from staffbridge.faces.cli.arguments import SYSTEM_HELP, UsageError
 from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console, fit
 from staffbridge.faces.cli.systems import connect
+from staffbridge.model.render import text_value
 
 if TYPE_CHECKING:
     from staffbridge.faces.cli.progress import ProgressBar
@@ -58,11 +59,9 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
         else:
             console.out(f"{'ID':<10} {'NAME':<28} {'EMAIL':<38} {'DEPARTMENT':<20} ACTIVE")
             for person in people:
-                department = person.department.name or person.department.id if person.department else ""
-                active = "" if person.active is None else ("yes" if person.active else "no")
                 console.out(
                     f"{fit(person.id, 10)} {fit(person.full_name, 28)} {fit(person.email, 38)} "
-                    f"{fit(department, 20)} {active}"
+                    f"{fit(text_value(person.department), 20)} {text_value(person.active)}"
                 )
     return EXIT_FAILED_RECORDS if people.problems else EXIT_OK
 
@@ -79,9 +78,10 @@ def cmd_get(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         console.json(_person_json(person))
     else:
-        for name, value in person.to_dict().items():
-            if value not in (None, "", [], {}):
-                console.out(f"{name:<17} {_display(value)}")
+        for name in person.to_dict():
+            shown = text_value(getattr(person, name, None))
+            if shown:
+                console.out(f"{name:<17} {shown}")
     for problem in person.problems:
         console.error(f"{person.label}: {problem}")
     return EXIT_FAILED_RECORDS if person.problems else EXIT_OK
@@ -151,11 +151,3 @@ class _ScrubbedStream:
     def write(self, text: str) -> int:
         self.console.stdout.write(self.console.clean(text))
         return len(text)
-
-
-def _display(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value).replace("\n", " / ")

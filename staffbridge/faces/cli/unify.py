@@ -59,7 +59,10 @@ def add_arguments(unify: argparse.ArgumentParser) -> None:
     )
     unify.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     unify.add_argument(
-        "--state", metavar="FILE", help="a JSON state file: later runs read only what changed where the vendor can"
+        "--state",
+        metavar="FILE",
+        help="a state file (SQLite; a name ending in .json keeps the JSON format): later runs read only "
+        "what changed where the vendor can",
     )
     unify.add_argument(
         "--full", action="store_true", help="read every system whole (finds deletes an incremental read cannot see)"
@@ -177,14 +180,14 @@ def parse_authority(given: Sequence[str] | None) -> str | dict[str, str] | None:
 
 def render(directory: Any, fmt: str, extension: bool = True) -> list[str]:
     """The directory as lines of text in `fmt`."""
-    import json
-
     if fmt == "json":
         return [directory.to_json().rstrip("\n")]
     if fmt == "csv":
         return [directory.to_csv().rstrip("\n")]
     if fmt == "scim":
-        return [json.dumps(directory.to_scim(extension=extension), indent=2, ensure_ascii=False)]
+        from staffbridge.model.render import json_text
+
+        return [json_text(directory.to_scim(extension=extension)).rstrip("\n")]
     return table(directory)
 
 
@@ -259,9 +262,10 @@ def summary_lines(directory: Any) -> list[str]:
 
 
 def _write(path: str, lines: list[str]) -> None:
+    from staffbridge.model.output import write_text
+
     try:
-        with open(path, "w", encoding="utf-8") as stream:
-            stream.write("\n".join(lines) + "\n")
+        write_text("\n".join(lines) + "\n", path)
     except OSError as exc:
         from staffbridge.model.errors import StaffbridgeError
 
