@@ -8,7 +8,7 @@ from typing import Any
 import staffbridge
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import MocoSandbox
-from staffbridge.sandbox.people import DEPARTMENTS, sample_people
+from staffbridge.sandbox.people import DEPARTMENTS, sample_people, sample_person
 from staffbridge.sandbox.whosoff import WhosOffSandbox
 from staffbridge.sandbox.server import Sandbox
 
@@ -27,6 +27,7 @@ class TenantWorld:
     rate_limit: int | None = None  # per system, per `rate_window` seconds, enforced by the sandbox (429)
     rate_window: float = 10.0
     sandboxes: dict[str, Sandbox] = field(default_factory=dict)
+    whosoff_own: list[int] = field(default_factory=list)  # sample numbers only WhosOff holds
 
     @property
     def id(self) -> str:
@@ -39,7 +40,15 @@ class TenantWorld:
         moco.backend.seed(sample_people(self.size, start=base))
         whosoff = WhosOffSandbox(seed_people=0, **limits)
         whosoff.backend.seed(self.size // 2, base)  # half of MOCO's people ...
-        whosoff.backend.seed(2, base + 500)  # ... and two of its own
+        # ... and people of its own, one in each department: its adapter learns departments from its
+        # users (the emulator has no department list), so a new hire's department is known there
+        self.whosoff_own = []
+        covered: set[str] = set()
+        for n in range(base + 500, base + 600):
+            if sample_person(n).department not in covered:
+                covered.add(sample_person(n).department)
+                self.whosoff_own.append(n)
+                whosoff.backend.seed(1, n)
         fieldservice = FieldServiceSandbox(seed_people=0, **limits)
         fieldservice.backend.seed(self.size // 2, base + self.size // 4)
         self.sandboxes = {"moco": moco.start(), "whosoff": whosoff.start(), "fieldservice": fieldservice.start()}
@@ -73,18 +82,17 @@ class TenantWorld:
 
     # ------------------------------------------------------------------ changes while the platform runs
     def change(self, round_: int) -> None:
-        """A hire, a name change and a leaver in MOCO, different in each round."""
-        moco = self.connect("moco")
-        try:
-            moco.create(staffbridge.Person(first_name=f"Hire{round_}", last_name=f"T{self.number}",
-                                           email=f"hire{round_}.t{self.number}@example.com",
-                                           department=staffbridge.Ref(name=DEPARTMENTS[round_ % len(DEPARTMENTS)])))
-            staff = sorted((p for p in moco.list() if p.active and not (p.first_name or "").startswith("Hire")),
-                           key=lambda p: int(p.id or 0))
-            moco.update(staff[round_].id, {"last_name": f"Renamed{round_}"})
-            moco.update(staff[-1 - round_].id, {"active": False})
-        finally:
-            moco.close()
+        """A hire, a name change and a leaver in MOCO, different in each round. Made in the emulator's
+        backend, not over HTTP: the sandbox's request counts stay the platform's alone."""
+        moco = self.sandboxes["moco"]
+        backend = moco.backend  # type: ignore[attr-defined]
+        with moco._lock:
+            unit = next(u.id for u in backend.units.values() if u.name == DEPARTMENTS[round_ % len(DEPARTMENTS)])
+            backend.create_user({"firstname": f"Hire{round_}", "lastname": f"T{self.number}", "unit_id": unit,
+                                 "email": f"hire{round_}.t{self.number}@example.com"})
+            staff = sorted(u.id for u in backend.users.values() if u.active and not u.firstname.startswith("Hire"))
+            backend.update_user(staff[round_], {"lastname": f"Renamed{round_}"})
+            backend.update_user(staff[-1 - round_], {"active": False})
 
     # ------------------------------------------------------------------ the check
     def out_of_step(self) -> list[str]:
@@ -98,7 +106,7 @@ class TenantWorld:
             emails = [p.email.casefold() for p in records if p.email]
             problems += [f"{receiver}: {e} twice" for e in sorted({e for e in emails if emails.count(e) > 1})]
             held = {p.email.casefold(): p for p in records if p.email}
-            own = sample_people(2, 10_000 * (self.number + 1) + 500)
+            own = [sample_person(n) for n in self.whosoff_own]
             problems += [f"{receiver}: lost {p.email}" for p in own if receiver == "whosoff"
                          and p.email.casefold() not in held]
             for email, person in moco.items():
