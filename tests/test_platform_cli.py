@@ -1,0 +1,48 @@
+"""`staffbridge tenants ...` and `staffbridge platform status` through their own parser (the lead
+wires add_platform_commands into the main one); planted secrets never appear in any output."""
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from staffbridge.faces.cli.platform import add_platform_commands
+from tests.test_platform_tenants import PLANTED, fernet_key, tenant_file  # noqa: F401 (a fixture)
+
+
+class Console:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def out(self, text: str = "") -> None:
+        self.lines.append(text)
+
+    def error(self, message: object) -> None:
+        self.lines.append(f"error: {message}")
+
+    def json(self, data: object) -> None:
+        self.lines.append(json.dumps(data, default=str))
+
+
+def run(*argv: str) -> tuple[int, str]:
+    parser = argparse.ArgumentParser(prog="staffbridge")
+    add_platform_commands(parser.add_subparsers(dest="command", required=True), argparse.ArgumentParser(add_help=False))
+    args = parser.parse_args(argv)
+    console = Console()
+    code = args.run(args, console)
+    return code, "\n".join(console.lines)
+
+
+def test_tenant_commands_and_status_never_show_a_secret(tenant_file, postgres_schema, monkeypatch, caplog):  # noqa: F811
+    monkeypatch.setenv("STAFFBRIDGE_DATABASE_URL", postgres_schema)
+    monkeypatch.setenv("STAFFBRIDGE_SECRET_KEYS", fernet_key())
+    outputs = [run("tenants", "add", str(tenant_file)), run("tenants", "list"), run("tenants", "list", "--json"),
+               run("tenants", "show", "acme"), run("platform", "status"), run("platform", "status", "--json")]
+    assert [code for code, _ in outputs] == [0] * 6
+    text = "\n".join(out for _, out in outputs) + caplog.text
+    assert "acme" in text and "moco (moco)" in text and '"password": "***"' in text
+    assert not [secret for secret in PLANTED if secret in text]
+    assert json.loads(outputs[-1][1])[0]["tenant"] == "acme"
+    assert run("tenants", "remove", "acme")[0] == 0 and run("tenants", "remove", "acme")[0] == 2
+    assert run("tenants", "list", "--json")[1] == "[]"
