@@ -93,12 +93,14 @@ def bench(count: int) -> dict[str, float]:
 
 def main() -> None:
     counts = [int(a) for a in sys.argv[1:]] or [100, 500]
-    results = [bench(count) for count in counts]
+    results = []
     print(f"{'tenants':>8} {'syncs/min':>10} {'req/quiet sync':>15} {'queries/sync':>13} {'p50 s':>7} {'p95 s':>7} "
-          f"{'floor syncs/min (budgets)':>26}")
-    for r in results:
+          f"{'floor syncs/min (budgets)':>26}", flush=True)
+    for count in counts:  # each row as soon as it is measured
+        r = bench(count)
+        results.append(r)
         print(f"{r['tenants']:>8} {r['syncs_per_minute']:>10.0f} {r['requests_per_quiet_sync']:>15.1f} "
-              f"{r['queries_per_sync']:>13.1f} {r['p50']:>7.2f} {r['p95']:>7.2f} {r['budget_floor_syncs_per_minute']:>26.0f}")
+              f"{r['queries_per_sync']:>13.1f} {r['p50']:>7.2f} {r['p95']:>7.2f} {r['budget_floor_syncs_per_minute']:>26.0f}", flush=True)
     if len(results) > 1:
         first, last = results[0], results[-1]
         growth = (last["seconds"] / first["seconds"]) / (last["tenants"] / first["tenants"])
