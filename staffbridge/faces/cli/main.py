@@ -8,6 +8,9 @@
     staffbridge unify SYSTEM ... [--authority SYSTEM] [--format table|json|csv|scim] [--state FILE]
     staffbridge sandbox [VENDOR ...] [--port N] [--people N]
     staffbridge demo                                    a migration between two local sandboxes
+    staffbridge tenants add|list|show|remove ...        platform mode: tenants, in PostgreSQL
+    staffbridge worker | scheduler                      platform mode: Celery worker, beat
+    staffbridge platform status [--json]                platform mode: per tenant, last and next sync
 
 SYSTEM is a name from staffbridge.toml (see staffbridge.sdk.config) or a path ending in .csv or .jsonl.
 `migrate` shows the plan and changes nothing unless --apply is given.
@@ -52,6 +55,13 @@ COMMANDS = {
         "staffbridge.faces.cli.unify:add_arguments",
         "one directory from several systems: crosswalk, conflicts, SCIM",
     ),
+    "tenants": ("staffbridge.faces.cli.platform:add_tenants_arguments", "the platform's tenants (in PostgreSQL)"),
+    "worker": ("staffbridge.faces.cli.platform:add_worker_arguments", "a Celery worker of the platform"),
+    "scheduler": (
+        "staffbridge.faces.cli.platform:add_scheduler_arguments",
+        "Celery beat: each tenant's sync at its interval",
+    ),
+    "platform": ("staffbridge.faces.cli.platform:add_platform_arguments", "the platform's state: platform status"),
 }
 
 

@@ -1,0 +1,208 @@
+"""The Celery app of platform mode: `sync_tenant(tenant_id)` runs `keep_in_step` for one tenant.
+
+Settings come from the environment:
+
+    STAFFBRIDGE_BROKER_URL     redis://127.0.0.1:6379/0 (amqp://guest:guest@host// works too)
+    STAFFBRIDGE_REDIS_URL      the Redis of the rate budgets and guards (default: the broker's, when it is Redis)
+    STAFFBRIDGE_DATABASE_URL   postgresql://... : tenants, state and run history
+    STAFFBRIDGE_SECRET_KEYS    Fernet keys for the tenants' secrets (staffbridge.store.tenant_registry)
+    STAFFBRIDGE_LOCK_SECONDS   the longest one sync may hold its tenant (900)
+    STAFFBRIDGE_VISIBILITY_TIMEOUT  seconds before a Redis broker redelivers the task of a dead worker (300)
+
+A worker that dies mid-task has its task delivered again (`acks_late`, `reject_on_worker_lost`);
+the tenant's journal makes the rerun write nothing twice. A tenant out of rate budget is not slept
+for: its task is retried with a countdown, and the worker serves other tenants meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from typing import Any
+
+from celery import Celery
+from celery.beat import Scheduler
+
+from staffbridge.faces.platform.budget import OutOfBudget, use_budget
+from staffbridge.faces.platform.guards import TenantLock, clear_queued, mark_queued
+from staffbridge.jobs.keep_in_step import keep_in_step
+from staffbridge.store.backends import open_store
+from staffbridge.store.tenant_registry import RunRecord, TenantRegistry
+
+__all__ = ["TenantScheduler", "app", "enqueue", "settings", "sync_tenant"]
+
+log = logging.getLogger("staffbridge.platform")
+
+DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
+
+
+def settings() -> dict[str, Any]:
+    broker = os.environ.get("STAFFBRIDGE_BROKER_URL", DEFAULT_BROKER)
+    redis_url = os.environ.get("STAFFBRIDGE_REDIS_URL") or (
+        broker if broker.startswith("redis") else "redis://127.0.0.1:6379/0"
+    )
+    return {
+        "broker": broker,
+        "redis": redis_url,
+        "database": os.environ.get("STAFFBRIDGE_DATABASE_URL", ""),
+        "lock_seconds": float(os.environ.get("STAFFBRIDGE_LOCK_SECONDS", "900")),
+        "visibility_timeout": float(os.environ.get("STAFFBRIDGE_VISIBILITY_TIMEOUT", "300")),
+    }
+
+
+def make_app() -> Celery:
+    config = settings()
+    celery = Celery("staffbridge", broker=config["broker"])
+    celery.conf.update(
+        task_acks_late=True,  # acknowledged when done: a worker's death leaves the task to another
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # a worker holds no tenants it is not working on
+        task_default_queue="staffbridge",
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": config["visibility_timeout"]},
+        task_ignore_result=True,
+        beat_scheduler="staffbridge.faces.platform.app:TenantScheduler",
+        worker_hijack_root_logger=False,
+    )
+    return celery
+
+
+app = make_app()
+_clients: dict[tuple[int, str], Any] = {}
+
+
+def redis_client() -> Any:
+    import redis
+
+    url = settings()["redis"]
+    key = (os.getpid(), url)
+    if key not in _clients:
+        _clients[key] = redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, retry_on_timeout=True, health_check_interval=10
+        )
+    return _clients[key]
+
+
+def registry() -> TenantRegistry:
+    database = settings()["database"]
+    if not database:
+        from staffbridge.model.errors import ConfigError
+
+        raise ConfigError(
+            "set STAFFBRIDGE_DATABASE_URL to the platform's PostgreSQL database (postgresql://...)",
+            setting="STAFFBRIDGE_DATABASE_URL",
+        )
+    return TenantRegistry(database)
+
+
+def enqueue(tenant_id: str, ttl: float = 3600.0) -> bool:
+    """Sends a sync of the tenant unless one is queued already; True when sent."""
+    if not mark_queued(redis_client(), tenant_id, ttl):
+        return False
+    sync_tenant.apply_async((tenant_id,))
+    return True
+
+
+@app.task(bind=True, name="staffbridge.sync_tenant", max_retries=None)
+def sync_tenant(self: Any, tenant_id: str) -> dict[str, Any]:
+    """One sync of one tenant; the same function a platform on another engine would call."""
+    client = redis_client()
+    clear_queued(client, tenant_id)
+    lock = TenantLock(client, tenant_id, settings()["lock_seconds"])
+    if not lock.acquire():  # another worker syncs this tenant now: come back when it is done
+        raise self.retry(countdown=min(max(lock.remaining(), 1.0), 60.0))
+    started = dt.datetime.now(dt.UTC)
+    tenants = registry()
+    budgets: list[Any] = []
+
+    def connect(name: str) -> Any:
+        adapter = tenant.connect(name)
+        budget = use_budget(adapter, client)
+        if budget is not None:
+            budgets.append(budget)
+        return adapter
+
+    store = None
+    try:
+        tenant = tenants.get(tenant_id)
+        store = open_store(settings()["database"], scope=tenant_id)
+        before = getattr(store, "queries", 0)
+        report = keep_in_step(tenant, store, connect=connect)
+        run = RunRecord(
+            started,
+            dt.datetime.now(dt.UTC),
+            "ok",
+            report.counts,
+            report.conflicts,
+            len(report.failures),
+            sum(b.waits for b in budgets),
+            report.requests,
+            getattr(store, "queries", 0) - before,
+        )
+        tenants.record_run(tenant_id, run)
+        return report.to_dict()
+    except OutOfBudget as spent:
+        tenants.record_run(
+            tenant_id, RunRecord(started, dt.datetime.now(dt.UTC), "deferred", budget_waits=1, error=str(spent))
+        )
+        log.info("tenant %s: %s; retried later", tenant_id, spent)
+        raise self.retry(countdown=spent.wait + 0.5) from None
+    except Exception as exc:
+        tenants.record_run(
+            tenant_id, RunRecord(started, dt.datetime.now(dt.UTC), "failed", error=f"{type(exc).__name__}: {exc}"[:500])
+        )
+        raise
+    finally:
+        lock.release()
+        if store is not None:
+            store.close()
+
+
+class TenantScheduler(Scheduler):
+    """Celery beat with one entry per tenant at its interval, read from the registry (again every
+    `refresh` seconds, so tenants added or removed are picked up), sending through `enqueue`'s guard."""
+
+    refresh = 30.0
+
+    def setup_schedule(self) -> None:
+        self._loaded_at = 0.0
+        self._reload()
+
+    def _reload(self) -> None:
+        from celery.schedules import schedule
+
+        try:
+            intervals = registry().schedule()
+        except Exception as exc:  # PostgreSQL away for a moment: keep the schedule we have
+            log.warning("could not read the tenants (%s); keeping the current schedule", type(exc).__name__)
+            return
+        wanted = {
+            f"sync {tenant}": {
+                "task": "staffbridge.sync_tenant",
+                "args": (tenant,),
+                "schedule": schedule(dt.timedelta(seconds=seconds)),
+            }
+            for tenant, seconds in intervals.items()
+        }
+        for name in [n for n in self.schedule if n not in wanted]:
+            del self.schedule[name]
+        self.update_from_dict({name: entry for name, entry in wanted.items() if name not in self.schedule})
+        self._loaded_at = dt.datetime.now().timestamp()
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        if dt.datetime.now().timestamp() - self._loaded_at > self.refresh:
+            self._reload()
+        return min(super().tick(*args, **kwargs), self.refresh)
+
+    def apply_async(self, entry: Any, producer: Any = None, advance: bool = True, **kwargs: Any) -> Any:
+        tenant = entry.args[0]
+        try:
+            fresh = mark_queued(redis_client(), tenant, ttl=max(entry.schedule.seconds * 5, 60))
+        except Exception as exc:  # Redis restarting: this tick is skipped, the next one tries again
+            log.warning("tenant %s not queued: %s", tenant, type(exc).__name__)
+            return None
+        if not fresh:
+            log.info("tenant %s is still queued; not queued twice", tenant)
+            return None
+        return super().apply_async(entry, producer, advance, **kwargs)

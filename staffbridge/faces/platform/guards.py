@@ -1,0 +1,42 @@
+"""Per-tenant guards in Redis: one sync per tenant at a time, and no tenant queued twice.
+
+- The lock (`staffbridge:lock:<tenant>`) is taken with SET NX and an expiry, so a worker that dies
+  holding it blocks its tenant for at most `ttl` seconds; it is released only by its holder (a
+  compare-and-delete script), never by a run that outlived its lock.
+- The queued mark (`staffbridge:queued:<tenant>`) is set when a sync is sent and cleared when it
+  starts; a tenant that comes due while its sync still waits in the queue is not sent again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+__all__ = ["TenantLock", "clear_queued", "mark_queued"]
+
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
+class TenantLock:
+    def __init__(self, client: Any, tenant: str, ttl: float) -> None:
+        self.client, self.key, self.ttl = client, f"staffbridge:lock:{tenant}", ttl
+        self.token = uuid.uuid4().hex
+
+    def acquire(self) -> bool:
+        return bool(self.client.set(self.key, self.token, nx=True, px=int(self.ttl * 1000)))
+
+    def remaining(self) -> float:
+        """Seconds until the current holder's lock expires (0 when free)."""
+        return max(0, int(self.client.pttl(self.key))) / 1000
+
+    def release(self) -> None:
+        self.client.eval(_RELEASE, 1, self.key, self.token)
+
+
+def mark_queued(client: Any, tenant: str, ttl: float) -> bool:
+    """True when the tenant was not queued yet (now it is, for at most `ttl` seconds)."""
+    return bool(client.set(f"staffbridge:queued:{tenant}", "1", nx=True, px=int(ttl * 1000)))
+
+
+def clear_queued(client: Any, tenant: str) -> None:
+    client.delete(f"staffbridge:queued:{tenant}")
