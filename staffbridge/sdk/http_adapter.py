@@ -37,11 +37,13 @@ class HTTPAdapter(Adapter):
     Settings: ClassVar[type[Schema]] = HTTPSettings
     default_rate: ClassVar[tuple[int, float] | None] = None
     base_url_template: ClassVar[str | None] = None
-    paths: ClassVar[MappingABC[str, str]] = {}
-    records_key: ClassVar[tuple[str, ...]] = ()
-    paginator: ClassVar[Paginator] = SingleAnswer()
+    # declared on the class; not ClassVars, as an adapter whose routes or paging are settings sets
+    # them per instance (the field-service API)
+    paths: MappingABC[str, str] = {}
+    records_key: tuple[str, ...] = ()
+    paginator: Paginator = SingleAnswer()
+    update_method: str = "PUT"
     auth: ClassVar[Auth | None] = None
-    update_method: ClassVar[str] = "PUT"
     lookups: ClassVar[MappingABC[str, str]] = {}  # department/role -> the endpoint listing {id, name}
     delete_refused_hint: ClassVar[str] = ""  # why a vendor refuses a delete, e.g. " (hours already billed?)"
 

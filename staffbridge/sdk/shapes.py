@@ -46,6 +46,19 @@ def expect_object(
     return data
 
 
+def expect_found(data: Any, transport: Transport, response: requests.Response, what: str) -> dict[str, Any]:
+    """The record a GET of one `what` (e.g. "user 42") answered: NotFound when the answer is nothing (200
+    with an empty body or `null`, how NestJS renders a missing document), ResponseError unless an object."""
+    if data is None:
+        raise NotFound(
+            f"{transport.vendor}: {what} not found (empty answer)",
+            status=response.status_code,
+            vendor=transport.vendor,
+            request=transport.describe(response.request.method or "GET", response.url),
+        )
+    return expect_object(data, transport, response, f"one object for {what}")
+
+
 def one_record(data: Any, vendor: str, what: str) -> dict[str, Any]:
     """The one record of an answer that should hold exactly one (an array of one counts): NotFound
     when it is empty, ResponseError when it is something else."""
@@ -112,12 +125,13 @@ def parse_json_bytes(raw: bytes) -> Any:
         raise Malformed("got an HTML page instead of JSON")
     try:
         return json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise Malformed(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
 
 
 __all__ = [
     "Malformed",
+    "expect_found",
     "expect_list",
     "expect_object",
     "names_by_id",
