@@ -23,6 +23,11 @@ class Malformed(ValueError):
     """The answer is not JSON we can read (HTML, truncated, not UTF-8, the wrong shape)."""
 
 
+def as_records(data: Any) -> list[Any]:
+    """The records of an answer that may be a list of them, one object, or nothing (None)."""
+    return data if isinstance(data, list) else [] if data is None else [data]
+
+
 def records_at(data: Any, keys: Iterable[str] = ()) -> Any:
     """Where the records sit in a list answer: the first of `keys` holding a list, else the answer."""
     if isinstance(data, dict):
@@ -131,6 +136,7 @@ def parse_json_bytes(raw: bytes) -> Any:
 
 __all__ = [
     "Malformed",
+    "as_records",
     "expect_found",
     "expect_list",
     "expect_object",
