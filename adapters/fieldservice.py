@@ -53,13 +53,13 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from staffbridge.mapping.engine import delete_path, get_path, set_path
-from staffbridge.model.errors import NotFound, PersonValidationError, ResponseError, StaffbridgeError
+from staffbridge.model.errors import PersonValidationError, ResponseError, StaffbridgeError
 from staffbridge.model.person import Address, Person, Ref
 from staffbridge.sdk.auth import HeaderAuth
 from staffbridge.sdk.http_adapter import HTTPAdapter
 from staffbridge.sdk.paginators import Offset, PageNumber, Paginator, SingleAnswer
 from staffbridge.sdk.settings import HTTPSettings, secret_setting
-from staffbridge.sdk.shapes import expect_object, shows
+from staffbridge.sdk.shapes import expect_found, shows
 
 log = logging.getLogger("staffbridge.adapters.fieldservice")
 
@@ -72,7 +72,7 @@ ROUTES = {
 }
 ROUTES_WITH_ID = ("get", "update", "delete")
 PAGINATIONS = ("none", "page", "skip")
-LIST_KEYS = ("data", "users", "items", "results", "docs")
+LIST_KEYS: tuple[str, ...] = ("data", "users", "items", "results", "docs")
 OBJECT_ID = r"[0-9a-fA-F]{24}"
 _OBJECT_ID = re.compile(OBJECT_ID + r"\Z")
 
@@ -136,15 +136,7 @@ class FieldServiceAdapter(HTTPAdapter):
     # ------------------------------------------------------------------ reading
     def fetch_record(self, id: str) -> dict[str, Any]:
         response = self.transport.request("GET", self.path("get", id))
-        data = self.transport.json_or_none(response)
-        if data is None:  # NestJS renders a missing document as 200 with nothing
-            raise NotFound(
-                f"fieldservice: user {id} not found (empty answer)",
-                status=response.status_code,
-                vendor=self.name,
-                request=self.transport.describe("GET", response.url),
-            )
-        return expect_object(data, self.transport, response, "a user object")
+        return expect_found(self.transport.json_or_none(response), self.transport, response, f"user {id}")
 
     def to_person(self, record: Any) -> Person:
         person = super().to_person(record)
@@ -172,9 +164,9 @@ class FieldServiceAdapter(HTTPAdapter):
         return cached[1]
 
     # ------------------------------------------------------------------ writing
-    def create(self, person: Person, reread: bool = False, password: str | None = None) -> Person:
+    def create(self, person: Person, reread: bool = False, password: str | None = None, **options: Any) -> Person:
         """Creates the user; returns what was sent plus the new `_id` (or, with reread, the stored user)."""
-        return super().create(person, reread=reread, password=password)
+        return super().create(person, reread=reread, password=password, **options)
 
     def prepare(self, person: Person) -> Person:
         if person.username is not None and not str(person.username).strip().isdigit():

@@ -56,6 +56,7 @@ from staffbridge.adapters.files_format import (
     write_jsonl,
     write_rows,
 )
+from staffbridge.model.compare import name_key, same_value
 from staffbridge.model.errors import ConfigError, NotFound, PersonValidationError, StaffbridgeError
 from staffbridge.model.person import Person
 from staffbridge.sdk.adapter import Adapter
@@ -108,20 +109,18 @@ class FileAdapter(Adapter):
         return f"<{type(self).__name__} path={str(self.path)!r}>"
 
     # ------------------------------------------------------------------ reading (hooks of the Adapter base)
-    def fetch_records(
-        self, active: Any = None, email: str | None = None, department: str | None = None
-    ) -> Iterator[Person]:
+    def fetch_records(self, **filters: Any) -> Iterator[Person]:
         """Everyone in the file, in file order; filters: active, email, department (by name)."""
-        wanted = None if active is None else _as_bool(active, "active")
-        email = str(email or "").casefold()
-        department = str(department or "").casefold()
+        wanted = None if filters.get("active") is None else _as_bool(filters["active"], "active")
+        email = str(filters.get("email") or "")
+        department = name_key(str(filters.get("department") or ""))
         for row in list(self._table().rows):
             person = self.person(row)
             if wanted is not None and person.active is not wanted:
                 continue
-            if email and (person.email or "").casefold() != email:
+            if email and not same_value("email", person.email, email):
                 continue
-            if department and (person.department is None or (person.department.name or "").casefold() != department):
+            if department and name_key(person.department.name or "" if person.department else "") != department:
                 continue
             yield person
 

@@ -17,6 +17,7 @@ DeleteRefused; `list(active=False)` asks for archived users and keeps the inacti
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -117,35 +118,24 @@ class MocoAdapter(HTTPAdapter):
     )
 
     # ------------------------------------------------------------------ reading
-    def query(
-        self,
-        active: bool | None = None,
-        include_archived: bool | None = None,
-        tags: Any = None,
-        email: str | None = None,
-        ids: Any = None,
-        updated_after: str | None = None,
-        custom_properties: dict[str, Any] | None = None,
-        sort_by: str | None = None,
-        include_employments: bool = False,
-    ) -> dict[str, Any]:
+    def query(self, **filters: Any) -> dict[str, Any]:
+        """MOCO's request parameters: archived users are asked for when inactive ones are wanted, tags
+        and ids go comma-separated, each custom property as custom_properties[name] ([name][] for several)."""
         params: dict[str, Any] = {}
-        if include_archived or active is False:
+        if filters.get("include_archived") or filters.get("active") is False:
             params["include_archived"] = "true"
-        if tags:
-            params["tags"] = tags if isinstance(tags, str) else ", ".join(tags)
-        if email:
-            params["email"] = email
-        if ids:
-            params["ids"] = ids if isinstance(ids, str) else ",".join(str(i) for i in ids)
-        if updated_after:
-            params["updated_after"] = updated_after
-        for name, value in (custom_properties or {}).items():
+        separators = {"tags": ", ", "ids": ","}
+        for name in ("tags", "email", "ids", "updated_after"):
+            value = filters.get(name)
+            if value:
+                many = name in separators and not isinstance(value, str)
+                params[name] = separators[name].join(str(item) for item in value) if many else value
+        for name, value in (filters.get("custom_properties") or {}).items():
             key = f"custom_properties[{name}]"
             many = isinstance(value, (list, tuple))
             params[key + "[]" if many else key] = list(value) if many else _filter_value(value)
-        if sort_by:
-            params["sort_by"] = sort_by
+        if filters.get("sort_by"):
+            params["sort_by"] = filters["sort_by"]
         return params
 
     def fetch_records(self, **filters: Any) -> Iterator[Any]:
@@ -173,12 +163,13 @@ class MocoAdapter(HTTPAdapter):
         return person
 
     # ------------------------------------------------------------------ writing
-    def create(self, person: Person, password: str | None = None, welcome_email: bool | None = None) -> Person:
+    def create(
+        self, person: Person, password: str | None = None, welcome_email: bool | None = None, **options: Any
+    ) -> Person:
         """Creates the user. MOCO requires first and last name, email and a unit (team).
         MOCO answers 200 with the full user (seen in real recordings); any 2xx is accepted."""
-        return super().create(
-            person, password=password, welcome_email=None if welcome_email is None else bool(welcome_email)
-        )
+        welcome = None if welcome_email is None else bool(welcome_email)
+        return super().create(person, password=password, welcome_email=welcome, **options)
 
     def existing_filters(self, person: Person) -> dict[str, Any]:
         return {"email": person.email, "include_archived": True}
@@ -228,29 +219,9 @@ class MocoAdapter(HTTPAdapter):
             annual = data["annually"]
             return PerformanceReport(
                 user_id=str(id),
-                annually=AnnualPerformance(
-                    int(annual["year"]),
-                    *(
-                        _number(annual.get(k))
-                        for k in (
-                            "employment_hours",
-                            "target_hours",
-                            "hours_tracked_total",
-                            "variation",
-                            "variation_until_today",
-                            "hours_billable_total",
-                        )
-                    ),
-                ),
+                annually=AnnualPerformance(year=int(annual["year"]), **_numbers(annual, AnnualPerformance)),
                 monthly=[
-                    MonthlyPerformance(
-                        int(m["year"]),
-                        int(m["month"]),
-                        *(
-                            _number(m.get(k))
-                            for k in ("target_hours", "hours_tracked_total", "variation", "hours_billable_total")
-                        ),
-                    )
+                    MonthlyPerformance(year=int(m["year"]), month=int(m["month"]), **_numbers(m, MonthlyPerformance))
                     for m in data.get("monthly") or []
                 ],
             )
@@ -274,6 +245,11 @@ def _date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(value) if isinstance(value, str) and value else None
     except ValueError:
         return None
+
+
+def _numbers(record: dict[str, Any], kind: type[AnnualPerformance | MonthlyPerformance]) -> dict[str, Any]:
+    """The hours of a performance record: each field of `kind` but year and month, None unless a number."""
+    return {f.name: _number(record.get(f.name)) for f in dataclasses.fields(kind) if f.name not in ("year", "month")}
 
 
 def _number(value: Any) -> float | None:

@@ -83,10 +83,11 @@ from staffbridge.adapters.whosoff_settings import (
     user_id,
     wire_value,
 )
+from staffbridge.model.compare import name_key
 from staffbridge.model.errors import ConfigError, MissingReference, PersonValidationError, ResponseError, VendorAPIError
 from staffbridge.model.person import Person, Ref
-from staffbridge.sdk.passwords import new_password
-from staffbridge.sdk.shapes import names_by_id, one_record
+from staffbridge.sdk.passwords import new_password, with_password
+from staffbridge.sdk.shapes import as_records, names_by_id, one_record
 
 log = logging.getLogger("staffbridge.adapters.whosoff")
 
@@ -97,11 +98,11 @@ class WhosOffAdapter(WhosOffHTTP):
     name = "whosoff"
     Settings = WhosOffSettings
     default_rate = None  # WhosOff: "does not operate rate limiting"
-    pagination = "none"
     filters = ("active", "status", "department", "last_name", "tag", "manager_id")
     extras = ("unlock", "approvers", "me", "my_staff", "departments")
     password_on_create = "required"  # WhosOff's rule; create() makes one up when none is given
     write_options = {"password": "password", "allowances": "allowances"}  # update(..., password=...) too
+    password_max_length = 50
     create_answers_id_only = True  # user_id and image URLs
     notes = (
         "one retrieve answer holds every user (no pagination); list() streams it",
@@ -118,19 +119,11 @@ class WhosOffAdapter(WhosOffHTTP):
         self.reshape_mapping(self.settings["defaults"], self.settings.get("date_format"))
 
     # ------------------------------------------------------------------ reading
-    def fetch_records(
-        self,
-        active: bool | None = None,
-        status: str | None = None,
-        department: Any = None,
-        last_name: str | None = None,
-        tag: Any = None,
-        manager_id: Any = None,
-    ) -> Iterator[Any]:
-        body = self.retrieve_body(
-            active=active, status=status, department=department, last_name=last_name, tag=tag, manager_id=manager_id
-        )
-        yield from self.stream(f"/{self.settings['retrieve_version']}/user/retrieve", body)
+    def fetch_records(self, **filters: Any) -> Iterator[Any]:
+        yield from self.stream(self.retrieve_path(), self.retrieve_body(**filters))
+
+    def retrieve_path(self) -> str:
+        return f"/{self.settings['retrieve_version']}/user/retrieve"
 
     def retrieve_body(
         self,
@@ -200,11 +193,7 @@ class WhosOffAdapter(WhosOffHTTP):
             return self._filter_id("department", value)
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"whosoff: department filter {value!r}: give an id or a name", setting="department")
-        found = self.find_ref("department", value.strip())
-        if found is None or found.id is None:
-            known = ", ".join(sorted(self.lookup_refs("department")))
-            raise MissingReference({"department": [f"no department named {value!r} in whosoff; known: {known}"]})
-        return found.id
+        return self.resolve_ref("department", value).id or ""
 
     def record_id(self, id: Any) -> str:
         return user_id(id)
@@ -226,21 +215,18 @@ class WhosOffAdapter(WhosOffHTTP):
         password: str | None = None,
         reread: bool = False,
         allowances: list[dict[str, Any]] | None = None,
+        **options: Any,
     ) -> Person:
         """Creates the user. WhosOff requires a password: without one, a random one is sent (and
         forgotten) unless `generate_password=False`. `allowances`: [{start_date, opening, remaining}],
         quantities in minutes, sent as given. `reread=True` reads the stored record back."""
-        if password is None:
-            if not self.settings["generate_password"]:
-                raise PersonValidationError(
-                    {"password": ["WhosOff requires a password on create; give create(person, password=...)"]},
-                    record=person.label,
-                )
-            password = new_password()
-        if not isinstance(password, str) or len(password) > 50:
-            raise PersonValidationError({"password": ["Must be text of at most 50 characters."]}, record=person.label)
-        self.transport.add_secret(password)
-        return super().create(person, password=password, allowances=allowances, reread=reread)
+        if password is None and not self.settings["generate_password"]:
+            raise PersonValidationError(
+                {"password": ["WhosOff requires a password on create; give create(person, password=...)"]},
+                record=person.label,
+            )
+        password = new_password() if password is None else password
+        return super().create(person, password=password, allowances=allowances, reread=reread, **options)
 
     def prepare(self, person: Person) -> Person:
         try:
@@ -283,15 +269,9 @@ class WhosOffAdapter(WhosOffHTTP):
             if name in UPDATE_FIELDS:
                 full.setdefault(name, value)
         full.update(body)
-        if password is not None:
-            if not isinstance(password, str) or len(password) > 50:
-                raise PersonValidationError(
-                    {"password": ["Must be text of at most 50 characters."]}, record=f"{self.name}#{id}"
-                )
-            self.transport.add_secret(password)
-            full["password"] = password
-        answer = self.call("PUT", "/v4/user/update", full, about_id=True)
-        merged = {**current, **{k: v for k, v in full.items() if k != "password"}}
+        # the password was checked by Adapter.update; the record returned never holds it
+        answer = self.call("PUT", "/v4/user/update", with_password(full, password, self.transport), about_id=True)
+        merged = {**current, **full}
         if isinstance(answer, dict):
             merged.update(answer)
         return merged
@@ -344,19 +324,18 @@ class WhosOffAdapter(WhosOffHTTP):
         if seen is None:
             seen = self._departments_from_users()
         self._department_names.update({ident: name for ident, name in seen.items() if name})
-        self._refs["department"] = {name.casefold(): Ref(ident, name) for ident, name in seen.items() if name}
+        self._refs["department"] = {name_key(name): Ref(ident, name) for ident, name in seen.items() if name}
         return sorted(
             (Ref(ident, name or None) for ident, name in seen.items()), key=lambda ref: (ref.name or "", ref.id or "")
         )
 
     def _departments_from_api(self) -> dict[str, str]:
-        data = self.call("GET", "/v4/department/retrieve")
-        records = data if isinstance(data, list) else [] if data is None else [data]
         # the response fields are not documented: department_id (or id) + name assumed
+        records = as_records(self.call("GET", "/v4/department/retrieve"))
         return names_by_id(records, ("department_id", "id"), ("name", "department_name"))
 
     def _departments_from_users(self) -> dict[str, str]:
-        users = self.stream(f"/{self.settings['retrieve_version']}/user/retrieve", self.retrieve_body())
+        users = self.stream(self.retrieve_path(), self.retrieve_body())
         return names_by_id(users, ("department_id",), ("department_name",))
 
     # ------------------------------------------------------------------ adapter-specific calls
@@ -366,9 +345,7 @@ class WhosOffAdapter(WhosOffHTTP):
 
     def approvers(self) -> list[Person]:
         """Users who can approve (get-approvers): light Persons with id, names, role and email."""
-        data = self.call("GET", "/v4/user/get-approvers")
-        records = data if isinstance(data, list) else [] if data is None else [data]
-        return [self.to_person(record) for record in records]
+        return [self.to_person(record) for record in as_records(self.call("GET", "/v4/user/get-approvers"))]
 
     def me(self) -> Person:
         """The authenticated user (get-my-details)."""

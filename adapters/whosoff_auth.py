@@ -94,11 +94,11 @@ def read_token(data: Any) -> IssuedToken:
         access, expiry = data.get("access_token"), data.get("token_expiry_date")
     if not isinstance(access, str) or not access.strip():
         raise ResponseError("whosoff: the authenticate answer holds no access token", vendor="whosoff")
-    user = data.get("user") if isinstance(data.get("user"), dict) else {}
+    user = data.get("user")
     expires_at = parse_expiry(expiry)
     if expiry not in (None, "") and expires_at is None:
         log.warning("whosoff: token_expiry_date %r is unreadable; treating the token as short-lived", expiry)
-    return IssuedToken(access.strip(), expires_at, dict(user))
+    return IssuedToken(access.strip(), expires_at, dict(user) if isinstance(user, dict) else {})
 
 
 class TokenManager(BearerTokenAuth):

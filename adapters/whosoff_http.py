@@ -18,7 +18,7 @@ from staffbridge.adapters.whosoff_auth import Credentials, HandshakeRefused, Tok
 from staffbridge.adapters.whosoff_envelope import error_class, iter_records, unwrap
 from staffbridge.model.errors import AuthenticationError, NotFound, VendorAPIError, VendorMessage, VendorValidationError
 from staffbridge.sdk.auth import HeaderAuth
-from staffbridge.sdk.http_adapter import HTTPAdapter
+from staffbridge.sdk.http_adapter import HTTPAdapter, recast
 from staffbridge.sdk.shapes import Malformed, parse_json_bytes
 
 log = logging.getLogger("staffbridge.adapters.whosoff")
@@ -79,14 +79,7 @@ class WhosOffHTTP(HTTPAdapter):
             data, messages = self._read(response, body)
         except (AuthenticationError, NotFound, VendorValidationError) as exc:
             hint = " (check base_url and authenticate_path)" if isinstance(exc, NotFound) else ""
-            raise HandshakeRefused(
-                f"whosoff refused the authentication{hint}",
-                status=exc.status,
-                request=exc.request,
-                messages=exc.messages,
-                vendor=self.name,
-                body=exc.body,
-            ) from None
+            raise recast(exc, HandshakeRefused, f"whosoff refused the authentication{hint}") from None
         if messages or response.status_code == 400:
             raise HandshakeRefused(
                 "whosoff refused the authentication",

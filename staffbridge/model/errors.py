@@ -115,6 +115,8 @@ class VendorMessage:
 class VendorAPIError(StaffbridgeError):
     """The vendor answered with an error. Subclasses say what to do about it."""
 
+    data: Any = None  # what the vendor answered beside the error, e.g. WhosOff's Data under HTTP 200
+
     def __init__(
         self,
         message: str,

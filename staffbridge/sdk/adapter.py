@@ -37,6 +37,7 @@ from marshmallow import Schema, ValidationError
 
 from staffbridge.mapping.converters import Date
 from staffbridge.mapping.engine import FieldSpec, Mapping, deep_merge, set_path
+from staffbridge.model.compare import name_key, same_value
 from staffbridge.model.errors import (
     ConfigError,
     MissingReference,
@@ -48,6 +49,7 @@ from staffbridge.model.errors import (
 )
 from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
 from staffbridge.sdk.cursor import Cursor
+from staffbridge.sdk.passwords import check_password, with_password
 from staffbridge.sdk.settings import AdapterSettings
 from staffbridge.sdk.transport import RetryPolicy
 
@@ -98,11 +100,12 @@ class Adapter:
     filters: ClassVar[tuple[str, ...]] = ()
     operations: ClassVar[tuple[str, ...]] = CRUD
     extras: ClassVar[tuple[str, ...]] = ()
-    pagination: ClassVar[str] = "none"
+    pagination: str = "none"  # an instance whose paging is a setting says so here (not a ClassVar)
     cursor: ClassVar[Cursor | None] = None
     incremental: ClassVar[bool] = False  # derived from `cursor`: never set it yourself
     # create/update options and where they go in the body, e.g. {"password": "access.password"}
     write_options: ClassVar[MappingABC[str, str]] = {}
+    password_max_length: ClassVar[int | None] = None  # the vendor's limit, checked before any request
     id_pattern: ClassVar[str | None] = None  # what a record id looks like, e.g. r"\d+"
     create_answers_id_only: ClassVar[bool] = False  # the vendor answers a create with the new id only
     notes: ClassVar[tuple[str, ...]] = ()
@@ -213,6 +216,7 @@ class Adapter:
         `reread=True` reads the stored record back instead of building it from the answer."""
         self._require("create")
         reread = options.pop("reread", False)
+        options = self.check_options(options, person.label, create=True)
         with self.writing():
             person = self.prepare(person)
             body = self.create_body(person)
@@ -225,9 +229,9 @@ class Adapter:
         """Applies canonical `changes` (a dict, or a Person whose differing fields are sent)."""
         self._require("update")
         reread = options.pop("reread", False)
-        options = {name: value for name, value in options.items() if value is not None}
         id = self.record_id(id)
         label = f"{self.name}#{id}"
+        options = self.check_options(options, label)
         with self.writing():
             current = None
             if isinstance(changes, Person):
@@ -244,6 +248,18 @@ class Adapter:
             answer = self.update_record(id, body, delta, current, **options)
             updated = self.updated_person(id, answer, delta)
         return self.get(id) if reread else updated
+
+    def check_options(self, options: MappingABC[str, Any], record: str, create: bool = False) -> dict[str, Any]:
+        """The write options given (None is not given), the password checked (sdk.passwords) before any
+        request. A create refuses options its adapter does not declare in `write_options`, as a
+        signature refuses an unknown keyword (a file adapter declares none and ignores them all)."""
+        unknown = sorted(set(options) - set(self.write_options))
+        if create and self.write_options and unknown:
+            raise TypeError(f"{type(self).__name__}.create() got an unexpected keyword argument {unknown[0]!r}")
+        given = {name: value for name, value in options.items() if value is not None}
+        if "password" in given:
+            check_password(given["password"], self.password_max_length, record=record)
+        return given
 
     def delete(self, id: str) -> None:
         self._require("delete")
@@ -274,7 +290,7 @@ class Adapter:
             if isinstance(ref, Ref) and ref.id is not None:
                 if not ref.name:
                     log.warning("%s: %s of %s is only a %s id; not sent", self.name, field, person.label, person.system)
-                portable[field] = Ref(name=ref.name) if ref.name else None
+                portable[field] = ref.portable()
         return person.replace(**portable) if portable else person
 
     def prepare(self, person: Person) -> Person:
@@ -290,14 +306,18 @@ class Adapter:
         for name in REF_FIELDS:
             ref = values.get(name)
             if isinstance(ref, Ref) and ref.id is None and ref.name and self.has_lookup(name):
-                found = self.find_ref(name, ref.name)
-                if found is None:
-                    known = ", ".join(sorted(r.name or r.id or "" for r in self.lookup_refs(name).values()))
-                    raise MissingReference(
-                        {name: [f"no {name} named {ref.name!r} in {self.name}; known: {known}"]}, record=record
-                    )
-                values[name] = found
+                values[name] = self.resolve_ref(name, ref.name, record)
         return values
+
+    def resolve_ref(self, field: str, name: str, record: str | None = None) -> Ref:
+        """This vendor's department/role called `name`; MissingReference names the ones it knows."""
+        found = self.find_ref(field, name)
+        if found is None:
+            known = ", ".join(sorted(r.name or r.id or "" for r in self.lookup_refs(field).values()))
+            raise MissingReference(
+                {field: [f"no {field} named {name!r} in {self.name}; known: {known}"]}, record=record
+            )
+        return found
 
     def has_lookup(self, field: str) -> bool:
         return bool(self.value_map(field))
@@ -308,14 +328,15 @@ class Adapter:
         return spec.converter.values if spec is not None else {}
 
     def find_ref(self, field: str, name: str) -> Ref | None:
-        spec = self.mapping.spec(field)
-        if spec is not None:  # a user value map wins over the vendor's own list
-            for code, mapped in spec.converter.values.items():
-                if str(mapped).casefold() == name.casefold():
-                    return Ref(str(code), name)
+        """The Ref named `name` (as model.compare compares names): a user value map wins over the
+        vendor's own list, which is read once."""
+        key = name_key(name)
+        for code, mapped in self.value_map(field).items():
+            if name_key(str(mapped)) == key:
+                return Ref(str(code), name)
         if field not in self._refs:
-            self._refs[field] = {key.casefold(): ref for key, ref in self.lookup_refs(field).items()}
-        return self._refs[field].get(name.casefold())
+            self._refs[field] = {name_key(found): ref for found, ref in self.lookup_refs(field).items()}
+        return self._refs[field].get(key)
 
     def create_body(self, person: Person) -> dict[str, Any]:
         return self.mapping.from_person(person, create=True)
@@ -327,16 +348,15 @@ class Adapter:
         """Raises PersonValidationError for what the vendor is known to refuse (e.g. length limits)."""
 
     def with_options(self, body: dict[str, Any], options: MappingABC[str, Any]) -> dict[str, Any]:
-        """`body` plus the given `write_options` (a password is masked wherever a request is shown)."""
+        """`body` plus the given `write_options`; the password goes in through sdk.passwords, so it is
+        masked wherever a request is shown."""
         given = {name: options[name] for name in self.write_options if options.get(name) is not None}
-        if not given:
-            return body
-        body = copy.deepcopy(body)
-        for name, value in given.items():
-            if name == "password":
-                self.add_secret(value)
-            set_path(body, self.write_options[name], value)
-        return body
+        password = given.pop("password", None)
+        if given:
+            body = copy.deepcopy(body)
+            for name, value in given.items():
+                set_path(body, self.write_options[name], value)
+        return with_password(body, password, self, self.write_options.get("password", "password"))
 
     def add_secret(self, value: str) -> None:
         """A value to mask wherever a request is described (HTTP adapters have somewhere to show it)."""
@@ -429,8 +449,7 @@ class Adapter:
         filters = self.existing_filters(person) if person.email else None
         if filters is None:
             return None
-        email = (person.email or "").casefold()
-        return next((found for found in self.list(**filters) if (found.email or "").casefold() == email), None)
+        return next((found for found in self.list(**filters) if same_value("email", found.email, person.email)), None)
 
     def existing_filters(self, person: Person) -> dict[str, Any] | None:
         return None

@@ -5,13 +5,13 @@ from __future__ import annotations
 import string
 from collections.abc import Iterator
 from collections.abc import Mapping as MappingABC
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import requests
 from marshmallow import Schema
 
 from staffbridge.mapping.engine import deep_merge, delete_path
-from staffbridge.model.errors import ConfigError, DeleteRefused, VendorValidationError
+from staffbridge.model.errors import ConfigError, DeleteRefused, VendorAPIError, VendorValidationError
 from staffbridge.model.person import Person, Ref
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.sdk.auth import Auth
@@ -19,6 +19,8 @@ from staffbridge.sdk.paginators import Paginator, SingleAnswer
 from staffbridge.sdk.settings import HTTPSettings
 from staffbridge.sdk.shapes import expect_list, expect_object, names_by_id, records_at
 from staffbridge.sdk.transport import RetryPolicy, Transport, default_error_parser
+
+E = TypeVar("E", bound=VendorAPIError)
 
 
 class HTTPAdapter(Adapter):
@@ -37,11 +39,13 @@ class HTTPAdapter(Adapter):
     Settings: ClassVar[type[Schema]] = HTTPSettings
     default_rate: ClassVar[tuple[int, float] | None] = None
     base_url_template: ClassVar[str | None] = None
-    paths: ClassVar[MappingABC[str, str]] = {}
-    records_key: ClassVar[tuple[str, ...]] = ()
-    paginator: ClassVar[Paginator] = SingleAnswer()
+    # declared on the class; not ClassVars, as an adapter whose routes or paging are settings sets
+    # them per instance (the field-service API)
+    paths: MappingABC[str, str] = {}
+    records_key: tuple[str, ...] = ()
+    paginator: Paginator = SingleAnswer()
+    update_method: str = "PUT"
     auth: ClassVar[Auth | None] = None
-    update_method: ClassVar[str] = "PUT"
     lookups: ClassVar[MappingABC[str, str]] = {}  # department/role -> the endpoint listing {id, name}
     delete_refused_hint: ClassVar[str] = ""  # why a vendor refuses a delete, e.g. " (hours already billed?)"
 
@@ -170,19 +174,25 @@ class HTTPAdapter(Adapter):
         try:
             self.transport.request("DELETE", self.path("delete", id))
         except VendorValidationError as exc:
-            raise DeleteRefused(
-                f"{self.name} refused to delete user {id}{self.delete_refused_hint}; deactivate "
-                "instead with update(id, {'active': False})",
-                status=exc.status,
-                request=exc.request,
-                messages=exc.messages,
-                vendor=self.name,
-                body=exc.body,
-            ) from None
+            hint = f"{self.delete_refused_hint}; deactivate instead with update(id, {{'active': False}})"
+            raise recast(exc, DeleteRefused, f"{self.name} refused to delete user {id}{hint}") from None
+
+
+def recast(error: VendorAPIError, kind: type[E], message: str) -> E:
+    """`error` as another kind of error with the same status, request, vendor messages and body: what
+    it means in its place (a refused delete, a refused log-in)."""
+    return kind(
+        message,
+        status=error.status,
+        request=error.request,
+        messages=error.messages,
+        vendor=error.vendor,
+        body=error.body,
+    )
 
 
 def _placeholders(template: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
-__all__ = ["HTTPAdapter"]
+__all__ = ["HTTPAdapter", "recast"]

@@ -20,7 +20,7 @@ import inspect
 import secrets
 import string
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from staffbridge.mapping.engine import set_path
 from staffbridge.model.errors import PersonValidationError
@@ -55,7 +55,15 @@ def check_password(password: Any, max_length: int | None = None, record: str | N
     return password
 
 
-def with_password(body: dict[str, Any], password: str | None, transport: Any, path: str = "password") -> dict[str, Any]:
+class Masking(Protocol):
+    """What masks a secret from then on: a Transport, or an adapter (which hands it to its transport)."""
+
+    def add_secret(self, value: str) -> None: ...
+
+
+def with_password(
+    body: dict[str, Any], password: str | None, transport: Masking, path: str = "password"
+) -> dict[str, Any]:
     """A copy of `body` with `password` at `path` (dotted), masked from now on in everything
     `transport` describes; `body` itself when there is no password."""
     if not password:

@@ -23,6 +23,11 @@ class Malformed(ValueError):
     """The answer is not JSON we can read (HTML, truncated, not UTF-8, the wrong shape)."""
 
 
+def as_records(data: Any) -> list[Any]:
+    """The records of an answer that may be a list of them, one object, or nothing (None)."""
+    return data if isinstance(data, list) else [] if data is None else [data]
+
+
 def records_at(data: Any, keys: Iterable[str] = ()) -> Any:
     """Where the records sit in a list answer: the first of `keys` holding a list, else the answer."""
     if isinstance(data, dict):
@@ -44,6 +49,19 @@ def expect_object(
     if not isinstance(data, dict):
         raise wrong_shape(transport, response, what, data)
     return data
+
+
+def expect_found(data: Any, transport: Transport, response: requests.Response, what: str) -> dict[str, Any]:
+    """The record a GET of one `what` (e.g. "user 42") answered: NotFound when the answer is nothing (200
+    with an empty body or `null`, how NestJS renders a missing document), ResponseError unless an object."""
+    if data is None:
+        raise NotFound(
+            f"{transport.vendor}: {what} not found (empty answer)",
+            status=response.status_code,
+            vendor=transport.vendor,
+            request=transport.describe(response.request.method or "GET", response.url),
+        )
+    return expect_object(data, transport, response, f"one object for {what}")
 
 
 def one_record(data: Any, vendor: str, what: str) -> dict[str, Any]:
@@ -112,12 +130,14 @@ def parse_json_bytes(raw: bytes) -> Any:
         raise Malformed("got an HTML page instead of JSON")
     try:
         return json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise Malformed(f"not valid JSON ({exc.msg} at char {exc.pos})") from None
 
 
 __all__ = [
     "Malformed",
+    "as_records",
+    "expect_found",
     "expect_list",
     "expect_object",
     "names_by_id",
