@@ -1,5 +1,9 @@
-"""What a migration plan deletes, leaves alone and notes (issue 11: items 3 and 4), through main([...])
-against a MOCO sandbox of 12 people, 3 of them archived."""
+"""Who is in a system, for `list` and `migrate` alike, and what a migration plan leaves alone (issue 11:
+items 3, 4, 6 and 14), through main([...]) against a MOCO sandbox of 12 people, 3 of them archived."""
+
+import csv
+import io
+import json
 
 import pytest
 
@@ -24,6 +28,33 @@ def empty(here, moco):  # noqa: F811
     with sandbox_class("moco")(seed_people=0, api_key="cli-test-key") as sandbox:
         moco_config(here / "staffbridge.toml", sandbox, name="empty")
         yield sandbox
+
+
+def test_list_and_migrate_read_the_same_people_by_default(capsys, moco, empty):
+    assert 0 < ACTIVE < PEOPLE
+    code, out, _ = run(capsys, "list", "moco")
+    assert code == 0 and len(out.splitlines()) == 1 + PEOPLE + 1  # header, people, footer
+    assert out.splitlines()[-1] == f"{PEOPLE} people, inactive included ({PEOPLE - ACTIVE} inactive)"
+    code, out, _ = run(capsys, "list", "moco", "--csv")
+    assert code == 0 and len(list(csv.DictReader(io.StringIO(out)))) == PEOPLE
+    code, out, _ = run(capsys, "migrate", "moco", "empty", "--json")
+    assert json.loads(out)["summary"]["source"] == PEOPLE
+
+
+def test_the_list_footer_says_how_many_a_filter_left_out(capsys, moco):
+    code, out, _ = run(capsys, "list", "moco", "--filter", "active=true")
+    assert code == 0 and len(out.splitlines()) == 1 + ACTIVE + 1
+    assert out.splitlines()[-1] == (
+        f"{ACTIVE} people; {PEOPLE - ACTIVE} more left out by --filter active=true (without it: everyone)"
+    )
+
+
+def test_migrate_filters_the_source_as_list_does(capsys, moco, empty):
+    code, out, _ = run(capsys, "migrate", "moco", "empty", "--filter", "active=true", "--json")
+    summary = json.loads(out)["summary"]
+    assert code == 0 and summary["source"] == summary["create"] == ACTIVE
+    code, out, err = run(capsys, "migrate", "moco", "empty", "--filter", "active")
+    assert code == 2 and "KEY=VALUE" in err
 
 
 def test_an_export_without_the_archived_deletes_none_of_them(here, capsys, moco):  # noqa: F811

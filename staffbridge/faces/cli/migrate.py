@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from staffbridge.faces.cli.arguments import UsageError, add_match_option, match_keys
+from staffbridge.faces.cli.arguments import UsageError, add_filter_option, add_match_option, match_keys
 from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console
 from staffbridge.faces.cli.systems import connect
 
@@ -23,6 +23,7 @@ def add_arguments(move: argparse.ArgumentParser) -> None:
     move.add_argument("--map", metavar="FILE", help="a mapping file laid over the target's (value maps)")
     move.add_argument("--journal", metavar="FILE", help="record each write; a rerun resumes, never duplicates")
     move.add_argument("--report", metavar="FILE", help="write the report (.csv, else JSON)")
+    add_filter_option(move, "source people")
     move.add_argument("--delete-missing", action="store_true", help="delete target people no source person matches")
     move.add_argument(
         "--max-delete",
@@ -43,6 +44,7 @@ def add_arguments(move: argparse.ArgumentParser) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
+    from staffbridge.faces.cli.people import parse_filters
     from staffbridge.jobs.migration.run import migrate
 
     if args.report and not args.apply:
@@ -50,6 +52,7 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
     if args.max_delete is not None and args.max_delete < 0:
         raise UsageError(f"--max-delete {args.max_delete}: give a whole number, 0 or more")
     match = match_keys(args.match or DEFAULT_MATCH)
+    filters = parse_filters(args.filter) or None
     bar = console.progress()  # one bar for planning and applying; close() blanks it between
     with (
         connect(args, args.source, console) as source,
@@ -67,6 +70,7 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
                 workers=args.workers,
                 progress=bar,
                 welcome_email=args.welcome_email,
+                source_filters=filters,
                 max_delete=args.max_delete,
             )
         finally:
