@@ -141,7 +141,7 @@ def phones(sb: Any) -> dict[str, str]:
 
 PAIRS = {
     "moco->whosoff": (whosoff_target, dict(mapping=ROLE_MAP)),
-    "moco->fieldservice": (fieldservice_target, dict(delete_missing=True)),
+    "moco->fieldservice": (fieldservice_target, dict(delete_missing=True, max_delete=EXTRA)),  # 20: over the default 10
     "moco->moco": (moco_target, dict(delete_missing=True)),
 }
 

@@ -43,6 +43,18 @@ class UnsupportedOperation(StaffbridgeError, NotImplementedError):
     """The adapter (or its vendor) cannot do this; see `adapter.capabilities`."""
 
 
+class TooManyDeletes(StaffbridgeError):
+    """A migration plan deletes more target records than its limit (`max_delete`); nothing was
+    written. Check the source and its filters; raise the limit only if the deletes are meant."""
+
+    def __init__(self, deletes: int, limit: int, target: str):
+        self.deletes, self.limit, self.target = deletes, limit, target
+        super().__init__(
+            f"the plan deletes {deletes} {target} records, over the limit of {limit} (max_delete); nothing was "
+            f"written: check the source and its filters, or allow them with max_delete={deletes}"
+        )
+
+
 # ------------------------------------------------------------------ bad data: fix the record
 
 

@@ -39,3 +39,13 @@ def add_match_option(parser: argparse.ArgumentParser) -> None:
 def match_keys(given: Iterable[str]) -> list[str]:
     """`--match email,username --match first_name+last_name` -> ["email", "username", "first_name+last_name"]."""
     return [part for item in given for part in item.split(",") if part.strip()]
+
+
+def add_filter_option(parser: argparse.ArgumentParser, whom: str = "people") -> None:
+    """`--filter KEY=VALUE`, the same for `list` and `migrate` (read with `people.parse_filters`)."""
+    parser.add_argument(
+        "--filter",
+        action="append",
+        metavar="KEY=VALUE",
+        help=f"only {whom} matching, e.g. active=true (see `staffbridge adapters`; default: everyone, inactive too)",
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from staffbridge.faces.cli.arguments import UsageError, add_match_option, match_keys
+from staffbridge.faces.cli.arguments import UsageError, add_filter_option, add_match_option, match_keys
 from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console
 from staffbridge.faces.cli.systems import connect
 
@@ -23,7 +23,14 @@ def add_arguments(move: argparse.ArgumentParser) -> None:
     move.add_argument("--map", metavar="FILE", help="a mapping file laid over the target's (value maps)")
     move.add_argument("--journal", metavar="FILE", help="record each write; a rerun resumes, never duplicates")
     move.add_argument("--report", metavar="FILE", help="write the report (.csv, else JSON)")
+    add_filter_option(move, "source people")
     move.add_argument("--delete-missing", action="store_true", help="delete target people no source person matches")
+    move.add_argument(
+        "--max-delete",
+        type=int,
+        metavar="N",
+        help="refuse a plan deleting more than N people (default: 10, or 5%% of the target if that is more)",
+    )
     move.add_argument("--workers", type=int, default=4, metavar="N", help="parallel writes (default 4)")
     move.add_argument(
         "--welcome-email",
@@ -37,11 +44,15 @@ def add_arguments(move: argparse.ArgumentParser) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
+    from staffbridge.faces.cli.people import parse_filters
     from staffbridge.jobs.migration.run import migrate
 
     if args.report and not args.apply:
         raise UsageError("--report is written by a run with --apply (see the plan with --json)")
+    if args.max_delete is not None and args.max_delete < 0:
+        raise UsageError(f"--max-delete {args.max_delete}: give a whole number, 0 or more")
     match = match_keys(args.match or DEFAULT_MATCH)
+    filters = parse_filters(args.filter) or None
     bar = console.progress()  # one bar for planning and applying; close() blanks it between
     with (
         connect(args, args.source, console) as source,
@@ -59,9 +70,19 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
                 workers=args.workers,
                 progress=bar,
                 welcome_email=args.welcome_email,
+                source_filters=filters,
+                max_delete=args.max_delete,
             )
         finally:
             bar.close()
+        if args.apply and _over_delete_limit(plan):  # refused before anything is shown or written
+            from staffbridge.model.errors import StaffbridgeError
+
+            raise StaffbridgeError(
+                f"refused: the plan has {len(plan.deletes)} deletes in {plan.target.name}, over the limit of "
+                f"{plan.max_delete}; nothing was written (see the plan without --apply; if they are meant, "
+                f"--max-delete {len(plan.deletes)})"
+            )
         if not args.json:
             show_plan(console, plan, args.verbose)
         if not args.apply:
@@ -92,8 +113,9 @@ def show_plan(console: Console, plan: Any, verbose: bool = False) -> None:
         f"Plan: {plan.source.name} -> {plan.target.name} "
         f"({summary['source']} people in the source, {summary['target']} in the target)"
     )
-    for key in ("create", "update", "unchanged", "conflict", "cannot_migrate", "delete"):
-        console.out(f"  {key.replace('_', ' '):<15} {summary[key]:>6}")
+    for key in ("create", "update", "unchanged", "conflict", "cannot_migrate", "delete", "left_alone", "notes"):
+        if key in summary:  # the last two only when there are any
+            console.out(f"  {key.replace('_', ' '):<15} {summary[key]:>6}")
     if getattr(plan, "read_error", None):
         console.out(f"  the source could not be read completely: {plan.read_error}")
     sections = (
@@ -111,6 +133,11 @@ def show_plan(console: Console, plan: Any, verbose: bool = False) -> None:
             console.out(f"  {mark} {_step_text(step)}")
         if not verbose and len(steps) > SHOWN:
             console.out(f"  ... and {len(steps) - SHOWN} more (--verbose lists all, --json too)")
+    noted = plan.note_counts() if hasattr(plan, "note_counts") else {}
+    if noted:
+        console.out("\nNotes (what the writes will leave out; --json lists them per person):")
+        for note, count in noted.items():
+            console.out(f"  {count} x {note}")
     for note in getattr(plan, "notes", []) or []:
         console.out(f"note: {note}")
 
@@ -149,7 +176,11 @@ def _value(value: Any) -> str:
 
 
 def _plan_failed(plan: Any) -> bool:
-    return bool(plan.conflicts or plan.cannot_migrate or not plan.source_complete)
+    return bool(plan.conflicts or plan.cannot_migrate or not plan.source_complete or _over_delete_limit(plan))
+
+
+def _over_delete_limit(plan: Any) -> bool:
+    return plan.max_delete is not None and len(plan.deletes) > plan.max_delete
 
 
 def _write_report(report: Any, path: str) -> None:

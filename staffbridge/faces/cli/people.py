@@ -9,7 +9,7 @@ import argparse
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from staffbridge.faces.cli.arguments import SYSTEM_HELP, UsageError
+from staffbridge.faces.cli.arguments import SYSTEM_HELP, UsageError, add_filter_option
 from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console, fit
 from staffbridge.faces.cli.systems import connect
 from staffbridge.model.render import text_value
@@ -17,6 +17,7 @@ from staffbridge.model.render import text_value
 if TYPE_CHECKING:
     from staffbridge.faces.cli.progress import ProgressBar
     from staffbridge.model.person import Person
+    from staffbridge.sdk.adapter import Adapter
 
 
 def add_list_arguments(listing: argparse.ArgumentParser) -> None:
@@ -24,12 +25,7 @@ def add_list_arguments(listing: argparse.ArgumentParser) -> None:
     formats = listing.add_mutually_exclusive_group()
     for name in ("json", "jsonl", "csv"):
         formats.add_argument(f"--{name}", dest="format", action="store_const", const=name, help=f"as {name.upper()}")
-    listing.add_argument(
-        "--filter",
-        action="append",
-        metavar="KEY=VALUE",
-        help="only people matching, e.g. active=true (see `staffbridge adapters`)",
-    )
+    add_filter_option(listing)
     listing.set_defaults(run=cmd_list, format="table")
 
 
@@ -41,9 +37,13 @@ def add_get_arguments(get: argparse.ArgumentParser) -> None:
 
 
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
+    from staffbridge.jobs.sync.read import everyone_filters
+
     filters = parse_filters(args.filter)
     with connect(args, args.system, console) as adapter:
-        people = _Problems(adapter.list(**filters), console)
+        # everyone, inactive people too, as `migrate` reads a source: filters narrow that
+        everyone = everyone_filters(adapter)
+        people = _Problems(adapter.list(**{**everyone, **filters}), console)
         if args.format == "csv":
             from staffbridge.adapters.files import write_csv
 
@@ -58,12 +58,30 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
             _json_array((_person_json(p) for p in people), console)
         else:
             console.out(f"{'ID':<10} {'NAME':<28} {'EMAIL':<38} {'DEPARTMENT':<20} ACTIVE")
+            shown = inactive = 0
             for person in people:
                 console.out(
                     f"{fit(person.id, 10)} {fit(person.full_name, 28)} {fit(person.email, 38)} "
                     f"{fit(text_value(person.department), 20)} {text_value(person.active)}"
                 )
+                shown, inactive = shown + 1, inactive + (person.active is False)
+            console.out(_footer(adapter, everyone, args.filter, shown, inactive))
     return EXIT_FAILED_RECORDS if people.problems else EXIT_OK
+
+
+def _footer(adapter: Adapter, everyone: dict[str, Any], given: list[str] | None, shown: int, inactive: int) -> str:
+    """The table's last line: how many people, and how many the filters left out (a second,
+    unfiltered read counts them) with the filters that did."""
+    from staffbridge.model.errors import StaffbridgeError
+
+    if not given:
+        return f"{shown} people, inactive included ({inactive} inactive)"
+    used = " ".join(f"--filter {item}" for item in given)
+    try:
+        total = sum(1 for _ in adapter.list(**everyone))
+    except StaffbridgeError as exc:
+        return f"{shown} people matching {used} (how many it left out is unknown: {exc})"
+    return f"{shown} people; {max(total - shown, 0)} more left out by {used} (without it: everyone)"
 
 
 def cmd_get(args: argparse.Namespace, console: Console) -> int:

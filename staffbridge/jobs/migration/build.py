@@ -13,12 +13,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from staffbridge.jobs.migration.deletes import DeleteScope, delete_limit
 from staffbridge.jobs.migration.plan import Plan
 from staffbridge.jobs.migration.steps import Step
 from staffbridge.jobs.migration.translate import Translator, digest
 from staffbridge.jobs.progress import ProgressGuard
 from staffbridge.jobs.sync.matching import Match, Matcher, describe_key
-from staffbridge.jobs.sync.read import read_everyone
+from staffbridge.jobs.sync.read import everyone_filters, read_everyone
 from staffbridge.model.compare import is_empty
 from staffbridge.model.errors import ConfigError
 from staffbridge.model.person import Person
@@ -39,13 +40,18 @@ def source_key(person: Person, matcher: Matcher[Any], index: int) -> str:
 
 
 def build_plan(
-    plan: Plan, written: dict[str, tuple[str, str | None]], source_filters: dict[str, Any] | None = None
+    plan: Plan,
+    written: dict[str, tuple[str, str | None]],
+    source_filters: dict[str, Any] | None = None,
+    max_delete: int | None = None,
 ) -> None:
     """Fills in `plan`: its step lists, completeness, notes. `written` is the journal's word on
-    earlier runs: source key -> (target id, digest of what was written)."""
+    earlier runs: source key -> (target id, digest of what was written). `source_filters` narrow the
+    source's everyone-listing; `max_delete` is the brake on deletes (deletes.py)."""
     source, target, keys, report = plan.source, plan.target, plan.keys, plan.progress
     targets = read_target(target, report)
-    people, read_error = read_source(source, source_filters, report)
+    filters = {**everyone_filters(source), **(source_filters or {})}
+    people, read_error = read_source(source, filters, report)
     plan.source_complete = read_error is None
     plan.read_error = read_error
     plan.source_count, plan.target_count = len(people), len(targets)
@@ -144,16 +150,33 @@ def build_plan(
                 "or account rather than an empty company"
             )
         else:
-            for candidate in targets:
-                if candidate.id is not None and candidate.id not in protected:
-                    plan.add(
-                        Step(
-                            "delete",
-                            target=candidate,
-                            key=f"delete:{candidate.id}",
-                            reason=f"not in {source_label(source)}",
-                        )
-                    )
+            scope = DeleteScope(filters, people, everyone_filters(source))
+            plan_deletes(plan, [t for t in targets if t.id is not None and t.id not in protected], scope)
+    plan.max_delete = delete_limit(max_delete, len(targets))
+    if len(plan.deletes) > plan.max_delete:
+        plan.notes.append(
+            f"apply refuses: {len(plan.deletes)} deletes, over the limit of {plan.max_delete} (max_delete, "
+            "--max-delete; by default 10 people or 5% of the target, whichever is larger): check the source "
+            f"and its filters, or allow them with max_delete={len(plan.deletes)}"
+        )
+
+
+def plan_deletes(plan: Plan, unmatched: list[Person], scope: DeleteScope) -> None:
+    """Plans deleting each target record no source person matches, unless the source never read it:
+    those are left alone, counted, and the plan says why."""
+    left_alone: Counter[tuple[str, str]] = Counter()
+    for candidate in unmatched:
+        untouched = scope.why_left_alone(candidate)
+        if untouched is not None:
+            left_alone[untouched] += 1
+            continue
+        plan.add(
+            Step("delete", target=candidate, key=f"delete:{candidate.id}", reason=f"not in {source_label(plan.source)}")
+        )
+    plan.left_alone = sum(left_alone.values())
+    for (kind, reason), count in left_alone.items():
+        records = f"{count} {kind + ' ' if kind else ''}{plan.target.name} records"
+        plan.notes.append(f"left alone: {records} no source person matches: {reason}")
 
 
 def read_target(target: Adapter, report: ProgressGuard) -> list[Person]:
@@ -164,9 +187,7 @@ def read_target(target: Adapter, report: ProgressGuard) -> list[Person]:
     return listing.people
 
 
-def read_source(
-    source: Adapter, filters: dict[str, Any] | None, report: ProgressGuard
-) -> tuple[list[Person], str | None]:
+def read_source(source: Adapter, filters: dict[str, Any], report: ProgressGuard) -> tuple[list[Person], str | None]:
     """The source's people, and why the read stopped early (None: read whole)."""
     listing = read_everyone(source, "reading source", report, filters)
     exc = listing.error

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from staffbridge.jobs.migration.apply import Applier
+from staffbridge.jobs.migration.deletes import check_delete_limit, delete_limit
 from staffbridge.jobs.migration.report import Report, Row
 from staffbridge.jobs.migration.steps import Step
 from staffbridge.jobs.migration.translate import Translator
@@ -63,6 +64,9 @@ class Plan:
         self.translator: Translator | None = None
         self.report: Report | None = None
         self._order: list[Step] = []
+        # what the plan may delete (deletes.py): build_plan sets the limit; None is the default one
+        self.max_delete: int | None = None
+        self.left_alone = 0  # target records no source person matches, never read by the source side
 
     @property
     def pair(self) -> str:
@@ -109,7 +113,22 @@ class Plan:
             "cannot_migrate": len(self.cannot_migrate),
             "delete": len(self.deletes),
             "source_complete": self.source_complete,
+            **self._noted(),
         }
+
+    def _noted(self) -> dict[str, int]:
+        """The summary's counts of what plain numbers above do not show, when there is any: people
+        whose write carries a note, and target records left alone."""
+        counts = {"notes": sum(1 for step in self._order if step.notes), "left_alone": self.left_alone}
+        return {key: count for key, count in counts.items() if count}
+
+    def note_counts(self) -> dict[str, int]:
+        """Each note the steps carry (what their writes will leave out, and why) -> how many people."""
+        counts: dict[str, int] = {}
+        for step in self.steps():
+            for note in step.notes:
+                counts[note] = counts.get(note, 0) + 1
+        return counts
 
     def rows(self) -> list[Row]:
         rows = [step.row("planned") for step in self.steps()]
@@ -137,6 +156,7 @@ class Plan:
         """Writes the plan; returns (and keeps in `.report`) the report. A plan applies once."""
         if self.report is not None:
             raise StaffbridgeError("this plan has been applied; plan again (migrate(...)) to go on")
+        check_delete_limit(len(self.deletes), delete_limit(self.max_delete, self.target_count), self.target.name)
         applier = Applier(
             self.target,
             self.journal(),

@@ -20,7 +20,12 @@ What it does, and what it never does:
   with the reason; an optional one is left out with a note.
 - Writes: creates the missing, updates only the fields that differ, and deletes target records no
   source person matches only with `delete_missing=True`, and never when the source could not be
-  read completely (`plan.source_complete`) or returned nobody.
+  read completely (`plan.source_complete`) or returned nobody. Records the source side never read
+  are left alone: inactive ones when the source holds no inactive people, those outside
+  `source_filters` (see deletes.py); the plan's notes count them and say why. The brake: `apply()`
+  refuses a plan deleting more than `max_delete` records (`TooManyDeletes`), before any write.
+- Notes: what a write will leave out ("no role named 'X' in moco; ... created without it") is on each
+  step (`step.notes`), counted in `plan.summary()["notes"]` and grouped by `plan.note_counts()`.
 - Passwords: where the target's `create` requires one (WhosOff), each new person gets a random one
   from `secrets`, used in that one request and never logged, journalled or reported; with
   `welcome_email=True` the target is asked to send its welcome email where it can (MOCO).
@@ -45,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from staffbridge.jobs.migration.build import build_plan
+from staffbridge.jobs.migration.deletes import delete_limit
 from staffbridge.jobs.migration.plan import Plan
 from staffbridge.jobs.progress import Progress
 from staffbridge.jobs.sync.matching import parse_keys
@@ -68,11 +74,14 @@ def migrate(
     progress: Progress | None = None,
     welcome_email: bool | None = None,
     source_filters: dict[str, Any] | None = None,
+    max_delete: int | None = None,
 ) -> Plan:
     """Plans a migration from `source` to `target` (see the module docstring); applies it too when
     `dry_run` is False. `source_filters` narrows the source listing (default: everybody, deactivated
-    people included)."""
+    people included). `max_delete` is the most deletes `apply()` makes (default: 10 people or 5% of
+    the target, whichever is larger); a plan over it is refused with `TooManyDeletes`."""
     keys = parse_keys(match)
+    delete_limit(max_delete, 0)  # a bad limit is a bad argument: say so before reading anyone
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ConfigError(f"migrate: workers must be a whole number of at least 1, not {workers!r}", setting="workers")
     target = with_mapping(target, mapping)
@@ -86,7 +95,7 @@ def migrate(
         welcome_email=welcome_email,
         delete_missing=delete_missing,
     )
-    build_plan(plan, plan.journal_written(), source_filters)
+    build_plan(plan, plan.journal_written(), source_filters, max_delete)
     if not dry_run:
         plan.apply()
     return plan
