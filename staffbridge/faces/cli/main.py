@@ -6,6 +6,9 @@
     staffbridge migrate SOURCE TARGET [--apply] [--match KEY ...] [--map FILE] [--journal FILE]
                         [--report FILE] [--plan FILE] [--delete-missing] [--workers N] [--json] [-v]
     staffbridge apply PLANFILE [--journal FILE] [--report FILE] [--workers N] [--json]
+    staffbridge journal show FILE [--pair SOURCE->TARGET] [--all] [--json]
+    staffbridge check SYSTEM [--json]                   reachable? credentials accepted?
+    staffbridge init ADAPTER ... [--output FILE] [--force]
     staffbridge unify SYSTEM ... [--authority SYSTEM] [--format table|json|csv|scim] [--state FILE]
     staffbridge sandbox [VENDOR ...] [--port N] [--people N]
     staffbridge demo                                    a migration between two local sandboxes
@@ -52,6 +55,8 @@ COMMANDS = {
         "staffbridge.faces.cli.journal:add_arguments",
         "what a migration journal records: done, in flight, failed",
     ),
+    "check": ("staffbridge.faces.cli.check:add_arguments", "can a system be reached, and does it take the credentials"),
+    "init": ("staffbridge.faces.cli.init:add_arguments", "write a commented staffbridge.toml for the adapters named"),
     "sandbox": ("staffbridge.faces.cli.sandbox:add_arguments", "serve the bundled vendor emulators on 127.0.0.1"),
     "demo": ("staffbridge.faces.cli.demo:add_arguments", "migrate sample staff between two local sandboxes, twice"),
     "unify": (
