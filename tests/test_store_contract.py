@@ -266,3 +266,13 @@ def run_threads(count: int, work: Callable[[int], None]) -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_journal_pairs_are_listed_in_the_order_first_marked_per_scope(store_at: StoreAt) -> None:
+    store = store_at()
+    assert store.journal_pairs() == []
+    store.journal_mark("moco->whosoff", [Mark("1", "creating")])
+    store.journal_mark("csv->moco", [Mark("1", "done", target_id="9")])
+    store.journal_mark("moco->whosoff", [Mark("1", "done", target_id="7"), Mark("2", "failed", reason="no")])
+    assert store.journal_pairs() == ["moco->whosoff", "csv->moco"]
+    assert store_at(scope="other").journal_pairs() == []

@@ -80,6 +80,10 @@ class Store(abc.ABC):
     def journal_counts(self, pair: str) -> dict[str, int]:
         """state -> how many keys of the pair are in it."""
 
+    @abc.abstractmethod
+    def journal_pairs(self) -> list[str]:
+        """Every pair ("source->target") the scope journals, in the order first marked."""
+
     # ------------------------------------------------------------------ sync cursors and crosswalk
     @abc.abstractmethod
     def cursors(self) -> dict[str, SystemState]:

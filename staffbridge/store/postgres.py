@@ -233,6 +233,10 @@ class PostgresStore(Store):
             )
         )
 
+    def journal_pairs(self) -> list[str]:
+        rows = self._rows("SELECT pair FROM staffbridge_journal WHERE scope = %s GROUP BY pair ORDER BY MIN(seq)")
+        return [pair for (pair,) in rows]
+
     # ------------------------------------------------------------------ sync cursors and crosswalk
     def cursors(self) -> dict[str, SystemState]:
         rows = self._rows(

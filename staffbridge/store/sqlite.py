@@ -193,6 +193,10 @@ class SQLiteStore(Store):
     def journal_counts(self, pair: str) -> dict[str, int]:
         return dict(self._rows("SELECT state, COUNT(*) FROM records WHERE scope = ? AND pair = ? GROUP BY state", pair))
 
+    def journal_pairs(self) -> list[str]:
+        rows = self._rows("SELECT pair FROM records WHERE scope = ? GROUP BY pair ORDER BY MIN(rowid)")
+        return [pair for (pair,) in rows]
+
     # ------------------------------------------------------------------ sync cursors and crosswalk
     def cursors(self) -> dict[str, SystemState]:
         people: dict[str, dict[str, Any]] = {}

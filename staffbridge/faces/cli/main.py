@@ -4,7 +4,11 @@
     staffbridge list SYSTEM [--json|--jsonl|--csv] [--filter KEY=VALUE ...]
     staffbridge get SYSTEM ID [--json]
     staffbridge migrate SOURCE TARGET [--apply] [--match KEY ...] [--map FILE] [--journal FILE]
-                        [--report FILE] [--delete-missing] [--workers N] [--json] [-v]
+                        [--report FILE] [--plan FILE] [--delete-missing] [--workers N] [--json] [-v]
+    staffbridge apply PLANFILE [--journal FILE] [--report FILE] [--workers N] [--json]
+    staffbridge journal show FILE [--pair SOURCE->TARGET] [--all] [--json]
+    staffbridge check SYSTEM [--json]                   reachable? credentials accepted?
+    staffbridge init ADAPTER ... [--output FILE] [--force]
     staffbridge unify SYSTEM ... [--authority SYSTEM] [--format table|json|csv|scim] [--state FILE]
     staffbridge sandbox [VENDOR ...] [--port N] [--people N]
     staffbridge demo                                    a migration between two local sandboxes
@@ -49,6 +53,13 @@ COMMANDS = {
     "list": ("staffbridge.faces.cli.people:add_list_arguments", "the people of a system"),
     "get": ("staffbridge.faces.cli.people:add_get_arguments", "one person"),
     "migrate": ("staffbridge.faces.cli.migrate:add_arguments", "plan (and with --apply, run) a migration"),
+    "apply": ("staffbridge.faces.cli.apply:add_arguments", "apply a plan saved by `migrate --plan FILE`, exactly"),
+    "journal": (
+        "staffbridge.faces.cli.journal:add_arguments",
+        "what a migration journal records: done, in flight, failed",
+    ),
+    "check": ("staffbridge.faces.cli.check:add_arguments", "can a system be reached, and does it take the credentials"),
+    "init": ("staffbridge.faces.cli.init:add_arguments", "write a commented staffbridge.toml for the adapters named"),
     "sandbox": ("staffbridge.faces.cli.sandbox:add_arguments", "serve the bundled vendor emulators on 127.0.0.1"),
     "demo": ("staffbridge.faces.cli.demo:add_arguments", "migrate sample staff between two local sandboxes, twice"),
     "unify": (
@@ -116,6 +127,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     console = Console(stdout, stderr)
     try:
         args = build_parser().parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # a saved plan says how to make it again
         args.loaded_config = LazyConfig(args.config)
         code: int = args.run(args, console)
         return code

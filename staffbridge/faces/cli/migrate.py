@@ -8,6 +8,7 @@ from typing import Any
 
 from staffbridge.faces.cli.arguments import UsageError, add_filter_option, add_match_option, match_keys
 from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console
+from staffbridge.faces.cli.plan_outputs import check_outputs, save_plan_file, write_report, write_review_page
 from staffbridge.faces.cli.systems import connect
 
 DEFAULT_MATCH = ("email", "employee_number")
@@ -22,7 +23,10 @@ def add_arguments(move: argparse.ArgumentParser) -> None:
     add_match_option(move)
     move.add_argument("--map", metavar="FILE", help="a mapping file laid over the target's (value maps)")
     move.add_argument("--journal", metavar="FILE", help="record each write; a rerun resumes, never duplicates")
-    move.add_argument("--report", metavar="FILE", help="write the report (.csv, else JSON)")
+    move.add_argument(
+        "--report", metavar="FILE", help="write the report (.html a review page, also of a plan; .csv; else JSON)"
+    )
+    move.add_argument("--plan", metavar="FILE", help="save the plan for `staffbridge apply FILE` (JSON, no secrets)")
     add_filter_option(move, "source people")
     move.add_argument("--delete-missing", action="store_true", help="delete target people no source person matches")
     move.add_argument(
@@ -47,8 +51,7 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
     from staffbridge.faces.cli.people import parse_filters
     from staffbridge.jobs.migration.run import migrate
 
-    if args.report and not args.apply:
-        raise UsageError("--report is written by a run with --apply (see the plan with --json)")
+    check_outputs(args)
     if args.max_delete is not None and args.max_delete < 0:
         raise UsageError(f"--max-delete {args.max_delete}: give a whole number, 0 or more")
     match = match_keys(args.match or DEFAULT_MATCH)
@@ -85,18 +88,26 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
             )
         if not args.json:
             show_plan(console, plan, args.verbose)
+        if args.plan:
+            save_plan_file(args, plan)
+        if args.report and not args.apply:
+            write_review_page(args.report, plan.steps(), plan, args.source, args.target)
         if not args.apply:
             if args.json:
                 console.json(plan.to_dict())
             else:
                 console.out("\nNothing was changed: run again with --apply to make these changes.")
+                if args.plan:
+                    console.out(f"Plan saved to {args.plan}: apply it with `staffbridge apply {args.plan}`.")
+                if args.report:
+                    console.out(f"Review page written to {args.report}.")
             return EXIT_FAILED_RECORDS if _plan_failed(plan) else EXIT_OK
         try:
             report = plan.apply()
         finally:
             bar.close()
     if args.report:
-        _write_report(report, args.report)
+        write_report(args.report, report, plan.steps(), plan, args.source, args.target)
     if args.json:
         console.json({"plan": plan.to_dict(), "report": report.to_dict()})
     else:
@@ -181,15 +192,3 @@ def _plan_failed(plan: Any) -> bool:
 
 def _over_delete_limit(plan: Any) -> bool:
     return plan.max_delete is not None and len(plan.deletes) > plan.max_delete
-
-
-def _write_report(report: Any, path: str) -> None:
-    from staffbridge.model.errors import StaffbridgeError
-
-    try:
-        if path.lower().endswith(".csv"):
-            report.to_csv(path)
-        else:
-            report.to_json(path)
-    except OSError as exc:
-        raise StaffbridgeError(f"cannot write the report to {path}: {exc.strerror}") from None
