@@ -60,6 +60,7 @@ from staffbridge.model.compare import name_key, same_value
 from staffbridge.model.errors import ConfigError, NotFound, PersonValidationError, StaffbridgeError
 from staffbridge.model.person import Person
 from staffbridge.sdk.adapter import Adapter
+from staffbridge.sdk.filters import BOOLEAN, TEXT
 from staffbridge.sdk.settings import AdapterSettings
 
 BOM = "\ufeff"
@@ -86,7 +87,7 @@ class FileAdapter(Adapter):
     """What the CSV and JSONL adapters share: reading, the write lock, atomic rewrites, filters."""
 
     Settings: ClassVar[type] = FileSettings
-    filters = ("active", "email", "department")
+    filters = {"active": BOOLEAN, "email": TEXT, "department": TEXT}
     keeps_unreadable_rows: ClassVar[bool] = True  # whether a row that could not be parsed is rewritten as it was
     notes = (
         "every write rewrites the file atomically (temporary file + os.replace)",
@@ -111,7 +112,7 @@ class FileAdapter(Adapter):
     # ------------------------------------------------------------------ reading (hooks of the Adapter base)
     def fetch_records(self, **filters: Any) -> Iterator[Person]:
         """Everyone in the file, in file order; filters: active, email, department (by name)."""
-        wanted = None if filters.get("active") is None else _as_bool(filters["active"], "active")
+        wanted = filters.get("active")  # a bool, as the Adapter base parsed it
         email = str(filters.get("email") or "")
         department = name_key(str(filters.get("department") or ""))
         for row in list(self._table().rows):
@@ -459,17 +460,6 @@ def _raw(data: Any) -> dict[str, Any]:
     if isinstance(data, dict):
         return {k if isinstance(k, str) else "_extra": v for k, v in data.items()}
     return {"line": data}
-
-
-def _as_bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "y", "on"):
-        return True
-    if text in ("false", "0", "no", "n", "off"):
-        return False
-    raise ConfigError(f"filter {name!r}: expected true or false, got {value!r}", setting=name)
 
 
 def _read_umask() -> int:
