@@ -24,7 +24,10 @@ holding what could be read, with each problem in `person.problems`: a migration 
 failed row and goes on. A missing file is an empty directory; the first create makes it.
 
 Settings: `path` (required), `encoding` (default utf-8; a byte-order mark is read and kept),
-CSV only: `delimiter` (default ","), `tag_separator` (default ";"). The `mapping` setting is not used:
+CSV only: `delimiter` (default: found from the header among , ; tab |, the one under which it names
+the most canonical fields; a new file gets ","; a rewrite keeps the file's), `tag_separator` (default
+";"). A header naming no canonical field is refused (ConfigError naming the file and the columns
+seen): read with the wrong delimiter, every row would be a person with no name. The `mapping` setting is not used:
 columns always carry canonical names. Rows are rewritten whole on every write, so these adapters suit
 directories of thousands of people, not millions.
 """
@@ -49,6 +52,8 @@ from staffbridge.adapters.files_format import (
     Row,
     Table,
     canonical_values,
+    detect_delimiter,
+    is_known_column,
     lay_out,
     load_lenient,
     person_values,
@@ -79,7 +84,8 @@ class FileSettings(AdapterSettings):
 
 
 class CsvSettings(FileSettings):
-    delimiter = fields.String(load_default=",", validate=validate.Length(equal=1))
+    # None: found from the header (, ; tab |), and a new file gets ","
+    delimiter = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=1))
     tag_separator = fields.String(load_default=";", validate=validate.Length(min=1))
 
 
@@ -251,6 +257,7 @@ class FileAdapter(Adapter):
             current.has_ids,
             current.bom,
             current.stamp,
+            current.delimiter,
         )
         if not table.has_ids:
             self.add_id_column(table)
@@ -310,8 +317,8 @@ class CsvAdapter(FileAdapter):
 
     def _read(self) -> Table:
         text, bom, undecodable = self._text()
-        table = Table(bom=bom)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.settings["delimiter"])
+        table = Table(bom=bom, delimiter=self.settings["delimiter"] or detect_delimiter(text))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=table.delimiter)
         explicit: list[str | None] = []
         for cells, problem in _csv_rows(reader):
             if not table.header:
@@ -337,9 +344,23 @@ class CsvAdapter(FileAdapter):
                 )
             table.rows.append(row)
             explicit.append((data.get("id") or "").strip() or None)
+        self.check_header(table.header)
         table.has_ids = "id" in table.header
         table.assign_ids(explicit)
         return table
+
+    def check_header(self, header: list[str]) -> None:
+        """A header naming no canonical field is no staff directory (or another delimiter than the
+        one given): reading it would make every column a custom field of people with no name."""
+        if header and not any(is_known_column(column) for column in header):
+            seen = ", ".join(repr(column) for column in header[:10]) + (", ..." if len(header) > 10 else "")
+            given = self.settings["delimiter"]
+            how = f"read with the delimiter {given!r}" if given else "no delimiter among , ; tab | fits better"
+            raise ConfigError(
+                f"{self.name}: {self.path}: the header names no canonical field (columns seen: {seen}; {how}); "
+                "name the columns first_name, last_name, email, ... or set the `delimiter` setting",
+                setting="path",
+            )
 
     def values_of(self, row: Row) -> tuple[dict[str, Any], list[str]]:
         cells = {k: v.strip() for k, v in row.data.items() if isinstance(k, str) and isinstance(v, str)}
@@ -357,7 +378,7 @@ class CsvAdapter(FileAdapter):
         table.has_ids = True
 
     def write_table(self, table: Table, out: Any) -> None:
-        write_rows(table, out, self.settings["delimiter"])
+        write_rows(table, out, self.settings["delimiter"] or table.delimiter)
 
 
 class JsonlAdapter(FileAdapter):
