@@ -21,7 +21,8 @@ same folder, then `os.replace`. An update rewrites only the cells of the fields 
 staffbridge cannot read (and formatting it does not know) survive. A row that cannot be read (a cell
 that is not a date, a CSV quoting error, a line that is not JSON, undecodable bytes) becomes a Person
 holding what could be read, with each problem in `person.problems`: a migration reports it as one
-failed row and goes on. A missing file is an empty directory; the first create makes it.
+failed row and goes on. A missing file lists nobody and the first create makes it (a migration's
+target); a job reading people from it (a migration's source, unify) refuses it (`check_source`).
 
 Settings: `path` (required), `encoding` (default utf-8; a byte-order mark is read and kept),
 CSV only: `delimiter` (default: found from the header among , ; tab |, the one under which it names
@@ -57,6 +58,7 @@ from staffbridge.adapters.files_format import (
     lay_out,
     load_lenient,
     person_values,
+    trimmed,
     write_csv,
     write_jsonl,
     write_rows,
@@ -116,6 +118,16 @@ class FileAdapter(Adapter):
         return f"<{type(self).__name__} path={str(self.path)!r}>"
 
     # ------------------------------------------------------------------ reading (hooks of the Adapter base)
+    def check_source(self) -> None:
+        """A file read as a source must be there: a missing one would read as nobody, and a unify run
+        would mark everyone removed. (list() of a missing file is still empty: it may be a target.)"""
+        if self._stamp() is None:
+            raise ConfigError(
+                f"{self.name}: {self.path}: no such file (a file to read people from must exist; "
+                "only a migration's target file is made by its first write)",
+                setting="path",
+            )
+
     def fetch_records(self, **filters: Any) -> Iterator[Person]:
         """Everyone in the file, in file order; filters: active, email, department (by name)."""
         wanted = filters.get("active")  # a bool, as the Adapter base parsed it
@@ -415,7 +427,7 @@ class JsonlAdapter(FileAdapter):
     def values_of(self, row: Row) -> tuple[dict[str, Any], list[str]]:
         if not isinstance(row.data, dict):
             return {}, []
-        return load_lenient(canonical_values(row.data))
+        return load_lenient(canonical_values(trimmed(row.data)))
 
     def write_fields(
         self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any], removed: Iterable[str] = ()

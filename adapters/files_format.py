@@ -30,6 +30,7 @@ __all__ = [
     "lay_out",
     "load_lenient",
     "person_values",
+    "trimmed",
     "write_csv",
     "write_jsonl",
     "write_rows",
@@ -86,6 +87,18 @@ def canonical_values(record: Mapping[str, Any], tag_separator: str = ";") -> dic
     if custom:
         values["custom_fields"] = custom
     return values
+
+
+def trimmed(value: Any) -> Any:
+    """`value` with surrounding whitespace cut from every text in it, as a CSV cell is read: a JSONL
+    `" ada@example.org "` is the same email as that CSV cell."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, Mapping):
+        return {key: trimmed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [trimmed(item) for item in value]
+    return value
 
 
 def load_lenient(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -209,6 +209,12 @@ class Adapter:
         every adapter; ConfigError names an unknown filter or a value of the wrong form."""
         return parse_filters(self.name, self.filters, filters)
 
+    def check_source(self) -> None:
+        """Raises ConfigError when there is no directory to read from at all. Jobs call it for each
+        system they read people from (a migration's source, every system unify reads), never for a
+        migration's target, whose first write may make it. Only a file adapter can tell (a missing
+        file); a vendor account that is wrong fails when it is read."""
+
     def get(self, id: str) -> Person:
         """One person; raises NotFound."""
         self._require("get")

@@ -168,6 +168,7 @@ def read_source(
     source: Adapter, filters: dict[str, Any] | None, report: ProgressGuard
 ) -> tuple[list[Person], str | None]:
     """The source's people, and why the read stopped early (None: read whole)."""
+    source.check_source()  # a missing source file is an error, not nobody (the target may be made)
     listing = read_everyone(source, "reading source", report, filters)
     exc = listing.error
     if exc is None:
