@@ -6,7 +6,7 @@
     staffbridge migrate SOURCE TARGET [--apply] [--match KEY ...] [--map FILE] [--journal FILE]
                         [--report FILE] [--delete-missing] [--workers N] [--json] [-v]
     staffbridge unify SYSTEM ... [--authority SYSTEM] [--format table|json|csv|scim] [--state FILE]
-    staffbridge sandbox [VENDOR ...] [--port N] [--people N]
+    staffbridge sandbox [VENDOR ...] [--port N] [--people N] [--json]
     staffbridge demo                                    a migration between two local sandboxes
     staffbridge tenants add|list|show|remove ...        platform mode: tenants, in PostgreSQL
     staffbridge worker | scheduler                      platform mode: Celery worker, beat
