@@ -86,6 +86,7 @@ class MocoAdapter(HTTPAdapter):
     name = "moco"
     Settings = MocoSettings
     base_url_template = "https://{domain}.mocoapp.com/api/v1"
+    base_path = "/api/v1"  # a 404 from a base_url without it says so
     paths = {
         "list": "/users",
         "get": "/users/{id}",

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from staffbridge.faces.cli.arguments import SYSTEM_HELP, UsageError
-from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console, fit
+from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console, fit, started
 from staffbridge.faces.cli.systems import connect
 from staffbridge.model.render import text_value
 
@@ -43,7 +43,7 @@ def add_get_arguments(get: argparse.ArgumentParser) -> None:
 def cmd_list(args: argparse.Namespace, console: Console) -> int:
     filters = parse_filters(args.filter)
     with connect(args, args.system, console) as adapter:
-        people = _Problems(adapter.list(**filters), console)
+        people = _Problems(started(adapter.list(**filters)), console)  # fails before printing, if at all
         if args.format == "csv":
             from staffbridge.adapters.files import write_csv
 
