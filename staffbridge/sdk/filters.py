@@ -20,7 +20,7 @@ from typing import Any
 
 from staffbridge.model.errors import ConfigError
 
-__all__ = ["BOOLEAN", "DATE", "LIST", "TEXT", "TIMESTAMP", "FilterKind", "parse_filters"]
+__all__ = ["BOOLEAN", "LIST", "TEXT", "TIMESTAMP", "FilterKind", "parse_filters"]
 
 
 class FilterKind:
@@ -45,19 +45,6 @@ class Boolean(FilterKind):
             return True
         if text in self.FALSE:
             return False
-        raise ValueError(value)
-
-
-class Date(FilterKind):
-    accepted = "a date (2024-05-01)"
-
-    def parse(self, value: Any) -> dt.date:
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            return dt.date.fromisoformat(value.strip())
         raise ValueError(value)
 
 
@@ -93,7 +80,6 @@ class Items(FilterKind):
 
 
 BOOLEAN = Boolean()
-DATE = Date()
 TIMESTAMP = Timestamp()
 LIST = Items()
 TEXT = FilterKind()  # passed to the adapter as given (a name, an id, a Ref, a dict of properties)
