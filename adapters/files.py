@@ -21,10 +21,14 @@ same folder, then `os.replace`. An update rewrites only the cells of the fields 
 staffbridge cannot read (and formatting it does not know) survive. A row that cannot be read (a cell
 that is not a date, a CSV quoting error, a line that is not JSON, undecodable bytes) becomes a Person
 holding what could be read, with each problem in `person.problems`: a migration reports it as one
-failed row and goes on. A missing file is an empty directory; the first create makes it.
+failed row and goes on. A missing file lists nobody and the first create makes it (a migration's
+target); a job reading people from it (a migration's source, unify) refuses it (`check_source`).
 
 Settings: `path` (required), `encoding` (default utf-8; a byte-order mark is read and kept),
-CSV only: `delimiter` (default ","), `tag_separator` (default ";"). The `mapping` setting is not used:
+CSV only: `delimiter` (default: found from the header among , ; tab |, the one under which it names
+the most canonical fields; a new file gets ","; a rewrite keeps the file's), `tag_separator` (default
+";"). A header naming no canonical field is refused (ConfigError naming the file and the columns
+seen): read with the wrong delimiter, every row would be a person with no name. The `mapping` setting is not used:
 columns always carry canonical names. Rows are rewritten whole on every write, so these adapters suit
 directories of thousands of people, not millions.
 """
@@ -49,9 +53,12 @@ from staffbridge.adapters.files_format import (
     Row,
     Table,
     canonical_values,
+    detect_delimiter,
+    is_known_column,
     lay_out,
     load_lenient,
     person_values,
+    trimmed,
     write_csv,
     write_jsonl,
     write_rows,
@@ -60,6 +67,7 @@ from staffbridge.model.compare import name_key, same_value
 from staffbridge.model.errors import ConfigError, NotFound, PersonValidationError, StaffbridgeError
 from staffbridge.model.person import Person
 from staffbridge.sdk.adapter import Adapter
+from staffbridge.sdk.filters import BOOLEAN, TEXT
 from staffbridge.sdk.settings import AdapterSettings
 
 BOM = "\ufeff"
@@ -78,7 +86,8 @@ class FileSettings(AdapterSettings):
 
 
 class CsvSettings(FileSettings):
-    delimiter = fields.String(load_default=",", validate=validate.Length(equal=1))
+    # None: found from the header (, ; tab |), and a new file gets ","
+    delimiter = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=1))
     tag_separator = fields.String(load_default=";", validate=validate.Length(min=1))
 
 
@@ -86,7 +95,7 @@ class FileAdapter(Adapter):
     """What the CSV and JSONL adapters share: reading, the write lock, atomic rewrites, filters."""
 
     Settings: ClassVar[type] = FileSettings
-    filters = ("active", "email", "department")
+    filters = {"active": BOOLEAN, "email": TEXT, "department": TEXT}
     keeps_unreadable_rows: ClassVar[bool] = True  # whether a row that could not be parsed is rewritten as it was
     notes = (
         "every write rewrites the file atomically (temporary file + os.replace)",
@@ -109,9 +118,19 @@ class FileAdapter(Adapter):
         return f"<{type(self).__name__} path={str(self.path)!r}>"
 
     # ------------------------------------------------------------------ reading (hooks of the Adapter base)
+    def check_source(self) -> None:
+        """A file read as a source must be there: a missing one would read as nobody, and a unify run
+        would mark everyone removed. (list() of a missing file is still empty: it may be a target.)"""
+        if self._stamp() is None:
+            raise ConfigError(
+                f"{self.name}: {self.path}: no such file (a file to read people from must exist; "
+                "only a migration's target file is made by its first write)",
+                setting="path",
+            )
+
     def fetch_records(self, **filters: Any) -> Iterator[Person]:
         """Everyone in the file, in file order; filters: active, email, department (by name)."""
-        wanted = None if filters.get("active") is None else _as_bool(filters["active"], "active")
+        wanted = filters.get("active")  # a bool, as the Adapter base parsed it
         email = str(filters.get("email") or "")
         department = name_key(str(filters.get("department") or ""))
         for row in list(self._table().rows):
@@ -250,6 +269,7 @@ class FileAdapter(Adapter):
             current.has_ids,
             current.bom,
             current.stamp,
+            current.delimiter,
         )
         if not table.has_ids:
             self.add_id_column(table)
@@ -309,8 +329,8 @@ class CsvAdapter(FileAdapter):
 
     def _read(self) -> Table:
         text, bom, undecodable = self._text()
-        table = Table(bom=bom)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.settings["delimiter"])
+        table = Table(bom=bom, delimiter=self.settings["delimiter"] or detect_delimiter(text))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=table.delimiter)
         explicit: list[str | None] = []
         for cells, problem in _csv_rows(reader):
             if not table.header:
@@ -336,9 +356,23 @@ class CsvAdapter(FileAdapter):
                 )
             table.rows.append(row)
             explicit.append((data.get("id") or "").strip() or None)
+        self.check_header(table.header)
         table.has_ids = "id" in table.header
         table.assign_ids(explicit)
         return table
+
+    def check_header(self, header: list[str]) -> None:
+        """A header naming no canonical field is no staff directory (or another delimiter than the
+        one given): reading it would make every column a custom field of people with no name."""
+        if header and not any(is_known_column(column) for column in header):
+            seen = ", ".join(repr(column) for column in header[:10]) + (", ..." if len(header) > 10 else "")
+            given = self.settings["delimiter"]
+            how = f"read with the delimiter {given!r}" if given else "no delimiter among , ; tab | fits better"
+            raise ConfigError(
+                f"{self.name}: {self.path}: the header names no canonical field (columns seen: {seen}; {how}); "
+                "name the columns first_name, last_name, email, ... or set the `delimiter` setting",
+                setting="path",
+            )
 
     def values_of(self, row: Row) -> tuple[dict[str, Any], list[str]]:
         cells = {k: v.strip() for k, v in row.data.items() if isinstance(k, str) and isinstance(v, str)}
@@ -356,7 +390,7 @@ class CsvAdapter(FileAdapter):
         table.has_ids = True
 
     def write_table(self, table: Table, out: Any) -> None:
-        write_rows(table, out, self.settings["delimiter"])
+        write_rows(table, out, self.settings["delimiter"] or table.delimiter)
 
 
 class JsonlAdapter(FileAdapter):
@@ -393,7 +427,7 @@ class JsonlAdapter(FileAdapter):
     def values_of(self, row: Row) -> tuple[dict[str, Any], list[str]]:
         if not isinstance(row.data, dict):
             return {}, []
-        return load_lenient(canonical_values(row.data))
+        return load_lenient(canonical_values(trimmed(row.data)))
 
     def write_fields(
         self, table: Table, row: Row, values: Mapping[str, Any], custom: Mapping[str, Any], removed: Iterable[str] = ()
@@ -459,17 +493,6 @@ def _raw(data: Any) -> dict[str, Any]:
     if isinstance(data, dict):
         return {k if isinstance(k, str) else "_extra": v for k, v in data.items()}
     return {"line": data}
-
-
-def _as_bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "y", "on"):
-        return True
-    if text in ("false", "0", "no", "n", "off"):
-        return False
-    raise ConfigError(f"filter {name!r}: expected true or false, got {value!r}", setting=name)
 
 
 def _read_umask() -> int:

@@ -25,10 +25,12 @@ __all__ = [
     "Table",
     "canonical_values",
     "cell_text",
+    "detect_delimiter",
     "field_cells",
     "lay_out",
     "load_lenient",
     "person_values",
+    "trimmed",
     "write_csv",
     "write_jsonl",
     "write_rows",
@@ -85,6 +87,18 @@ def canonical_values(record: Mapping[str, Any], tag_separator: str = ";") -> dic
     if custom:
         values["custom_fields"] = custom
     return values
+
+
+def trimmed(value: Any) -> Any:
+    """`value` with surrounding whitespace cut from every text in it, as a CSV cell is read: a JSONL
+    `" ada@example.org "` is the same email as that CSV cell."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, Mapping):
+        return {key: trimmed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [trimmed(item) for item in value]
+    return value
 
 
 def load_lenient(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -204,6 +218,7 @@ class Table:
     has_ids: bool = False
     bom: bool = False
     stamp: tuple[int, int] | None = None  # (mtime_ns, size) of the file this was read from
+    delimiter: str = ","  # CSV: the one the file was read with, so a rewrite keeps it
 
     def find(self, id: str) -> Row | None:
         return next((row for row in self.rows if row.id == id), None)
@@ -227,6 +242,32 @@ class Table:
                 taken.add(given)
             seen.add(given)
             row.id = given
+
+
+# ---------------------------------------------------------------------------------------------- header
+
+DELIMITERS = (",", ";", "\t", "|")  # what spreadsheets write: European exports use ";"
+
+
+def is_known_column(column: str) -> bool:
+    """A column naming a canonical field (an `id` alone names nobody)."""
+    return (column in KNOWN_COLUMNS and column != "id") or column.startswith(CUSTOM_PREFIX)
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter among `DELIMITERS` under which the header (the first line that is not blank)
+    names the most canonical columns, then splits into the most columns; "," on a tie, or no header."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+
+    def score(delimiter: str) -> tuple[int, int]:
+        try:
+            cells = next(csv.reader([header], delimiter=delimiter), [])
+        except csv.Error:
+            return -1, -1
+        return sum(is_known_column(cell.strip()) for cell in cells), len(cells)
+
+    best = max(DELIMITERS, key=score)  # max keeps the first of equals: "," wins a tie
+    return best
 
 
 # ---------------------------------------------------------------------------------------------- layout

@@ -29,6 +29,7 @@ from staffbridge.model.errors import ResponseError
 from staffbridge.model.person import Person, Ref
 from staffbridge.sdk.auth import HeaderAuth
 from staffbridge.sdk.cursor import Cursor
+from staffbridge.sdk.filters import BOOLEAN, LIST, TEXT, TIMESTAMP
 from staffbridge.sdk.http_adapter import HTTPAdapter
 from staffbridge.sdk.paginators import LinkHeader
 from staffbridge.sdk.settings import HTTPSettings, secret_setting
@@ -85,6 +86,7 @@ class MocoAdapter(HTTPAdapter):
     name = "moco"
     Settings = MocoSettings
     base_url_template = "https://{domain}.mocoapp.com/api/v1"
+    base_path = "/api/v1"  # a 404 from a base_url without it says so
     paths = {
         "list": "/users",
         "get": "/users/{id}",
@@ -100,17 +102,17 @@ class MocoAdapter(HTTPAdapter):
     id_pattern = r"\d+"
     delete_refused_hint = " (hours already billed?)"
     write_options = {"password": "password", "welcome_email": "welcome_email"}  # update(id, changes, password=...) too
-    filters = (
-        "active",
-        "include_archived",
-        "tags",
-        "email",
-        "ids",
-        "updated_after",
-        "custom_properties",
-        "sort_by",
-        "include_employments",
-    )
+    filters = {
+        "active": BOOLEAN,
+        "include_archived": BOOLEAN,
+        "tags": LIST,
+        "email": TEXT,
+        "ids": LIST,
+        "updated_after": TIMESTAMP,
+        "custom_properties": TEXT,  # {name: value or [values]}
+        "sort_by": TEXT,
+        "include_employments": BOOLEAN,
+    }
     extras = ("performance_report", "units", "roles", "employments")
     notes = (
         "password, language and welcome_email are write-only",
@@ -128,7 +130,7 @@ class MocoAdapter(HTTPAdapter):
         for name in ("tags", "email", "ids", "updated_after"):
             value = filters.get(name)
             if value:
-                many = name in separators and not isinstance(value, str)
+                many = name in separators  # lists, as the Adapter base parsed them
                 params[name] = separators[name].join(str(item) for item in value) if many else value
         for name, value in (filters.get("custom_properties") or {}).items():
             key = f"custom_properties[{name}]"

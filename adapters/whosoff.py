@@ -86,6 +86,7 @@ from staffbridge.adapters.whosoff_settings import (
 from staffbridge.model.compare import name_key
 from staffbridge.model.errors import ConfigError, MissingReference, PersonValidationError, ResponseError, VendorAPIError
 from staffbridge.model.person import Person, Ref
+from staffbridge.sdk.filters import BOOLEAN, TEXT
 from staffbridge.sdk.passwords import new_password, with_password
 from staffbridge.sdk.shapes import as_records, names_by_id, one_record
 
@@ -98,7 +99,15 @@ class WhosOffAdapter(WhosOffHTTP):
     name = "whosoff"
     Settings = WhosOffSettings
     default_rate = None  # WhosOff: "does not operate rate limiting"
-    filters = ("active", "status", "department", "last_name", "tag", "manager_id")
+    # department: an id or a name; tag and manager_id: numeric ids
+    filters = {
+        "active": BOOLEAN,
+        "status": TEXT,
+        "department": TEXT,
+        "last_name": TEXT,
+        "tag": TEXT,
+        "manager_id": TEXT,
+    }
     extras = ("unlock", "approvers", "me", "my_staff", "departments")
     password_on_create = "required"  # WhosOff's rule; create() makes one up when none is given
     write_options = {"password": "password", "allowances": "allowances"}  # update(..., password=...) too

@@ -104,6 +104,16 @@ def test_records_outside_a_source_filter_are_never_deleted(tmp_path):
     assert any("6" in n and "department=mathematik" in n for n in plan.notes if n.startswith("left alone"))
 
 
+def test_a_filter_written_as_the_cli_writes_it_scopes_deletes_as_its_typed_value(tmp_path):
+    # `--filter active=yes` arrives as text; the source reads it as True, and so must the delete scope
+    source_people = [person(1), person(2)]
+    target_people = [person(1), person(2), person(3), person(4, active=False)]
+    source, target = files(tmp_path, source_people, target_people)
+    plan = staffbridge.migrate(source, target, delete_missing=True, source_filters={"active": "yes"})
+    assert [s.target.email for s in plan.deletes] == ["p3@example.com"]  # active, yet not in the source
+    assert plan.left_alone == 1  # the inactive p4 is outside the filter
+
+
 def test_a_filter_that_cannot_be_checked_on_target_records_deletes_nobody(tmp_path):
     source, target = files(tmp_path, [person(1)], [person(1), person(2)])
     plan = staffbridge.migrate(source, target, delete_missing=True, source_filters={"email": "P1@example.com"})

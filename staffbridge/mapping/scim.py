@@ -131,10 +131,30 @@ class UnifiedDirectory(Protocol):
 
 def to_scim(people: Iterable[Any], extension: bool = True) -> dict[str, Any]:
     """A SCIM ListResponse (as a JSON-ready dict) of `people`: Persons, UnifiedPersons or a Directory
-    (whose removed people are left out)."""
+    (whose removed people are left out).
+
+    Every User's `id` and `userName` is unique in the listing, as RFC 7643 requires (userName
+    compared without case, as SCIM does): a consumer would merge or refuse the second one. So a
+    record unify calls ambiguous (it may be someone else's) never becomes a User, and a person whose
+    id or userName an earlier User has is left out; both are logged."""
     directory = people if isinstance(people, UnifiedDirectory) else None
     items = directory.current if directory is not None else list(people)
-    users = [to_scim_user(item, extension=extension, directory=directory) for item in items]
+    users: list[dict[str, Any]] = []
+    ids: set[str] = set()
+    user_names: set[str] = set()
+    for item in items:
+        ambiguity = getattr(item, "ambiguity", None)
+        if ambiguity is not None:
+            log.warning("SCIM: %s left out: ambiguous (%s)", getattr(item, "label", "?"), ambiguity.reason)
+            continue
+        user = to_scim_user(item, extension=extension, directory=directory)
+        user_id, user_name = user.get("id"), str(user.get("userName") or "").casefold()
+        if (user_id and user_id in ids) or (user_name and user_name in user_names):
+            log.warning("SCIM: user %s left out: an earlier User has its id or userName %r", user_id, user_name)
+            continue
+        ids.add(str(user_id or ""))
+        user_names.add(user_name)
+        users.append(user)
     return {
         "schemas": [LIST_RESPONSE_SCHEMA],
         "totalResults": len(users),

@@ -295,6 +295,11 @@ class Sandbox:
         """The base URL an adapter is given (`base_url=sb.url`)."""
         return self.root + self.url_prefix
 
+    def client_settings(self) -> dict[str, Any]:
+        """The settings an adapter is given to use this emulator (a `staffbridge.toml` system's): its
+        `base_url` and the credentials it accepts. A vendor's sandbox adds its credentials."""
+        return {"base_url": self.url}
+
     # -- dispatch
     def dispatch(self, request: Request, handler: _Handler) -> Response | None:
         if request.path.startswith("/_sandbox/"):

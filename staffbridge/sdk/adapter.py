@@ -49,6 +49,7 @@ from staffbridge.model.errors import (
 )
 from staffbridge.model.person import Person, Ref, person_changes, validate_changes, validate_person
 from staffbridge.sdk.cursor import Cursor
+from staffbridge.sdk.filters import FilterKind, parse_filters
 from staffbridge.sdk.passwords import check_password, with_password
 from staffbridge.sdk.settings import AdapterSettings
 from staffbridge.sdk.transport import RetryPolicy
@@ -97,7 +98,9 @@ class Adapter:
 
     name: ClassVar[str] = "adapter"
     Settings: ClassVar[type[Schema]] = AdapterSettings
-    filters: ClassVar[tuple[str, ...]] = ()
+    # list filters and the kind of value each takes (sdk.filters), e.g. {"active": BOOLEAN}; plain
+    # names (a tuple) take their values as given
+    filters: ClassVar[MappingABC[str, FilterKind] | tuple[str, ...]] = ()
     operations: ClassVar[tuple[str, ...]] = CRUD
     extras: ClassVar[tuple[str, ...]] = ()
     pagination: str = "none"  # an instance whose paging is a setting says so here (not a ClassVar)
@@ -172,7 +175,7 @@ class Adapter:
     def capabilities(self) -> Capabilities:
         return Capabilities(
             operations=self.operations,
-            filters=self.filters,
+            filters=tuple(self.filters),
             read_fields=tuple(self.mapping.readable),
             write_fields=tuple(self.mapping.writable),
             required_on_create=tuple(self.mapping.required),
@@ -192,19 +195,25 @@ class Adapter:
 
     # ------------------------------------------------------------------ public API
     def list(self, **filters: Any) -> Iterator[Person]:
-        """Every person matching `filters`, streamed as the vendor delivers them."""
+        """Every person matching `filters`, streamed as the vendor delivers them. The filters are
+        checked here, before the first request: a bad one raises ConfigError at the call."""
         self._require("list")
-        self.check_filters(filters)
+        return self._stream(self.check_filters(filters))
+
+    def _stream(self, filters: dict[str, Any]) -> Iterator[Person]:
         for record in self.fetch_records(**filters):
             yield self.to_person(record)
 
-    def check_filters(self, filters: MappingABC[str, Any]) -> None:
-        unknown = sorted(set(filters) - set(self.filters))
-        if unknown:
-            raise ConfigError(
-                f"{self.name}: unknown filter {unknown[0]!r}; supported: {', '.join(self.filters) or 'none'}",
-                setting=unknown[0],
-            )
+    def check_filters(self, filters: MappingABC[str, Any]) -> dict[str, Any]:
+        """`filters` parsed by their declared kinds (sdk.filters): `active="yes"` is True here, for
+        every adapter; ConfigError names an unknown filter or a value of the wrong form."""
+        return parse_filters(self.name, self.filters, filters)
+
+    def check_source(self) -> None:
+        """Raises ConfigError when there is no directory to read from at all. Jobs call it for each
+        system they read people from (a migration's source, every system unify reads), never for a
+        migration's target, whose first write may make it. Only a file adapter can tell (a missing
+        file); a vendor account that is wrong fails when it is read."""
 
     def get(self, id: str) -> Person:
         """One person; raises NotFound."""

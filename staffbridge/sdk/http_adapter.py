@@ -11,7 +11,7 @@ import requests
 from marshmallow import Schema
 
 from staffbridge.mapping.engine import deep_merge, delete_path
-from staffbridge.model.errors import ConfigError, DeleteRefused, VendorAPIError, VendorValidationError
+from staffbridge.model.errors import ConfigError, DeleteRefused, NotFound, VendorAPIError, VendorValidationError
 from staffbridge.model.person import Person, Ref
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.sdk.auth import Auth
@@ -48,6 +48,7 @@ class HTTPAdapter(Adapter):
     auth: ClassVar[Auth | None] = None
     lookups: ClassVar[MappingABC[str, str]] = {}  # department/role -> the endpoint listing {id, name}
     delete_refused_hint: ClassVar[str] = ""  # why a vendor refuses a delete, e.g. " (hours already billed?)"
+    base_path: ClassVar[str | None] = None  # where the API sits below a host (MOCO: "/api/v1"), for hints
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -128,7 +129,23 @@ class HTTPAdapter(Adapter):
 
     def read_all(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
         """Every record of a list endpoint, through the paginator, one page in memory at a time."""
-        return self.paginator.items(self.transport, path, params, self.records)
+        try:
+            yield from self.paginator.items(self.transport, path, params, self.records)
+        except NotFound as exc:
+            raise self.with_base_url_hint(exc) from None
+
+    def with_base_url_hint(self, error: NotFound) -> NotFound:
+        """A 404 of a listing, when `base_url` does not end in the vendor's `base_path`: most likely
+        the path is missing from the setting (a `base_url` of "https://acme.mocoapp.com"), so say so."""
+        url = self.transport.base_url
+        if not self.base_path or not url or url.endswith(self.base_path.rstrip("/")):
+            return error
+        return recast(
+            error,
+            NotFound,
+            f"{error.args[0] if error.args else 'not found'} (check base_url: {url} does not end in "
+            f"{self.base_path}, where {self.name}'s API sits, e.g. {url}{self.base_path})",
+        )
 
     def records(self, response: requests.Response) -> list[Any]:
         return expect_list(records_at(self.transport.json(response), self.records_key), self.transport, response)
@@ -138,7 +155,10 @@ class HTTPAdapter(Adapter):
         return expect_object(self.transport.json(response), self.transport, response)
 
     def fetch_record(self, id: str) -> Any:
-        return self.answer(self.transport.request("GET", self.path("get", id)))
+        try:
+            return self.answer(self.transport.request("GET", self.path("get", id)))
+        except NotFound as exc:
+            raise self.with_base_url_hint(exc) from None
 
     def create_record(self, body: dict[str, Any], person: Person, **options: Any) -> Any:
         sent = self.with_options(body, options)

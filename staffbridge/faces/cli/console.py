@@ -6,11 +6,15 @@ stdout carries results, stderr messages; both are scrubbed of the secret values 
 
 from __future__ import annotations
 
+import itertools
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from staffbridge.faces.cli.progress import ProgressBar
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_FAILED_RECORDS = 1  # the command ran, but a record failed
@@ -63,3 +67,14 @@ def fit(value: Any, width: int) -> str:
     """`value` as one table cell of exactly `width` characters: padded, or cut with an ellipsis."""
     text = "" if value is None else str(value).replace("\n", " ")
     return f"{text[: width - 1]}…" if len(text) > width else f"{text:<{width}}"
+
+
+def started(items: Iterable[T]) -> Iterator[T]:
+    """`items` with the first one already fetched: a failure at the start (credentials, an unreachable
+    vendor) is raised here, before a command prints a table header or a `[` it could not finish."""
+    iterator = iter(items)
+    try:
+        first = next(iterator)
+    except StopIteration:
+        return iter(())
+    return itertools.chain([first], iterator)

@@ -10,7 +10,7 @@
     staffbridge check SYSTEM [--json]                   reachable? credentials accepted?
     staffbridge init ADAPTER ... [--output FILE] [--force]
     staffbridge unify SYSTEM ... [--authority SYSTEM] [--format table|json|csv|scim] [--state FILE]
-    staffbridge sandbox [VENDOR ...] [--port N] [--people N]
+    staffbridge sandbox [VENDOR ...] [--port N] [--people N] [--json]
     staffbridge demo                                    a migration between two local sandboxes
     staffbridge tenants add|list|show|remove ...        platform mode: tenants, in PostgreSQL
     staffbridge worker | scheduler                      platform mode: Celery worker, beat

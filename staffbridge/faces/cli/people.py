@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from staffbridge.faces.cli.arguments import SYSTEM_HELP, UsageError, add_filter_option
-from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console, fit
+from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console, fit, started
 from staffbridge.faces.cli.systems import connect
 from staffbridge.model.render import text_value
 
@@ -43,7 +43,8 @@ def cmd_list(args: argparse.Namespace, console: Console) -> int:
     with connect(args, args.system, console) as adapter:
         # everyone, inactive people too, as `migrate` reads a source: filters narrow that
         everyone = everyone_filters(adapter)
-        people = _Problems(adapter.list(**{**everyone, **filters}), console)
+        # the first person is fetched before anything is printed: a failing read prints no half output
+        people = _Problems(started(adapter.list(**{**everyone, **filters})), console)
         if args.format == "csv":
             from staffbridge.adapters.files import write_csv
 

@@ -1,7 +1,7 @@
 """`staffbridge unify SYSTEM...`: one directory from several systems, with crosswalks and conflicts.
 
     staffbridge unify moco whosoff fieldservice [--authority SYSTEM | --authority FIELD=SYSTEM ...]
-                      [--format table|json|csv|scim] [--state FILE] [--full] [--full-every N]
+                      [--format table|json|csv|scim | --json] [--state FILE] [--full] [--full-every N]
                       [--match KEY ...] [--rules FILE] [--output FILE] [-v]
 
 SYSTEMs are names from staffbridge.toml (or .csv/.jsonl paths), in order of precedence. The table
@@ -57,7 +57,9 @@ def add_arguments(unify: argparse.ArgumentParser) -> None:
         metavar="SYSTEM|FIELD=SYSTEM",
         help="the system whose values win (for every field, or for one: email=moco); repeatable",
     )
-    unify.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    formats = unify.add_mutually_exclusive_group()
+    formats.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    formats.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
     unify.add_argument(
         "--state",
         metavar="FILE",
@@ -103,6 +105,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     from staffbridge.model.errors import ConfigError
 
     authority = parse_authority(args.authority)
+    check_authority(authority, args.systems)
     match = match_keys(args.match) if args.match else None
     if len(set(args.systems)) != len(args.systems):
         raise ConfigError(f"unify: a system is named twice ({', '.join(args.systems)})", setting="systems")
@@ -173,6 +176,22 @@ def parse_authority(given: Sequence[str] | None) -> str | dict[str, str] | None:
     if default and fields:
         return {"default": default, **fields}
     return default or fields
+
+
+def check_authority(authority: str | dict[str, str] | None, systems: Sequence[str]) -> None:
+    """ConfigError naming the --authority option when it names a system not being unified (the
+    library would say "the authority argument", which a command-line user never wrote)."""
+    from staffbridge.model.errors import ConfigError
+
+    named = {"default": authority} if isinstance(authority, str) else dict(authority or {})
+    for name, system in named.items():
+        if system not in systems:
+            given = system if name == "default" else f"{name}={system}"
+            raise ConfigError(
+                f"--authority {given}: authority for {name} is {system!r}, which is not one of the "
+                f"systems being unified ({', '.join(systems)})",
+                setting="authority",
+            )
 
 
 # ---------------------------------------------------------------------------------------------- output

@@ -50,7 +50,7 @@ def build_plan(
     source's everyone-listing; `max_delete` is the brake on deletes (deletes.py)."""
     source, target, keys, report = plan.source, plan.target, plan.keys, plan.progress
     targets = read_target(target, report)
-    filters = {**everyone_filters(source), **(source_filters or {})}
+    filters = source.check_filters({**everyone_filters(source), **(source_filters or {})})  # typed: "yes" is True
     people, read_error = read_source(source, filters, report)
     plan.source_complete = read_error is None
     plan.read_error = read_error
@@ -189,6 +189,7 @@ def read_target(target: Adapter, report: ProgressGuard) -> list[Person]:
 
 def read_source(source: Adapter, filters: dict[str, Any], report: ProgressGuard) -> tuple[list[Person], str | None]:
     """The source's people, and why the read stopped early (None: read whole)."""
+    source.check_source()  # a missing source file is an error, not nobody (the target may be made)
     listing = read_everyone(source, "reading source", report, filters)
     exc = listing.error
     if exc is None:

@@ -30,7 +30,6 @@ from staffbridge.model.values import Ref
 __all__ = ["DEFAULT_MAX_DELETE", "DeleteScope", "check_delete_limit", "delete_limit", "describe_filters"]
 
 DEFAULT_MAX_DELETE = (10, 5)  # people, percent of the target: whichever allows more
-_BOOLEANS = {"true": True, "1": True, "yes": True, "y": True, "false": False, "0": False, "no": False, "n": False}
 
 
 def delete_limit(max_delete: int | None, target_count: int) -> int:
@@ -93,8 +92,7 @@ def _fits(record: Person, key: str, wanted: Any) -> bool:
     if is_empty(have) or is_empty(wanted):
         return False
     if isinstance(have, bool):
-        flag = wanted if isinstance(wanted, bool) else _BOOLEANS.get(str(wanted).strip().lower())
-        return flag is have
+        return wanted is have  # filters arrive typed (Adapter.check_filters): "yes" is True by then
     if isinstance(have, Ref):
         return have.name is not None and name_key(have.name) == name_key(str(wanted))
     if isinstance(have, (list, tuple, set)):  # tags: every one named (a filter of several may mean any)

@@ -21,7 +21,10 @@ from staffbridge.model.person import CANONICAL_FIELDS, WRITABLE_FIELDS, Person, 
 from staffbridge.model.render import json_value
 from staffbridge.sdk.adapter import REF_FIELDS, Adapter
 
-__all__ = ["Carried", "Change", "Translator", "digest"]
+__all__ = ["IDENTIFYING", "Carried", "Change", "Translator", "digest"]
+
+# The fields that say who a person is (a name, an email, a login): a create needs one of them.
+IDENTIFYING = ("first_name", "last_name", "email", "username")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Translator:
         # fields an update can compare: a write-only field (MOCO's language) reads back empty every time
         self.comparable = tuple(f for f in WRITABLE_FIELDS if f in self.writable and f in self.readable)
         self.required = tuple(r for r in target.mapping.required if r.split(".")[0] in CANONICAL_FIELDS)
+        self.identifying = tuple(name for name in IDENTIFYING if name in self.writable)
         self._refs: dict[tuple[str, str], Ref | None] = {}
         self._known: dict[str, list[str]] = {}
 
@@ -115,8 +119,15 @@ class Translator:
         return not is_empty(wire)
 
     def missing_for_create(self, carried: Carried) -> str | None:
-        """Why `carried` cannot be created (a required field empty or unresolved), else None."""
+        """Why `carried` cannot be created (no identifying field, a required field empty or
+        unresolved), else None. A person with no name, email or login would be a blank record
+        nobody can find again (a file read with the wrong delimiter makes such people)."""
         reasons = []
+        if self.identifying and all(is_empty(getattr(carried.wanted, name)) for name in self.identifying):
+            reasons.append(
+                f"nothing says who this is: none of {self.target.name}'s identifying fields "
+                f"({', '.join(self.identifying)}) has a value"
+            )
         for name in self.required:
             if name in carried.unresolved:
                 reasons.append(carried.unresolved[name])

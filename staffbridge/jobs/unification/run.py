@@ -88,6 +88,8 @@ def unify(
                 "use another state file for other systems",
                 setting="state",
             )
+    for adapter in named.values():  # a missing file is no empty directory: nobody is removed by a typo
+        adapter.check_source()
     tell = guarded(progress)
     reads: dict[str, SystemRead] = {}
     for done, (name, adapter) in enumerate(named.items()):

@@ -71,6 +71,7 @@ class Rule:
     kind: str  # "newest" | "first" | "authority"
     systems: tuple[str, ...] = ()  # authority: in order of preference
     otherwise: Rule | None = None  # authority: when none of `systems` has a value
+    origin: str | None = field(default=None, compare=False)  # where it was said, when not in the rules file
 
     def describe(self) -> str:
         if self.kind != "authority":
@@ -124,11 +125,12 @@ class Rules:
         for name, rule in named:
             for system in rule.systems:
                 if system not in known:
+                    where = rule.origin or self.source
                     raise ConfigError(
-                        f"{self.source}: authority for {name} is {system!r}, which is not one of "
+                        f"{where}: authority for {name} is {system!r}, which is not one of "
                         f"the systems being unified ({', '.join(known)})",
                         setting=name,
-                        source=self.source,
+                        source=where,
                     )
 
     def describe(self) -> dict[str, str]:
@@ -217,6 +219,9 @@ def parse_rules(data: Mapping[str, Any], where: str = "rules") -> Rules:
     )
 
 
+ARGUMENT = "the authority argument"  # where an authority given to unify() (not in a rules file) was said
+
+
 def with_authority(rules: Rules, authority: str | Mapping[str, str]) -> Rules:
     """`rules` with the `authority` argument laid over: a system (the default authority), or {field:
     system} (with "default" for the default one). A different authority for the same field, or a
@@ -231,7 +236,7 @@ def with_authority(rules: Rules, authority: str | Mapping[str, str]) -> Rules:
                 source=rules.source,
             )
         return Rules(
-            Rule("authority", (authority,), NEWEST if current.kind == "authority" else current),
+            Rule("authority", (authority,), NEWEST if current.kind == "authority" else current, ARGUMENT),
             rules.fields,
             rules.ignore,
             rules.match,
@@ -255,7 +260,7 @@ def with_authority(rules: Rules, authority: str | Mapping[str, str]) -> Rules:
                 setting=name,
                 source=rules.source,
             )
-        fields[name] = Rule("authority", (system,), NEWEST)
+        fields[name] = Rule("authority", (system,), NEWEST, ARGUMENT)
     return Rules(rules.default, fields, rules.ignore, rules.match, rules.source)
 
 

@@ -66,6 +66,9 @@ class FieldServiceSandbox(Sandbox):
         self.routes.add(self.update_verb, user, self.update_user)
         self.routes.add("DELETE", user, self.delete_user)
 
+    def client_settings(self) -> dict[str, Any]:
+        return {**super().client_settings(), "api_key": self.api_key}
+
     # -- routes
     def create_user(self, request: Request) -> Response:
         try:

@@ -45,6 +45,9 @@ class MocoSandbox(Sandbox):
         self._list_cache: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
         self._add_routes()
 
+    def client_settings(self) -> dict[str, Any]:
+        return {**super().client_settings(), "api_key": self.api_key}
+
     def reset(self, seed_people: int | None = None) -> None:
         """Fresh state without restarting the server: a new backend, no faults, empty request log.
 

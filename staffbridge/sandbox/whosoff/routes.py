@@ -168,6 +168,9 @@ def empty_overview(staff_total: int) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- routes
 
 
+SETTING_OF = {"HEX": "hex_upper", "base64": "base64"}  # the adapter's secret_encoding for the sandbox's
+
+
 class WhosOffSandbox(Sandbox):
     """WhosOff v4 on loopback: `with WhosOffSandbox() as sb: connect("whosoff", base_url=sb.url, ...)`."""
 
@@ -204,6 +207,19 @@ class WhosOffSandbox(Sandbox):
         add("POST", r"/v4/user/unlock/(?P<user_id>[^/]+)", self._guard(self.unlock, SUPER_USER_TYPES))
         add("GET", r"/v4/user/get-approvers", self._guard(self.get_approvers, SUPER_USER_TYPES))
         add("POST", r"/v4/user/my-staff", self._guard(self.my_staff, APPROVER_TYPES))
+
+    def client_settings(self) -> dict[str, Any]:
+        """The handshake's credentials: the admin (`username`) logs in with them."""
+        backend = self.backend
+        admin = backend.users[backend.admin_user_id]
+        return {
+            **super().client_settings(),
+            "app_id": backend.app_id,
+            "username": admin.email_contact,
+            "password": admin.password,
+            "client_secret": backend.client_secret,
+            **({} if backend.secret_encoding == "hex" else {"secret_encoding": SETTING_OF[backend.secret_encoding]}),
+        }
 
     def _guard(
         self, handler: Callable[[Request, User | None], Response], levels: frozenset[str] | None = None
