@@ -12,6 +12,7 @@ Settings come from the environment:
 A worker that dies mid-task has its task delivered again (`acks_late`, `reject_on_worker_lost`);
 the tenant's journal makes the rerun write nothing twice. A tenant out of rate budget is not slept
 for: its task is retried with a countdown, and the worker serves other tenants meanwhile.
+`run_sync(tenant_id)` is the task as a plain function, for a platform running another engine.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from typing import Any
 from celery import Celery
 from celery.beat import Scheduler
 
-from staffbridge.faces.platform.budget import OutOfBudget, use_budget
+from staffbridge.faces.platform.budget import OutOfBudget, account_of, use_budget
 from staffbridge.faces.platform.guards import TenantLock, clear_queued, mark_queued
+from staffbridge.faces.platform.tokens import TokenCache, TokenWatch
 from staffbridge.jobs.keep_in_step import keep_in_step
 from staffbridge.store.backends import open_store
 from staffbridge.store.tenant_registry import RunRecord, TenantRegistry
 
-__all__ = ["TenantScheduler", "app", "enqueue", "settings", "sync_tenant"]
+__all__ = ["Busy", "TenantScheduler", "app", "enqueue", "run_sync", "settings", "sync_tenant"]
 
 log = logging.getLogger("staffbridge.platform")
 
@@ -106,19 +108,44 @@ def enqueue(tenant_id: str, ttl: float = 3600.0) -> bool:
 
 @app.task(bind=True, name="staffbridge.sync_tenant", max_retries=None)
 def sync_tenant(self: Any, tenant_id: str) -> dict[str, Any]:
-    """One sync of one tenant; the same function a platform on another engine would call."""
+    """One sync of one tenant (Celery's face of `run_sync`)."""
+    try:
+        return run_sync(tenant_id)
+    except Busy as busy:  # another worker syncs this tenant now: come back when it is done
+        raise self.retry(countdown=busy.wait) from None
+    except OutOfBudget as spent:
+        raise self.retry(countdown=spent.wait + 0.5) from None
+
+
+class Busy(Exception):
+    """The tenant's sync runs elsewhere right now; `wait` seconds until its lock expires at the latest."""
+
+    def __init__(self, tenant_id: str, wait: float) -> None:
+        super().__init__(f"tenant {tenant_id} is being synced by another worker")
+        self.wait = wait
+
+
+def run_sync(tenant_id: str) -> dict[str, Any]:
+    """One sync of one tenant, as any engine would run it: the tenant's lock, its adapters on the
+    shared budgets (and cached tokens), `keep_in_step` in its scoped store, a run record. Raises Busy
+    when another worker holds the tenant, OutOfBudget when a vendor account has no room now (both:
+    try again later; nothing half-done is lost, the state and journal hold it)."""
     client = redis_client()
     clear_queued(client, tenant_id)
     lock = TenantLock(client, tenant_id, settings()["lock_seconds"])
-    if not lock.acquire():  # another worker syncs this tenant now: come back when it is done
-        raise self.retry(countdown=min(max(lock.remaining(), 1.0), 60.0))
+    if not lock.acquire():
+        raise Busy(tenant_id, min(max(lock.remaining(), 1.0), 60.0))
     started = dt.datetime.now(dt.UTC)
     tenants = registry()
     budgets: list[Any] = []
+    watches: list[tuple[str, TokenWatch]] = []
+    tokens = TokenCache(client, tenants.cipher)
 
     def connect(name: str) -> Any:
-        adapter = tenant.connect(name)
-        budget = use_budget(adapter, client)
+        adapter, account, watch = tokens.connect(lambda **extra: tenant.connect(name, **extra), account_of)
+        if watch is not None:
+            watches.append((account, watch))
+        budget = use_budget(adapter, client, account=account)
         if budget is not None:
             budgets.append(budget)
         return adapter
@@ -144,10 +171,17 @@ def sync_tenant(self: Any, tenant_id: str) -> dict[str, Any]:
         return report.to_dict()
     except OutOfBudget as spent:
         tenants.record_run(
-            tenant_id, RunRecord(started, dt.datetime.now(dt.UTC), "deferred", budget_waits=1, error=str(spent))
+            tenant_id,
+            RunRecord(
+                started,
+                dt.datetime.now(dt.UTC),
+                "deferred",
+                budget_waits=sum(b.waits for b in budgets) + 1,
+                error=str(spent),
+            ),
         )
         log.info("tenant %s: %s; retried later", tenant_id, spent)
-        raise self.retry(countdown=spent.wait + 0.5) from None
+        raise
     except Exception as exc:
         tenants.record_run(
             tenant_id, RunRecord(started, dt.datetime.now(dt.UTC), "failed", error=f"{type(exc).__name__}: {exc}"[:500])
@@ -155,6 +189,11 @@ def sync_tenant(self: Any, tenant_id: str) -> dict[str, Any]:
         raise
     finally:
         lock.release()
+        for account, watch in watches:
+            try:
+                tokens.keep(account, watch)
+            except Exception as exc:  # Redis away: the next sync logs in again, nothing worse
+                log.warning("token of %s not kept: %s", account, type(exc).__name__)
         if store is not None:
             store.close()
 
