@@ -78,7 +78,9 @@ def test_a_429_pauses_the_account_for_every_worker(client, prefix):
 
 
 def test_a_vendor_without_a_limit_still_shares_a_429s_pause(client, prefix):
-    first, second = (RedisBudget(client, "whosoff", limit=None, per=60.0, max_wait=0.5, prefix=prefix) for _ in range(2))
+    first, second = (
+        RedisBudget(client, "whosoff", limit=None, per=60.0, max_wait=0.5, prefix=prefix) for _ in range(2)
+    )
     first.acquire()  # no epoch wait either: nothing is counted
     second.penalise(2)
     with pytest.raises(OutOfBudget):

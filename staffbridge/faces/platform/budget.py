@@ -14,6 +14,8 @@ this apart from an account that is simply new: the first script run that finds n
 Redis's current time, and an account without a log stays paused until one window after the epoch.
 So after a loss every account waits out the rest of one window, once; while the epoch is older than
 a window, an account Redis has not seen (a new tenant, or one idle for a window) starts at once.
+A brand-new platform looks like a loss too (one window of pause at its very first start) unless it
+says so: `new_platform(client)`.
 
 The account is named by a hash of the vendor, its base URL and its credentials: no secret in a Redis key.
 """
@@ -28,7 +30,7 @@ from typing import Any
 
 from staffbridge.sdk.adapter import Adapter
 
-__all__ = ["OutOfBudget", "RedisBudget", "account_of", "use_budget"]
+__all__ = ["OutOfBudget", "RedisBudget", "account_of", "new_platform", "use_budget"]
 
 PREFIX = "staffbridge:budget"
 
@@ -125,6 +127,13 @@ class RedisBudget:
         """After a 429: nobody sends to this account for `seconds` (at least one), on any worker."""
         self._local.after_429 = True
         self._penalise(keys=self._keys[1:2], args=[int(max(seconds, 1.0) * 1000)])
+
+
+def new_platform(client: Any, prefix: str = PREFIX) -> bool:
+    """Declares a Redis that never held budgets (a new platform, a benchmark) as such: every account
+    starts at once instead of waiting out a window that may hold unrecorded requests. True when the
+    epoch was set here; False when Redis already has one (then nothing changes)."""
+    return bool(client.set(f"{prefix}:epoch", 1, nx=True))
 
 
 def account_of(adapter: Adapter) -> str:

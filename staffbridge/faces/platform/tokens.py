@@ -110,7 +110,7 @@ class TokenCache:
         if cached:
             adapter.close()
             adapter = make(access_token=cached)
-        return adapter, account, TokenWatch(adapter.authenticator)  # type: ignore[attr-defined]
+        return adapter, account, TokenWatch(adapter.authenticator)
 
     def keep(self, account: str, watch: TokenWatch) -> None:
         """After the sync: store the token the adapter was issued, or forget one that was refused."""

@@ -1,0 +1,96 @@
+"""`run_sync`, the task as a plain function, against real PostgreSQL and Redis: a quiet sync sends
+about one request per system (WhosOff's token is cached between syncs, sealed), an expired cached
+token costs one handshake and is replaced, and status shows what happened."""
+
+from __future__ import annotations
+
+import pytest
+
+from staffbridge.faces.platform import app as platform
+from staffbridge.faces.platform.budget import new_platform
+from staffbridge.store.tenant_registry import TenantRegistry
+from staffbridge.store.tenants import tenant_from_dict
+from tests.platform_world import TenantWorld
+
+
+@pytest.fixture
+def world():
+    world = TenantWorld(7, size=4).start()
+    yield world
+    world.stop()
+
+
+@pytest.fixture
+def platform_env(postgres_schema, private_redis, monkeypatch):
+    import redis
+    from cryptography.fernet import Fernet
+
+    keys = Fernet.generate_key().decode()
+    monkeypatch.setenv("STAFFBRIDGE_DATABASE_URL", postgres_schema)
+    monkeypatch.setenv("STAFFBRIDGE_BROKER_URL", private_redis.url + "/0")
+    monkeypatch.setenv("STAFFBRIDGE_SECRET_KEYS", keys)
+    client = redis.Redis.from_url(private_redis.url + "/0")
+    new_platform(client)
+    yield TenantRegistry(postgres_schema, keys=keys), client
+    client.close()
+
+
+def sent(world: TenantWorld, before: dict[str, int]) -> dict[str, list[tuple[str, str]]]:
+    return {name: sandbox.requests[before[name] :] for name, sandbox in world.sandboxes.items()}
+
+
+def counts(world: TenantWorld) -> dict[str, int]:
+    return {name: len(sandbox.requests) for name, sandbox in world.sandboxes.items()}
+
+
+def handshakes(requests: list[tuple[str, str]]) -> int:
+    return sum(1 for _, path in requests if "/authenticate/" in path)
+
+
+def test_a_quiet_sync_sends_one_request_per_system_and_the_token_is_sealed(world, platform_env):
+    registry, client = platform_env
+    registry.add(tenant_from_dict(world.tenant()))
+    for _ in range(3):  # whole reads and creates, then what the creates read back as
+        platform.run_sync(world.id)
+    before = counts(world)
+    report = platform.run_sync(world.id)
+    quiet = sent(world, before)
+    assert report["requests"] == 3 and {name: len(r) for name, r in quiet.items()} == {
+        "moco": 1,
+        "whosoff": 1,
+        "fieldservice": 1,
+    }
+    assert report["counts"]["created"] == report["counts"]["updated"] == 0
+    issued = list(world.sandboxes["whosoff"].backend.tokens)  # type: ignore[attr-defined]
+    stored = b"".join(client.get(key) or b"" for key in client.scan_iter("*") if client.type(key) == b"string")
+    assert issued and not [token for token in issued if token.encode() in stored]
+    status = {s.tenant: s for s in registry.status()}[world.id]
+    assert status.last is not None and status.last.outcome == "ok" and status.last.requests == 3
+    assert status.runs == 4 and status.failed_runs == 0
+
+
+def test_an_expired_cached_token_is_replaced_once(world, platform_env):
+    registry, _ = platform_env
+    registry.add(tenant_from_dict(world.tenant()))
+    platform.run_sync(world.id)
+    world.sandboxes["whosoff"].backend.expire_tokens()  # type: ignore[attr-defined]
+    before = counts(world)
+    platform.run_sync(world.id)  # the cached token is refused: one handshake, the call again
+    assert handshakes(sent(world, before)["whosoff"]) == 1
+    before = counts(world)
+    platform.run_sync(world.id)  # the new token was kept
+    assert handshakes(sent(world, before)["whosoff"]) == 0
+
+
+def test_a_tenant_being_synced_elsewhere_is_busy(world, platform_env):
+    registry, client = platform_env
+    registry.add(tenant_from_dict(world.tenant()))
+    from staffbridge.faces.platform.guards import TenantLock
+
+    holder = TenantLock(client, world.id, ttl=30)
+    assert holder.acquire()
+    with pytest.raises(platform.Busy) as busy:
+        platform.run_sync(world.id)
+    assert 1 <= busy.value.wait <= 30
+    holder.release()
+    assert platform.run_sync(world.id)["tenant"] == world.id
