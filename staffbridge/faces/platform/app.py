@@ -156,6 +156,7 @@ def run_sync(tenant_id: str) -> dict[str, Any]:
         store = open_store(settings()["database"], scope=tenant_id)
         before = getattr(store, "queries", 0)
         report = keep_in_step(tenant, store, connect=connect)
+        queries = getattr(store, "queries", 0) - before + tenants.queries + 1  # + this run's record
         run = RunRecord(
             started,
             dt.datetime.now(dt.UTC),
@@ -165,7 +166,7 @@ def run_sync(tenant_id: str) -> dict[str, Any]:
             len(report.failures),
             sum(b.waits for b in budgets),
             report.requests,
-            getattr(store, "queries", 0) - before,
+            queries,
         )
         tenants.record_run(tenant_id, run)
         return report.to_dict()
