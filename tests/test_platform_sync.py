@@ -94,3 +94,29 @@ def test_a_tenant_being_synced_elsewhere_is_busy(world, platform_env):
     assert 1 <= busy.value.wait <= 30
     holder.release()
     assert platform.run_sync(world.id)["tenant"] == world.id
+
+
+def test_a_deferred_sync_counts_as_queued_and_yields_to_a_newer_one(platform_env, monkeypatch):
+    from staffbridge.faces.platform.budget import OutOfBudget
+    from staffbridge.faces.platform.guards import mark_queued
+
+    _, client = platform_env
+    calls: list[str] = []
+
+    def spent_once(tenant_id: str) -> dict[str, str]:
+        calls.append(tenant_id)
+        if len(calls) == 1:
+            raise OutOfBudget("moco:abc", 0.0)
+        return {"tenant": tenant_id}
+
+    monkeypatch.setattr(platform, "run_sync", spent_once)
+    assert platform.sync_tenant.apply(("t1",)).get() == {"tenant": "t1"}  # retried (at once, eagerly)
+    assert calls == ["t1", "t1"]
+
+    def beat_sent_another_meanwhile(tenant_id: str) -> dict[str, str]:
+        calls.append(tenant_id)
+        mark_queued(client, tenant_id, 60)
+        raise OutOfBudget("moco:abc", 30.0)
+
+    monkeypatch.setattr(platform, "run_sync", beat_sent_another_meanwhile)
+    assert platform.sync_tenant.apply(("t2",)).get() == {"tenant": "t2", "skipped": "a newer sync is queued"}

@@ -112,9 +112,15 @@ def sync_tenant(self: Any, tenant_id: str) -> dict[str, Any]:
     try:
         return run_sync(tenant_id)
     except Busy as busy:  # another worker syncs this tenant now: come back when it is done
-        raise self.retry(countdown=busy.wait) from None
+        countdown = busy.wait
     except OutOfBudget as spent:
-        raise self.retry(countdown=spent.wait + 0.5) from None
+        countdown = spent.wait + 0.5
+    # Waiting for its retry, the tenant counts as queued, so beat does not send it again meanwhile;
+    # if a sync of it was sent since this one started, that one will do.
+    if not mark_queued(redis_client(), tenant_id, ttl=max(countdown * 2, 60.0)):
+        log.info("tenant %s: a newer sync is queued; this one is not retried", tenant_id)
+        return {"tenant": tenant_id, "skipped": "a newer sync is queued"}
+    raise self.retry(countdown=countdown)
 
 
 class Busy(Exception):
