@@ -120,3 +120,17 @@ def test_a_deferred_sync_counts_as_queued_and_yields_to_a_newer_one(platform_env
 
     monkeypatch.setattr(platform, "run_sync", beat_sent_another_meanwhile)
     assert platform.sync_tenant.apply(("t2",)).get() == {"tenant": "t2", "skipped": "a newer sync is queued"}
+
+
+def test_a_new_platform_starts_at_once_and_a_redis_that_lost_its_budgets_waits(world, platform_env):
+    from staffbridge.faces.platform.budget import OutOfBudget
+
+    registry, client = platform_env
+    client.flushdb()  # nothing in Redis, nothing sent yet: a new platform
+    registry.add(tenant_from_dict(world.tenant()))
+    assert platform.run_sync(world.id)["requests"] > 0
+    client.flushdb()  # Redis restarted without its data: MOCO still counts the requests just sent
+    with pytest.raises(OutOfBudget) as paused:
+        platform.run_sync(world.id)
+    assert paused.value.account.startswith("moco:") and paused.value.wait > 100
+    assert registry.status()[0].last.outcome == "deferred"

@@ -268,6 +268,15 @@ class TenantRegistry:
                 ),
             )
 
+    def has_sent(self) -> bool:
+        """Whether any run of any tenant sent a request (or failed, which may have sent some)."""
+        self.queries += 1
+        with self._pool.connection() as db:
+            row = db.execute(
+                "SELECT EXISTS (SELECT 1 FROM staffbridge_runs WHERE requests > 0 OR outcome = 'failed')"
+            ).fetchone()
+        return bool(row and row[0])
+
     def runs(self, tenant_id: str) -> list[RunRecord]:
         with self._pool.connection() as db:
             rows = db.execute(

@@ -14,8 +14,8 @@ this apart from an account that is simply new: the first script run that finds n
 Redis's current time, and an account without a log stays paused until one window after the epoch.
 So after a loss every account waits out the rest of one window, once; while the epoch is older than
 a window, an account Redis has not seen (a new tenant, or one idle for a window) starts at once.
-A brand-new platform looks like a loss too (one window of pause at its very first start) unless it
-says so: `new_platform(client)`.
+A brand-new platform would look like a loss too (one window of pause at its very first start):
+`new_platform(client)` says it is one (the task does, when PostgreSQL holds no run that sent a request).
 
 The account is named by a hash of the vendor, its base URL and its credentials: no secret in a Redis key.
 """
@@ -30,7 +30,7 @@ from typing import Any
 
 from staffbridge.sdk.adapter import Adapter
 
-__all__ = ["OutOfBudget", "RedisBudget", "account_of", "new_platform", "use_budget"]
+__all__ = ["OutOfBudget", "RedisBudget", "account_of", "has_epoch", "new_platform", "use_budget"]
 
 PREFIX = "staffbridge:budget"
 
@@ -127,6 +127,11 @@ class RedisBudget:
         """After a 429: nobody sends to this account for `seconds` (at least one), on any worker."""
         self._local.after_429 = True
         self._penalise(keys=self._keys[1:2], args=[int(max(seconds, 1.0) * 1000)])
+
+
+def has_epoch(client: Any, prefix: str = PREFIX) -> bool:
+    """Whether Redis holds the budgets' epoch (it does from the first request of a platform on)."""
+    return bool(client.exists(f"{prefix}:epoch"))
 
 
 def new_platform(client: Any, prefix: str = PREFIX) -> bool:
