@@ -137,3 +137,14 @@ def test_a_lock_of_a_dead_worker_expires(client):
     assert TenantLock(client, tenant, ttl=0.3).acquire()
     time.sleep(0.4)
     assert TenantLock(client, tenant, ttl=5).acquire()
+
+
+def test_a_held_lock_outlives_its_ttl_while_its_sync_runs(client):
+    tenant = f"t-{uuid.uuid4().hex}"
+    holder = TenantLock(client, tenant, ttl=0.3)
+    assert holder.acquire()
+    with holder.held():
+        time.sleep(0.8)  # more than twice the ttl: renewed meanwhile
+        assert not TenantLock(client, tenant, ttl=5).acquire()
+    time.sleep(0.4)  # no longer renewed: it runs out as a dead worker's would
+    assert TenantLock(client, tenant, ttl=5).acquire()

@@ -6,13 +6,19 @@ Settings come from the environment:
     STAFFBRIDGE_REDIS_URL      the Redis of the rate budgets and guards (default: the broker's, when it is Redis)
     STAFFBRIDGE_DATABASE_URL   postgresql://... : tenants, state and run history
     STAFFBRIDGE_SECRET_KEYS    Fernet keys for the tenants' secrets (staffbridge.store.tenant_registry)
-    STAFFBRIDGE_LOCK_SECONDS   the longest one sync may hold its tenant (900)
+    STAFFBRIDGE_LOCK_SECONDS   how long a dead worker's sync blocks its tenant (60; a live one renews it)
     STAFFBRIDGE_VISIBILITY_TIMEOUT  seconds before a Redis broker redelivers the task of a dead worker (300)
 
 A worker that dies mid-task has its task delivered again (`acks_late`, `reject_on_worker_lost`);
 the tenant's journal makes the rerun write nothing twice. A tenant out of rate budget is not slept
 for: its task is retried with a countdown, and the worker serves other tenants meanwhile.
 `run_sync(tenant_id)` is the task as a plain function, for a platform running another engine.
+
+One task per tenant sync, not one per receiver: unification needs every system's read at once, and
+a quiet sync (the common case) writes nothing. Per-receiver tasks would have to carry the plan,
+staff records included, through the broker (the tasks now carry only a tenant id), or plan again
+from the state; a receiver whose budget is spent defers the whole sync instead, whose rerun costs
+about one request per system and writes nothing twice (the journal).
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ def settings() -> dict[str, Any]:
         "broker": broker,
         "redis": redis_url,
         "database": os.environ.get("STAFFBRIDGE_DATABASE_URL", ""),
-        "lock_seconds": float(os.environ.get("STAFFBRIDGE_LOCK_SECONDS", "900")),
+        "lock_seconds": float(os.environ.get("STAFFBRIDGE_LOCK_SECONDS", "60")),
         "visibility_timeout": float(os.environ.get("STAFFBRIDGE_VISIBILITY_TIMEOUT", "300")),
     }
 
@@ -170,7 +176,8 @@ def run_sync(tenant_id: str) -> dict[str, Any]:
         tenant = tenants.get(tenant_id)
         store = open_store(settings()["database"], scope=tenant_id)
         before = getattr(store, "queries", 0)
-        report = keep_in_step(tenant, store, connect=connect)
+        with lock.held():
+            report = keep_in_step(tenant, store, connect=connect)
         queries = getattr(store, "queries", 0) - before + tenants.queries + 1  # + this run's record
         run = RunRecord(
             started,
