@@ -187,8 +187,10 @@ def postgres_server() -> Iterator[str]:
     try:
         with _private_postgres() as dsn:
             yield dsn
+            return
     except (RuntimeError, subprocess.CalledProcessError) as exc:
-        service_missing(f"PostgreSQL not available at {POSTGRES_SERVER}: {exc}")
+        why = f"PostgreSQL not available at {POSTGRES_SERVER}: {exc}"
+    service_missing(why)  # outside the except: the report shows the reason, not a chained traceback
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,15 @@
 """Tenants made of sandboxes, for the platform tests and benchmark: each tenant its own MOCO, WhosOff
-and field-service emulators holding different (overlapping) staff, and a check that they are in step."""
+and field-service emulators holding different (overlapping) staff, and a check that they are in step.
+
+Each tenant's emulators are their own (own state, own credentials' rate limit). They listen on their
+own ports, or, for hundreds of tenants (the benchmark), behind one `SharedHost` per vendor: one
+server that hands each request to the tenant's emulator named by the path (`/t/<n>/...`), as a
+vendor serves many accounts at one address (MOCO even gives each account its own name).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +17,7 @@ import staffbridge
 from staffbridge.sandbox.fieldservice import FieldServiceSandbox
 from staffbridge.sandbox.moco import MocoSandbox
 from staffbridge.sandbox.people import DEPARTMENTS, sample_people, sample_person
-from staffbridge.sandbox.server import Sandbox
+from staffbridge.sandbox.server import Request, Response, Sandbox
 from staffbridge.sandbox.whosoff import WhosOffSandbox
 
 MOCO_KEY, FS_KEY = "sandbox-key", "sandbox-key"
@@ -20,6 +27,39 @@ WHOSOFF = {
     "password": "sandbox-password",
     "client_secret": "sandbox-client-secret",
 }
+
+
+class SharedHost(Sandbox):
+    """One server for many tenants' emulators of one vendor; a tenant's are reached below `/t/<n>`.
+    Each emulator keeps its own state, request log and rate limit: per tenant, as before."""
+
+    _TENANT = re.compile(r"/t/(\d+)(?=/|$)")
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.tenants: dict[int, Sandbox] = {}
+
+    def add(self, number: int, sandbox: Sandbox) -> str:
+        """Serves `sandbox` as tenant `number`'s; returns its base URL."""
+        sandbox.url_prefix = f"/t/{number}{type(sandbox).url_prefix}"  # its routes see the path below it
+        self.tenants[number] = sandbox
+        return self.root + sandbox.url_prefix
+
+    def dispatch(self, request: Request, handler: Any) -> Response | None:
+        found = self._TENANT.match(request.path)
+        sandbox = self.tenants.get(int(found.group(1))) if found else None
+        if sandbox is None:
+            return self.not_found(request)
+        sandbox.requests.append((request.method, request.path))
+        return sandbox.dispatch(request, handler)
+
+
+def shared_hosts() -> dict[str, SharedHost]:
+    hosts = {name: SharedHost(name) for name in ("moco", "whosoff", "fieldservice")}
+    for host in hosts.values():
+        host.start()
+    return hosts
 
 
 @dataclass
@@ -32,6 +72,8 @@ class TenantWorld:
     rate_limit: int | None = None  # per system, per `rate_window` seconds, enforced by the sandbox (429)
     rate_window: float = 10.0
     sandboxes: dict[str, Sandbox] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+    hosts: dict[str, SharedHost] | None = None  # served behind these (else each on its own port)
     whosoff_own: list[int] = field(default_factory=list)  # sample numbers only WhosOff holds
 
     @property
@@ -56,16 +98,24 @@ class TenantWorld:
                 whosoff.backend.seed(1, n)
         fieldservice = FieldServiceSandbox(seed_people=0, **limits)
         fieldservice.backend.seed(self.size // 2, base + self.size // 4)
-        self.sandboxes = {"moco": moco.start(), "whosoff": whosoff.start(), "fieldservice": fieldservice.start()}
+        self.sandboxes = {"moco": moco, "whosoff": whosoff, "fieldservice": fieldservice}
+        for name, sandbox in self.sandboxes.items():
+            if self.hosts is None:
+                self.urls[name] = sandbox.start().url
+            else:
+                self.urls[name] = self.hosts[name].add(self.number, sandbox)
         return self
 
     def stop(self) -> None:
-        for sandbox in self.sandboxes.values():
-            sandbox.stop()
+        for name, sandbox in self.sandboxes.items():
+            if self.hosts is None:
+                sandbox.stop()
+            else:
+                self.hosts[name].tenants.pop(self.number, None)
 
     def tenant(self, **sync: Any) -> dict[str, Any]:
         """The tenant as a tenant file's data (what `staffbridge tenants add` reads)."""
-        urls = {name: sandbox.url for name, sandbox in self.sandboxes.items()}
+        urls = self.urls
         budget = {"rate_limit": self.rate_limit, "rate_period": self.rate_window} if self.rate_limit else {}
         return {
             "id": self.id,

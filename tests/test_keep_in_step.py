@@ -35,13 +35,27 @@ def test_a_sync_brings_every_receiver_in_step_and_the_next_one_is_quiet(world, t
     assert world.out_of_step()
     first = sync(world, store)
     assert first.counts["created"] > 0 and first.failures == []
-    second = sync(world, store)  # settles what the first run's writes read back as
+    second = sync(world, store)  # the managers, now that they exist everywhere
     assert second.failures == []
     assert world.out_of_step() == []
+    sync(world, store)  # journals how the receivers list what was written
     quiet, sent = requests_per_system(world, lambda: sync(world, store))
     assert quiet.written == {} and quiet.reads["moco"] == "incremental"
-    assert sent["moco"] == 1 and sent["fieldservice"] == 1  # one page each; WhosOff: handshake + lists
-    assert sent["whosoff"] <= 4
+    # one page each; WhosOff: its handshake and its list, no department lookup for nothing to write
+    assert sent == {"moco": 1, "whosoff": 2, "fieldservice": 1}
+
+
+def test_an_edit_in_a_receiver_is_set_back_to_the_authoritys_value(world, tmp_path):
+    store = open_store(tmp_path / "state.sqlite", scope=world.id)
+    for _ in range(3):
+        sync(world, store)
+    whosoff = world.connect("whosoff")
+    authority = {p.email for p in world.people("moco") if p.active}
+    person = next(p for p in whosoff.list() if p.email in authority)
+    whosoff.update(person.id, {"last_name": "Edited"})
+    report = sync(world, store)
+    assert report.written["whosoff"] == {"updated": 1}
+    assert world.out_of_step() == []
 
 
 def test_hires_changes_and_leavers_travel_and_a_rerun_writes_nothing_twice(world, tmp_path):

@@ -55,9 +55,11 @@ def ok_runs_since(registry: TenantRegistry, moment: float) -> dict[str, int]:
     }
 
 
-def test_thirty_tenants_survive_a_killed_worker_and_a_restarted_redis(postgres_schema, private_redis, tmp_path):
+def test_thirty_tenants_survive_a_killed_worker_and_a_restarted_redis(
+    postgres_schema, private_redis, tmp_path, monkeypatch
+):
     keys = fernet_key()
-    os.environ["STAFFBRIDGE_SECRET_KEYS"] = keys
+    monkeypatch.setenv("STAFFBRIDGE_SECRET_KEYS", keys)
     registry = TenantRegistry(postgres_schema, keys=keys)
     worlds = [TenantWorld(n, size=6, rate_limit=15, rate_window=5.0).start() for n in range(TENANTS)]
     env = {

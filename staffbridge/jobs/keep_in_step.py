@@ -23,15 +23,17 @@ done, and the next run goes on from there.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from staffbridge.jobs.migration.plan import Plan
 from staffbridge.jobs.migration.report import Report
 from staffbridge.jobs.migration.steps import Step
-from staffbridge.jobs.migration.translate import Change, Translator, digest
+from staffbridge.jobs.migration.translate import Change, Translator
 from staffbridge.jobs.sync.matching import parse_keys
 from staffbridge.jobs.unification.directory import REMOVED, Directory, UnifiedPerson
 from staffbridge.jobs.unification.run import unify
@@ -209,27 +211,50 @@ def _hire_or_change(
     written: dict[str, tuple[str, str | None]],
     rules: SyncRules,
 ) -> Step | None:
+    """A create, an update, an "unchanged" to journal, or None (nothing to do or journal).
+
+    The journal's digest for a person is two halves: what the authority said (the merged values,
+    before translation into the receiver's ids) and what the receiver's listing showed then. Some
+    vendors list less than they store (WhosOff's list has no phones) and name things their own way
+    (a role is a user type id there), so "differs" on the untranslated values is not "must write".
+    Both halves as journalled: decided without `carry`, which would look up the receiver's
+    departments and roles (requests) only to find nothing to send. The authority's half alone: the
+    fields the listing leaves empty hold what was written; only the others are compared."""
     key = str(source.id)
+    said = _digest(merged, translator.comparable)
     if current is None and not rules.creates:
         return None
-    if current is not None and (not rules.updates or not person_changes(current, merged, fields=translator.comparable)):
-        return None  # the common case: in step already, and no reference needs looking up
+    if current is not None:
+        if not rules.updates or not person_changes(current, merged, fields=translator.comparable):
+            return None  # the common case: in step already, and no reference needs looking up
+        seen = said + _digest(current, translator.comparable)
+        last = written.get(key)
+        if last == (current.id, seen):
+            return None  # as it was after the last run that journalled it: nothing new on either side
     carried = translator.carry(merged)
     if carried.invalid:
         return Step("cannot_migrate", source=source, target=current, key=key, reason=f"invalid: {carried.invalid}")
-    step = Step("create", source=source, target=current, wanted=carried.wanted, key=key, digest=digest(carried.wanted))
     if current is None:
+        step = Step("create", source=source, wanted=carried.wanted, key=key, digest=said + said)
         missing = translator.missing_for_create(carried)
         if missing:
             step.action, step.reason = "cannot_migrate", missing
         return step
+    step = Step("update", source=source, target=current, wanted=carried.wanted, key=key, digest=seen)
     step.changes = translator.changes(current, carried.wanted)
-    if written.get(key) == (current.id, step.digest):
-        # some vendors list less than they store (WhosOff's list has no phones): what we wrote last
-        # time with these very values is there, not a change to send on every run
+    if last is not None and last[0] == current.id and (last[1] or "")[:32] == said:
         step.changes = [c for c in step.changes if not is_empty(c.before)]
-    step.action = "update" if step.changes else "unchanged"
-    return step if step.changes else None
+    if step.changes:
+        return step
+    step.action = "unchanged"  # journalled with this digest: the next run decides without `carry`
+    return step
+
+
+def _digest(person: Person, fields: Iterable[str]) -> str:
+    """A short hash of the person's values in `fields`, as read (Refs with their ids and names)."""
+    values = {name: getattr(person, name) for name in fields}
+    text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _leaver(source: Any, current: Any, rules: SyncRules) -> Step:

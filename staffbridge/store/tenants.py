@@ -132,19 +132,21 @@ class Tenant:
             },
         }
 
-    def system(self, name: str) -> System:
-        table = dict(self.systems[name])
+    def system(self, name: str, **secret_extra: Any) -> System:
+        """System `name`; `secret_extra` are more settings, secret ones (e.g. a cached access token)."""
+        table = {**self.systems[name], **secret_extra}
         adapter = table.pop("adapter")
+        secret = [*self.secret_names.get(name, ()), *secret_extra]
         return System(
             name,
             adapter,
             table,
             source=f"tenant {self.id} [systems.{name}]",
-            secrets=[str(table[key]) for key in self.secret_names.get(name, ()) if table.get(key)],
+            secrets=[str(table[key]) for key in secret if table.get(key)],
         )
 
-    def connect(self, name: str) -> Adapter:
-        return self.system(name).connect()
+    def connect(self, name: str, **secret_extra: Any) -> Adapter:
+        return self.system(name, **secret_extra).connect()
 
 
 def load_tenant_file(path: str | Path, environ: Mapping[str, str] | None = None) -> Tenant:

@@ -6,12 +6,19 @@ Settings come from the environment:
     STAFFBRIDGE_REDIS_URL      the Redis of the rate budgets and guards (default: the broker's, when it is Redis)
     STAFFBRIDGE_DATABASE_URL   postgresql://... : tenants, state and run history
     STAFFBRIDGE_SECRET_KEYS    Fernet keys for the tenants' secrets (staffbridge.store.tenant_registry)
-    STAFFBRIDGE_LOCK_SECONDS   the longest one sync may hold its tenant (900)
+    STAFFBRIDGE_LOCK_SECONDS   how long a dead worker's sync blocks its tenant (60; a live one renews it)
     STAFFBRIDGE_VISIBILITY_TIMEOUT  seconds before a Redis broker redelivers the task of a dead worker (300)
 
 A worker that dies mid-task has its task delivered again (`acks_late`, `reject_on_worker_lost`);
 the tenant's journal makes the rerun write nothing twice. A tenant out of rate budget is not slept
 for: its task is retried with a countdown, and the worker serves other tenants meanwhile.
+`run_sync(tenant_id)` is the task as a plain function, for a platform running another engine.
+
+One task per tenant sync, not one per receiver: unification needs every system's read at once, and
+a quiet sync (the common case) writes nothing. Per-receiver tasks would have to carry the plan,
+staff records included, through the broker (the tasks now carry only a tenant id), or plan again
+from the state; a receiver whose budget is spent defers the whole sync instead, whose rerun costs
+about one request per system and writes nothing twice (the journal).
 """
 
 from __future__ import annotations
@@ -24,13 +31,14 @@ from typing import Any
 from celery import Celery
 from celery.beat import Scheduler
 
-from staffbridge.faces.platform.budget import OutOfBudget, use_budget
+from staffbridge.faces.platform.budget import OutOfBudget, account_of, has_epoch, new_platform, use_budget
 from staffbridge.faces.platform.guards import TenantLock, clear_queued, mark_queued
+from staffbridge.faces.platform.tokens import TokenCache, TokenWatch
 from staffbridge.jobs.keep_in_step import keep_in_step
 from staffbridge.store.backends import open_store
 from staffbridge.store.tenant_registry import RunRecord, TenantRegistry
 
-__all__ = ["TenantScheduler", "app", "enqueue", "settings", "sync_tenant"]
+__all__ = ["Busy", "TenantScheduler", "app", "enqueue", "run_sync", "settings", "sync_tenant"]
 
 log = logging.getLogger("staffbridge.platform")
 
@@ -46,7 +54,7 @@ def settings() -> dict[str, Any]:
         "broker": broker,
         "redis": redis_url,
         "database": os.environ.get("STAFFBRIDGE_DATABASE_URL", ""),
-        "lock_seconds": float(os.environ.get("STAFFBRIDGE_LOCK_SECONDS", "900")),
+        "lock_seconds": float(os.environ.get("STAFFBRIDGE_LOCK_SECONDS", "60")),
         "visibility_timeout": float(os.environ.get("STAFFBRIDGE_VISIBILITY_TIMEOUT", "300")),
     }
 
@@ -106,29 +114,71 @@ def enqueue(tenant_id: str, ttl: float = 3600.0) -> bool:
 
 @app.task(bind=True, name="staffbridge.sync_tenant", max_retries=None)
 def sync_tenant(self: Any, tenant_id: str) -> dict[str, Any]:
-    """One sync of one tenant; the same function a platform on another engine would call."""
+    """One sync of one tenant (Celery's face of `run_sync`)."""
+    try:
+        return run_sync(tenant_id)
+    except Busy as busy:  # another worker syncs this tenant now: come back when it is done
+        countdown = busy.wait
+    except OutOfBudget as spent:
+        countdown = spent.wait + 0.5
+    # Waiting for its retry, the tenant counts as queued, so beat does not send it again meanwhile;
+    # if a sync of it was sent since this one started, that one will do.
+    if not mark_queued(redis_client(), tenant_id, ttl=max(countdown * 2, 60.0)):
+        log.info("tenant %s: a newer sync is queued; this one is not retried", tenant_id)
+        return {"tenant": tenant_id, "skipped": "a newer sync is queued"}
+    raise self.retry(countdown=countdown)
+
+
+class Busy(Exception):
+    """The tenant's sync runs elsewhere right now; `wait` seconds until its lock expires at the latest."""
+
+    def __init__(self, tenant_id: str, wait: float) -> None:
+        super().__init__(f"tenant {tenant_id} is being synced by another worker")
+        self.wait = wait
+
+
+def run_sync(tenant_id: str) -> dict[str, Any]:
+    """One sync of one tenant, as any engine would run it: the tenant's lock, its adapters on the
+    shared budgets (and cached tokens), `keep_in_step` in its scoped store, a run record. Raises Busy
+    when another worker holds the tenant, OutOfBudget when a vendor account has no room now (both:
+    try again later; nothing half-done is lost, the state and journal hold it)."""
     client = redis_client()
     clear_queued(client, tenant_id)
     lock = TenantLock(client, tenant_id, settings()["lock_seconds"])
-    if not lock.acquire():  # another worker syncs this tenant now: come back when it is done
-        raise self.retry(countdown=min(max(lock.remaining(), 1.0), 60.0))
+    if not lock.acquire():
+        raise Busy(tenant_id, min(max(lock.remaining(), 1.0), 60.0))
     started = dt.datetime.now(dt.UTC)
     tenants = registry()
     budgets: list[Any] = []
+    adapters: list[Any] = []
+    watches: list[tuple[str, TokenWatch]] = []
+    tokens = TokenCache(client, tenants.cipher)
 
     def connect(name: str) -> Any:
-        adapter = tenant.connect(name)
-        budget = use_budget(adapter, client)
+        adapter, account, watch = tokens.connect(lambda **extra: tenant.connect(name, **extra), account_of)
+        adapters.append(adapter)
+        if watch is not None:
+            watches.append((account, watch))
+        budget = use_budget(adapter, client, account=account)
         if budget is not None:
             budgets.append(budget)
         return adapter
 
+    def sent() -> int:
+        return sum(int(getattr(getattr(a, "transport", None), "requests_sent", 0) or 0) for a in adapters)
+
     store = None
     try:
+        if not has_epoch(client) and not tenants.has_sent():
+            # Redis holds no budgets and the platform never sent a request: a new platform, not a
+            # Redis that lost the budgets of requests still counted by the vendors (see budget.py)
+            new_platform(client)
         tenant = tenants.get(tenant_id)
         store = open_store(settings()["database"], scope=tenant_id)
         before = getattr(store, "queries", 0)
-        report = keep_in_step(tenant, store, connect=connect)
+        with lock.held():
+            report = keep_in_step(tenant, store, connect=connect)
+        queries = getattr(store, "queries", 0) - before + tenants.queries + 1  # + this run's record
         run = RunRecord(
             started,
             dt.datetime.now(dt.UTC),
@@ -138,23 +188,43 @@ def sync_tenant(self: Any, tenant_id: str) -> dict[str, Any]:
             len(report.failures),
             sum(b.waits for b in budgets),
             report.requests,
-            getattr(store, "queries", 0) - before,
+            queries,
         )
         tenants.record_run(tenant_id, run)
         return report.to_dict()
     except OutOfBudget as spent:
         tenants.record_run(
-            tenant_id, RunRecord(started, dt.datetime.now(dt.UTC), "deferred", budget_waits=1, error=str(spent))
+            tenant_id,
+            RunRecord(
+                started,
+                dt.datetime.now(dt.UTC),
+                "deferred",
+                budget_waits=sum(b.waits for b in budgets) + 1,
+                requests=sent(),
+                error=str(spent),
+            ),
         )
         log.info("tenant %s: %s; retried later", tenant_id, spent)
-        raise self.retry(countdown=spent.wait + 0.5) from None
+        raise
     except Exception as exc:
         tenants.record_run(
-            tenant_id, RunRecord(started, dt.datetime.now(dt.UTC), "failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            tenant_id,
+            RunRecord(
+                started,
+                dt.datetime.now(dt.UTC),
+                "failed",
+                requests=sent(),
+                error=f"{type(exc).__name__}: {exc}"[:500],
+            ),
         )
         raise
     finally:
         lock.release()
+        for account, watch in watches:
+            try:
+                tokens.keep(account, watch)
+            except Exception as exc:  # Redis away: the next sync logs in again, nothing worse
+                log.warning("token of %s not kept: %s", account, type(exc).__name__)
         if store is not None:
             store.close()
 

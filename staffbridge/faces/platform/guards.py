@@ -1,20 +1,25 @@
 """Per-tenant guards in Redis: one sync per tenant at a time, and no tenant queued twice.
 
-- The lock (`staffbridge:lock:<tenant>`) is taken with SET NX and an expiry, so a worker that dies
-  holding it blocks its tenant for at most `ttl` seconds; it is released only by its holder (a
-  compare-and-delete script), never by a run that outlived its lock.
+- The lock (`staffbridge:lock:<tenant>`) is taken with SET NX and a short expiry that its holder
+  keeps renewing while the sync runs (`held()`), so a worker that dies holding it blocks its tenant
+  for at most `ttl` seconds, however long a live sync takes; it is renewed and released only by its
+  holder (compare-and-set scripts), never by a run that outlived its lock.
 - The queued mark (`staffbridge:queued:<tenant>`) is set when a sync is sent and cleared when it
   starts; a tenant that comes due while its sync still waits in the queue is not sent again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["TenantLock", "clear_queued", "mark_queued"]
 
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+_RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
 
 
 class TenantLock:
@@ -31,6 +36,28 @@ class TenantLock:
 
     def release(self) -> None:
         self.client.eval(_RELEASE, 1, self.key, self.token)
+
+    def renew(self) -> bool:
+        """Another `ttl` seconds for the holder; False when the lock is no longer ours."""
+        return bool(self.client.eval(_RENEW, 1, self.key, self.token, int(self.ttl * 1000)))
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Renews the lock every third of its ttl until the block ends (a Redis hiccup skips a renewal)."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.ttl / 3):
+                with contextlib.suppress(Exception):
+                    self.renew()
+
+        keeper = threading.Thread(target=renew, name=f"renew {self.key}", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            keeper.join()
 
 
 def mark_queued(client: Any, tenant: str, ttl: float) -> bool:
