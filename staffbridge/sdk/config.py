@@ -157,6 +157,18 @@ def find_config(
     return default if default.is_file() else None
 
 
+def read_toml_file(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file's tables; ConfigError (setting `what`) names the file and what is wrong with it."""
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} file {path}: {exc.strerror}", setting=what, source=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text", setting=what, source=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", setting=what, source=str(path)) from None
+
+
 def load_config(
     explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> Config:
@@ -164,16 +176,7 @@ def load_config(
     path = find_config(explicit, environ, cwd)
     if path is None:
         return Config()
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read config file {path}: {exc.strerror}", setting="config", source=str(path)
-        ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text", setting="config", source=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}", setting="config", source=str(path)) from None
+    data = read_toml_file(path, "config")
     unknown = sorted(set(data) - {"systems"})
     if unknown:
         raise ConfigError(

@@ -38,7 +38,6 @@ tenants in PostgreSQL with those settings encrypted.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +47,7 @@ from staffbridge.model.errors import ConfigError
 from staffbridge.model.person import WRITABLE_FIELDS
 from staffbridge.model.redaction import MASK
 from staffbridge.sdk.adapter import Adapter
-from staffbridge.sdk.config import Config, System
+from staffbridge.sdk.config import Config, System, read_toml_file
 
 __all__ = ["SyncRules", "Tenant", "load_tenant_file", "tenant_from_dict"]
 
@@ -152,17 +151,7 @@ class Tenant:
 def load_tenant_file(path: str | Path, environ: Mapping[str, str] | None = None) -> Tenant:
     """The tenant in a TOML file, with `${NAME}` settings filled in from the environment."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read tenant file {path}: {exc.strerror}", setting="tenant", source=str(path)
-        ) from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(
-            f"{path}: not a TOML file ({type(exc).__name__})", setting="tenant", source=str(path)
-        ) from None
-    return tenant_from_dict(data, path, environ)
+    return tenant_from_dict(read_toml_file(path, "tenant"), path, environ)
 
 
 def tenant_from_dict(
