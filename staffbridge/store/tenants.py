@@ -48,7 +48,7 @@ from staffbridge.model.errors import ConfigError
 from staffbridge.model.person import WRITABLE_FIELDS
 from staffbridge.model.redaction import MASK
 from staffbridge.sdk.adapter import Adapter
-from staffbridge.sdk.config import Config, System
+from staffbridge.sdk.config import SERVICE_SECRETS, Config, System, split_service, token_digest
 
 __all__ = ["SyncRules", "Tenant", "load_tenant_file", "tenant_from_dict"]
 
@@ -135,12 +135,14 @@ class Tenant:
     def system(self, name: str) -> System:
         table = dict(self.systems[name])
         adapter = table.pop("adapter")
+        settings, service = split_service(table)
         return System(
             name,
             adapter,
-            table,
+            settings,
             source=f"tenant {self.id} [systems.{name}]",
             secrets=[str(table[key]) for key in self.secret_names.get(name, ()) if table.get(key)],
+            service=service,
         )
 
     def connect(self, name: str) -> Adapter:
@@ -190,12 +192,15 @@ def tenant_from_dict(
     for name in tables:
         system = config.system(name, environ)  # fills in the environment, checks the adapter exists
         system.connect().close()  # every setting is checked now, not at the first sync
-        systems[name] = {"adapter": system.adapter, **system.settings}
+        service = dict(system.service)
+        if service.get("scim_token"):  # kept as its digest only: what is stored cannot be sent as a token
+            service["scim_token"] = token_digest(str(service["scim_token"]))
+        systems[name] = {"adapter": system.adapter, **system.settings, **service}
         secret_names[name] = frozenset(
             key
             for key, value in system.settings.items()
             if isinstance(value, str) and value and value in system.secrets
-        )
+        ) | {key for key in SERVICE_SECRETS if service.get(key)}
     rules = rules_from_dict(data.get("sync") or {}, list(systems), where)
     return Tenant(tenant_id, systems, rules, secret_names)
 
