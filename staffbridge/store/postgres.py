@@ -289,6 +289,7 @@ class PostgresStore(Store):
         )
 
     def link(self, system: str, record_id: str, unified_id: str | None) -> None:
+        statement: tuple[str, tuple[str, ...]]
         if unified_id is None:
             statement = (
                 "DELETE FROM staffbridge_crosswalk WHERE scope = %s AND system = %s AND record_id = %s",
