@@ -10,7 +10,7 @@ system to the attributes whose canonical field the adapter both reads and writes
     name.formatted, displayName                            derived from the name: readOnly
     active                   active (readOnly where the vendor only reads it)
     userType                 external: "Employee" or "Contractor" (canonical values)
-    preferredLanguage        language
+    preferredLanguage        language (a code such as "de" or "en-GB")
     emails (value, type "work")                            email: one work address
     phoneNumbers (value, type "work"/"mobile")             work_phone, mobile_phone
     enterprise employeeNumber, department                  employee_number, department
@@ -52,6 +52,7 @@ NAME_PARTS = {
 SIMPLE = {"active": "active", "userType": "external", "preferredLanguage": "language"}
 ENTERPRISE_FIELDS = {"employeeNumber": "employee_number", "department": "department"}
 PHONE_TYPES = {"work": "work_phone", "mobile": "mobile_phone"}
+LANGUAGES = ("de", "de-AT", "de-CH", "en", "en-GB", "en-US", "fr", "it", "es", "nl", "pl")  # suggestions, not a limit
 
 
 class Published:
@@ -96,6 +97,8 @@ def publish(adapter: Adapter, departments: Iterable[str] = (), default_departmen
             attribute = dict(by_name[scim_name])
             if scim_name == "userType":
                 attribute["canonicalValues"] = ["Employee", "Contractor"]
+            if scim_name == "preferredLanguage":  # a Person's language is a code ("de", "de-CH")
+                attribute["canonicalValues"] = list(LANGUAGES)
             if scim_name != "preferredLanguage":
                 attribute["required"] = True  # a yes/no the vendor always holds: it cannot be removed
             attributes.append(attribute)

@@ -41,5 +41,6 @@ class Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._server.task_dispatcher.shutdown()  # its threads done first: none writes to a closed socket
         self._server.close()
         self._thread.join(timeout=5)

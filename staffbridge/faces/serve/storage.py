@@ -130,8 +130,10 @@ class AdapterStorage(ScimStorage):
         return SearchPage(len(found), found[start:stop])
 
     def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
-        person, kept = person_of(resource, self.system)
+        written, kept = person_of(resource, self.system)
+        written = _checked(written, self.system)
         self.check_unique(kept, None)
+        person = Person(system=self.system, **{field: getattr(written, field) for field in self.published.managed})
         if self.department and not person.department and "department" in self.adapter.capabilities.write_fields:
             person = person.replace(department=Ref(name=self.department))
         created = self.adapter.create(person)
@@ -146,6 +148,7 @@ class AdapterStorage(ScimStorage):
     ) -> Resource[Any]:
         record = str(resource.id)
         wanted, kept = person_of(resource, self.system)
+        wanted = _checked(wanted, self.system)
         self.check_unique(kept, record)
         current = self.person(record)
         required = set(self.adapter.capabilities.required_on_create)
@@ -253,6 +256,15 @@ class AdapterStorage(ScimStorage):
             raise BadGateway(detail=f"{self.system} answered {failed.status or 'nothing usable'}") from None
         except StaffbridgeError as failed:
             raise BadGateway(detail=f"{self.system}: {type(failed).__name__}") from None
+
+
+def _checked(person: Person, system: str) -> Person:
+    """`person` as written, refused (400) when a value of the User could not be read into it (an email
+    or a language code that is not one): a value is never dropped without a word. The User holds
+    only published attributes here, so every problem is about one of them."""
+    if person.problems:
+        raise InvalidValueException(detail=f"{system}: " + "; ".join(person.problems))
+    return person
 
 
 def _equality(scim_filter: Any) -> tuple[str, str] | None:
