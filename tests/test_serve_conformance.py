@@ -15,9 +15,11 @@ from tests.scim_world import VENDORS, scim_world
 
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_scim2_tester_passes_with_no_failure(vendor, tmp_path, monkeypatch) -> None:
-    with scim_world(vendor, tmp_path, monkeypatch) as world:
-        with httpx2.Client(base_url=world.base, headers=world.headers, timeout=30) as http:
-            results = check_server(SyncSCIMClient(http))
+    with (
+        scim_world(vendor, tmp_path, monkeypatch) as world,
+        httpx2.Client(base_url=world.base, headers=world.headers, timeout=30) as http,
+    ):
+        results = check_server(SyncSCIMClient(http))
     counts = Counter(result.status.name for result in results)
     failed = [f"{r.title}: {r.reason}" for r in results if r.status not in (Status.SUCCESS, Status.SKIPPED)]
     print(f"\nscim2-tester, {vendor}: {dict(counts)}")
