@@ -141,7 +141,7 @@ class Config:
                 setting="adapter",
                 source=source,
             )
-        secret_names = _secret_settings(adapter)
+        secret_names = _secret_settings(adapter) | set(SERVICE_SECRETS)
         settings: dict[str, Any] = {}
         secrets: list[str] = []
         for key, value in table.items():
@@ -151,7 +151,7 @@ class Config:
             if key in PATH_SETTINGS and isinstance(value, str) and value:
                 value = str(self._relative(value))
             settings[key] = value
-            if isinstance(value, str) and value and (key in secret_names or key in SERVICE_SECRETS or is_secret_key(key)):
+            if isinstance(value, str) and value and (key in secret_names or is_secret_key(key)):
                 secrets.append(value)
         settings, service = split_service(settings)
         return System(name, adapter, settings, source, secrets, service)
