@@ -81,9 +81,18 @@ def write_config(path: Path, vendor: str, base_url: str, settings: dict[str, Any
 
 @contextlib.contextmanager
 def scim_world(
-    vendor: str, tmp_path: Path, monkeypatch: Any, seed_people: int = 3, extra: str = "", **sandbox_options: Any
+    vendor: str,
+    tmp_path: Path,
+    monkeypatch: Any,
+    seed_people: int = 3,
+    extra: str = "",
+    settings: dict[str, Any] | None = None,
+    **sandbox_options: Any,
 ) -> Iterator[World]:
-    sandbox, settings, shared = sandbox_and_settings(vendor, seed_people, **sandbox_options)
+    """The gateway in front of a fresh sandbox of `vendor`; `settings` laid over the system's, `extra`
+    lines added to its table."""
+    sandbox, defaults, shared = sandbox_and_settings(vendor, seed_people, **sandbox_options)
+    settings = {**defaults, **(settings or {})}
     token = secrets.token_urlsafe(32)
     monkeypatch.setenv(f"SCIM_TOKEN_{vendor.upper()}", token)
     config = write_config(tmp_path / "staffbridge.toml", vendor, sandbox.url, settings, extra)

@@ -17,7 +17,7 @@ from typing import Any
 
 from scim2_models import Context, Resource
 
-from staffbridge.faces.serve.schema import POLICY, Published
+from staffbridge.faces.serve.schema import CONTRACTOR, POLICY, Published
 from staffbridge.mapping.scim import person_from_scim, to_scim_user
 from staffbridge.model.person import Person
 from staffbridge.store.base import Store
@@ -82,6 +82,8 @@ class KeptValues:
 def resource_of(person: Person, kept: Kept, published: Published) -> Resource[Any]:
     """The published User of `person`, with the kept userName and externalId."""
     data = to_scim_user(person, extension=False)
+    if data.get("userType") != CONTRACTOR:  # an employee is one without it: removing it makes one
+        data.pop("userType", None)
     if kept.user_name:
         data["userName"] = kept.user_name
     data["externalId"] = kept.external_id
@@ -104,6 +106,8 @@ def person_of(resource: Resource[Any], system: str) -> tuple[Person, Kept]:
     data = resource.model_dump(scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
     data.pop("meta", None)
     person = person_from_scim(data).replace(system=system)
+    if person.external is None:  # no userType (or "Employee"): not external staff
+        person = person.replace(external=False)
     kept = Kept(user_name=data.get("userName") or None, external_id=data.get("externalId") or None)
     return person, kept
 

@@ -8,13 +8,14 @@ refused answers 200 with the deactivated User and a `Warning` saying so.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from wsgiref.util import application_uri
 
-from scim2_models import Context
+from scim2_models import Context, Resource, ResourceType
 from scim2_server.applications.wsgi import WSGIApplication
 from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
@@ -49,12 +50,21 @@ class GatewayHandler(ScimHandler):
             return response
 
 
+class GatewayService(ScimService):
+    def read_creation(self, resource_type: ResourceType, body: bytes, content_type: str | None) -> Resource[Any]:
+        """A new user without `active` is active (the vendor holds a yes or no for everyone)."""
+        data = self.decode_body(body, content_type)
+        if isinstance(data, dict) and not any(key.lower() == "active" for key in data):
+            body = json.dumps({**data, "active": True}).encode()
+        return super().read_creation(resource_type, body, content_type)
+
+
 class SystemApplication(WSGIApplication):
     """The SCIM service of one system, mounted at its base URL (authenticated before it is called)."""
 
     def __init__(self, storage: AdapterStorage) -> None:
         provider = storage.published.provider
-        super().__init__(storage, provider, ScimService(provider))
+        super().__init__(storage, provider, GatewayService(provider))
         self.handler = GatewayHandler(self.service, storage)
         self.log = log
 

@@ -9,7 +9,7 @@ system to the attributes whose canonical field the adapter both reads and writes
     name.givenName/familyName/middleName/honorificPrefix   first_name/last_name/middle_name/title
     name.formatted, displayName                            derived from the name: readOnly
     active                   active (readOnly where the vendor only reads it)
-    userType                 external: "Employee" or "Contractor" (canonical values)
+    userType                 external: "Contractor" for external staff, absent for employees
     preferredLanguage        language (a code such as "de" or "en-GB")
     emails (value, type "work")                            email: one work address
     phoneNumbers (value, type "work"/"mobile")             work_phone, mobile_phone
@@ -52,6 +52,7 @@ NAME_PARTS = {
 SIMPLE = {"active": "active", "userType": "external", "preferredLanguage": "language"}
 ENTERPRISE_FIELDS = {"employeeNumber": "employee_number", "department": "department"}
 PHONE_TYPES = {"work": "work_phone", "mobile": "mobile_phone"}
+CONTRACTOR = "Contractor"
 LANGUAGES = ("de", "de-AT", "de-CH", "en", "en-GB", "en-US", "fr", "it", "es", "nl", "pl")  # suggestions, not a limit
 
 
@@ -95,12 +96,12 @@ def publish(adapter: Adapter, departments: Iterable[str] = (), default_departmen
     for scim_name, field in SIMPLE.items():
         if holds(field):
             attribute = dict(by_name[scim_name])
-            if scim_name == "userType":
-                attribute["canonicalValues"] = ["Employee", "Contractor"]
+            if scim_name == "userType":  # external staff are "Contractor"; without it, "Employee"
+                attribute["canonicalValues"] = [CONTRACTOR]
             if scim_name == "preferredLanguage":  # a Person's language is a code ("de", "de-CH")
                 attribute["canonicalValues"] = list(LANGUAGES)
-            if scim_name != "preferredLanguage":
-                attribute["required"] = True  # a yes/no the vendor always holds: it cannot be removed
+            if scim_name == "active":  # a yes/no the vendor always holds: it cannot be removed
+                attribute["required"] = True  # (a create without it is active: GatewayService)
             attributes.append(attribute)
         elif field == "active" and field in capabilities.read_fields:
             attributes.append({**by_name["active"], "mutability": "readOnly"})

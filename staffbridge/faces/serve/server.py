@@ -41,6 +41,10 @@ class Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        from waitress import wasyncore
+
         self._server.task_dispatcher.shutdown()  # its threads done first: none writes to a closed socket
-        self._server.close()
+        # the sockets are closed by the loop's own thread (between two polls, never under one), which
+        # then finds nothing left to serve and returns
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
         self._thread.join(timeout=5)
