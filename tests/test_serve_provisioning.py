@@ -14,6 +14,8 @@ CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
+HANG_LIMIT = 180  # seconds: a hang fails the test instead of holding CI
+
 
 def okta_user(email: str, given: str = "Ada", family: str = "Lovelace", active: bool = True) -> dict:
     """What Okta POSTs and PUTs (developer.okta.com, "SCIM 2.0 protocol reference": Create the user)."""

@@ -95,10 +95,10 @@ class TenantSystems:
     def application(self, tenant: str | None, system: str) -> WSGIApplication:
         assert tenant is not None  # digest() answered for it
         key = (tenant, system)
+        found = self.tenant(tenant)
+        assert found is not None
         with self._lock:
             if key not in self._applications:
-                found = self.tenant(tenant)
-                assert found is not None
                 served = found.system(system)
                 self._applications[key] = build_application(
                     served.connect(),
