@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 
+from staffbridge.faces.cli.arguments import config_after_command
 from staffbridge.faces.cli.console import EXIT_OK, Console
 from staffbridge.faces.cli.systems import config_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    subscribe = actions.add_parser("subscribe", help="register the User hooks of SYSTEM to URL")
+    subscribe = actions.add_parser(
+        "subscribe", parents=[config_after_command()], help="register the User hooks of SYSTEM to URL"
+    )
     subscribe.add_argument("system", metavar="SYSTEM", help="a MOCO system of staffbridge.toml")
     subscribe.add_argument("--url", required=True, help="the receiver, e.g. https://host/webhooks/moco/acme/moco")
     subscribe.add_argument("--json", action="store_true", help="print the hooks as JSON")

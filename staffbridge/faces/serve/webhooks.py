@@ -7,8 +7,10 @@ hook's signature key (the 32 hex characters MOCO's web hook overview shows; the 
 - its signature matches (compared with `hmac.compare_digest`); a forgery, an unknown tenant or system,
   or one without a webhook_secret all get the same 401;
 - its `X-Moco-Timestamp` (milliseconds) is within `max_age` of now (stale: 400), and
-- its signature was not seen within twice that time (a replay: 409). The signature covers the body
-  only, so the timestamp alone proves nothing; a replay is what it is whatever its timestamp says.
+- its signature was not seen for the same target and event within twice that time (a replay: 409).
+  The signature covers the body only, so the timestamp alone proves nothing; a replay is what it is
+  whatever its timestamp says. (A body replayed under another event can only trigger a sync, which
+  reads the vendor's truth.)
 
 Then, within MOCO's 10 seconds (nothing here waits for a vendor): a `User` event triggers a sync of the
 tenant, debounced (the platform's queue mark: a burst of events is one sync, sent `debounce` seconds
@@ -105,10 +107,11 @@ class MocoWebhooks:
         if abs(self.clock() - stamp) > self.max_age:
             log.warning("webhook for %s/%s refused: stale (timestamp outside %.0f s)", tenant, system, self.max_age)
             return answer(start_response, "400 Bad Request", {"error": "stale delivery"}, "application/json")
-        if not self.replays.first_time(f"{tenant}/{system}/{given}", 2 * self.max_age):
+        target, event = environ.get("HTTP_X_MOCO_TARGET", ""), environ.get("HTTP_X_MOCO_EVENT", "")
+        # per event: a delete carries the user as the last update left them, byte for byte
+        if not self.replays.first_time(f"{tenant}/{system}/{target}/{event}/{given}", 2 * self.max_age):
             log.warning("webhook for %s/%s refused: replayed", tenant, system)
             return answer(start_response, "409 Conflict", {"error": "delivery seen before"}, "application/json")
-        target, event = environ.get("HTTP_X_MOCO_TARGET", ""), environ.get("HTTP_X_MOCO_EVENT", "")
         if target != "User" or event not in EVENTS:
             return answer(start_response, "200 OK", {"status": "ignored"}, "application/json")
         try:
