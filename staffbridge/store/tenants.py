@@ -9,6 +9,9 @@ A tenant file is the `staffbridge.toml` format plus an id and a `[sync]` table:
     domain = "acme"
     api_key = "${ACME_MOCO_KEY}"          # read from the environment when the tenant is added
 
+    scim_token = "${ACME_MOCO_SCIM}"       # `staffbridge serve --platform`: kept as its SHA-256 only
+    webhook_secret = "${ACME_MOCO_HOOKS}"   # the key of MOCO's signed webhooks
+
     [systems.whosoff]
     adapter = "whosoff"
     base_url = "https://wopublicapi.whosoff.com"
