@@ -173,6 +173,21 @@ def test_saving_sync_state_replaces_the_last_one_whole(store_at: StoreAt) -> Non
     assert store.crosswalk() == {("b", "4"): "b:4"}
 
 
+def test_one_link_is_set_replaced_and_removed_alone_in_its_scope(store_at: StoreAt) -> None:
+    store, other = store_at(), store_at("other")
+    store.save_sync({"a": system_state("a", 1)}, {("a", "1"): "a:1"})
+    store.link("scim:a", "1", "ext-1")
+    store.link("scim:a", "2", "ext-2")
+    store.link("scim:a", "1", "ext-1b")
+    other.link("scim:a", "1", "theirs")
+    assert store.crosswalk() == {("a", "1"): "a:1", ("scim:a", "1"): "ext-1b", ("scim:a", "2"): "ext-2"}
+    store.link("scim:a", "2", None)
+    store.link("scim:a", "9", None)  # nothing there: harmless
+    assert store.crosswalk() == {("a", "1"): "a:1", ("scim:a", "1"): "ext-1b"}
+    assert other.crosswalk() == {("scim:a", "1"): "theirs"}
+    assert store.cursors() == {"a": system_state("a", 1)}
+
+
 def test_the_journal_and_the_sync_state_leave_each_other_alone(store_at: StoreAt) -> None:
     store = store_at()
     store.journal_mark("a->b", [Mark("1", "done", target_id="9")])

@@ -16,12 +16,18 @@ error naming the file, the system and the setting, and is only looked up when th
 A system name that is not in the file but ends in `.csv` or `.jsonl` is that file, read by the csv or
 jsonl adapter, so `staffbridge list staff.csv` needs no config at all.
 
+Settings of the service in front of a system (`staffbridge serve`), not of its adapter, are kept apart in
+`System.service` and never reach the adapter: `scim_token` (the bearer token an identity provider sends,
+`"${ENV_NAME}"`), `scim_department` (the department of a person created without one) and
+`webhook_secret` (the key of the vendor's signed webhooks). The two secrets are masked like any other.
+
 Every ConfigError raised here names the file and system in its `source` and the setting in `setting`;
 none quotes a setting's value, so a secret cannot leak through an error message.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -35,12 +41,25 @@ from staffbridge.model.redaction import is_secret_key
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.sdk.registry import adapter_class, available
 
-__all__ = ["DEFAULT_NAME", "FILE_ADAPTERS", "Config", "System", "find_config", "load_config"]
+__all__ = [
+    "DEFAULT_NAME",
+    "FILE_ADAPTERS",
+    "SERVICE_SECRETS",
+    "SERVICE_SETTINGS",
+    "Config",
+    "System",
+    "find_config",
+    "load_config",
+    "split_service",
+    "token_digest",
+]
 
 DEFAULT_NAME = "staffbridge.toml"
 ENV_VAR = "STAFFBRIDGE_CONFIG"
 FILE_ADAPTERS = {".csv": "csv", ".jsonl": "jsonl"}
 PATH_SETTINGS = ("path", "mapping")  # text settings that name a file: relative to the config file
+SERVICE_SETTINGS = ("scim_token", "scim_department", "webhook_secret")  # for `staffbridge serve`, not the adapter
+SERVICE_SECRETS = ("scim_token", "webhook_secret")
 _REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -54,6 +73,7 @@ class System:
     settings: dict[str, Any]
     source: str
     secrets: list[str] = field(default_factory=list)
+    service: dict[str, Any] = field(default_factory=dict)  # SERVICE_SETTINGS given for this system
 
     def __repr__(self) -> str:  # settings hold secrets: show only what is safe
         return f"<System {self.name} adapter={self.adapter} from {self.source}>"
@@ -121,7 +141,7 @@ class Config:
                 setting="adapter",
                 source=source,
             )
-        secret_names = _secret_settings(adapter)
+        secret_names = _secret_settings(adapter) | set(SERVICE_SECRETS)
         settings: dict[str, Any] = {}
         secrets: list[str] = []
         for key, value in table.items():
@@ -133,13 +153,27 @@ class Config:
             settings[key] = value
             if isinstance(value, str) and value and (key in secret_names or is_secret_key(key)):
                 secrets.append(value)
-        return System(name, adapter, settings, source, secrets)
+        settings, service = split_service(settings)
+        return System(name, adapter, settings, source, secrets, service)
 
     def _relative(self, value: str) -> Path:
         path = Path(os.path.expanduser(value))
         if path.is_absolute() or self.path is None:
             return path
         return self.path.parent / path
+
+
+def split_service(table: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A system's settings apart: (the adapter's, the service's `SERVICE_SETTINGS`)."""
+    adapter = {key: value for key, value in table.items() if key not in SERVICE_SETTINGS}
+    service = {key: value for key, value in table.items() if key in SERVICE_SETTINGS}
+    return adapter, service
+
+
+def token_digest(token: str) -> str:
+    """How a bearer token is kept: its SHA-256 (tokens are long random strings, so a fast hash is
+    enough; what is stored cannot be sent as a token)."""
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def find_config(

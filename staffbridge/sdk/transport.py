@@ -75,22 +75,25 @@ class RateLimiter:
         self.waited = 0.0  # seconds spent waiting, for benchmarks and progress reports
 
     def acquire(self) -> None:
-        if not self.limit:
-            return
-        while True:
-            with self._lock:
-                now = self._clock()
-                if now < self._paused_until:
-                    wait = self._paused_until - now
-                else:
-                    while self._stamps and now - self._stamps[0] >= self.per + self.margin:
-                        self._stamps.popleft()
-                    if len(self._stamps) < self.limit:
-                        self._stamps.append(now)
-                        return
-                    wait = self.per + self.margin - (now - self._stamps[0])
+        while (wait := self.try_acquire()) > 0:
             self.waited += wait
             self._sleep(wait)
+
+    def try_acquire(self) -> float:
+        """Takes a slot and returns 0, or takes none and returns the seconds until one frees; never
+        waits (a server answering 429 at once instead of holding its client)."""
+        if not self.limit:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            if now < self._paused_until:
+                return self._paused_until - now
+            while self._stamps and now - self._stamps[0] >= self.per + self.margin:
+                self._stamps.popleft()
+            if len(self._stamps) < self.limit:
+                self._stamps.append(now)
+                return 0.0
+            return self.per + self.margin - (now - self._stamps[0])
 
     def penalise(self, seconds: float) -> None:
         """After a 429 nobody using this limiter may send for `seconds`."""

@@ -98,6 +98,12 @@ class Store(abc.ABC):
         """Replaces the scope's cursors and crosswalk with these, in one transaction: a run killed
         midway leaves the last good state whole."""
 
+    @abc.abstractmethod
+    def link(self, system: str, record_id: str, unified_id: str | None) -> None:
+        """Sets (or with None removes) one crosswalk row at once, committed before this returns: for a
+        caller that learns one link at a time (the SCIM gateway keeps an identity provider's
+        externalId of each vendor record), where `save_sync` would rewrite them all."""
+
     # ------------------------------------------------------------------ lifetime
     @abc.abstractmethod
     def close(self) -> None:

@@ -292,6 +292,22 @@ class PostgresStore(Store):
             ]
         )
 
+    def link(self, system: str, record_id: str, unified_id: str | None) -> None:
+        statement: tuple[str, tuple[str, ...]]
+        if unified_id is None:
+            statement = (
+                "DELETE FROM staffbridge_crosswalk WHERE scope = %s AND system = %s AND record_id = %s",
+                (self.scope, system, record_id),
+            )
+        else:  # a new row goes last, as save_sync orders them
+            statement = (
+                "INSERT INTO staffbridge_crosswalk (scope, system, record_id, unified_id, position) "
+                "SELECT %s, %s, %s, %s, coalesce(max(position), -1) + 1 FROM staffbridge_crosswalk WHERE scope = %s "
+                "ON CONFLICT (scope, system, record_id) DO UPDATE SET unified_id = excluded.unified_id",
+                (self.scope, system, record_id, unified_id, self.scope),
+            )
+        self._write([statement])
+
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:
         """Nothing to release: the pool stays open for the other stores of this process (closed at exit)."""

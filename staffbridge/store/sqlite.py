@@ -243,6 +243,20 @@ class SQLiteStore(Store):
                 [(self.scope, system, record_id, unified_id) for (system, record_id), unified_id in crosswalk.items()],
             )
 
+    def link(self, system: str, record_id: str, unified_id: str | None) -> None:
+        with self._transaction() as db:
+            if unified_id is None:
+                db.execute(
+                    "DELETE FROM crosswalk WHERE scope = ? AND system = ? AND record_id = ?",
+                    (self.scope, system, record_id),
+                )
+            else:
+                db.execute(
+                    "INSERT INTO crosswalk (scope, system, record_id, unified_id) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (scope, system, record_id) DO UPDATE SET unified_id = excluded.unified_id",
+                    (self.scope, system, record_id, unified_id),
+                )
+
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:
         with self._lock:

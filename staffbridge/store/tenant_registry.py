@@ -228,7 +228,8 @@ class TenantRegistry:
             db.execute("DELETE FROM staffbridge_runs WHERE tenant = %s", (tenant_id,))
             for table in ("staffbridge_journal", "staffbridge_cursors", "staffbridge_crosswalk"):
                 if db.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is not None:
-                    db.execute(f"DELETE FROM {table} WHERE scope = %s", (tenant_id,))
+                    # its own scope and the SCIM gateway's ("<tenant>/scim": userName, externalId)
+                    db.execute(f"DELETE FROM {table} WHERE scope IN (%s, %s)", (tenant_id, f"{tenant_id}/scim"))
         return bool(gone)
 
     def rotate_keys(self) -> int:

@@ -9,6 +9,9 @@ A tenant file is the `staffbridge.toml` format plus an id and a `[sync]` table:
     domain = "acme"
     api_key = "${ACME_MOCO_KEY}"          # read from the environment when the tenant is added
 
+    scim_token = "${ACME_MOCO_SCIM}"       # `staffbridge serve --platform`: kept as its SHA-256 only
+    webhook_secret = "${ACME_MOCO_HOOKS}"   # the key of MOCO's signed webhooks
+
     [systems.whosoff]
     adapter = "whosoff"
     base_url = "https://wopublicapi.whosoff.com"
@@ -47,7 +50,7 @@ from staffbridge.model.errors import ConfigError
 from staffbridge.model.person import WRITABLE_FIELDS
 from staffbridge.model.redaction import MASK
 from staffbridge.sdk.adapter import Adapter
-from staffbridge.sdk.config import Config, System, read_toml_file
+from staffbridge.sdk.config import SERVICE_SECRETS, Config, System, read_toml_file, split_service, token_digest
 
 __all__ = ["SyncRules", "Tenant", "load_tenant_file", "tenant_from_dict"]
 
@@ -136,12 +139,14 @@ class Tenant:
         table = {**self.systems[name], **secret_extra}
         adapter = table.pop("adapter")
         secret = [*self.secret_names.get(name, ()), *secret_extra]
+        settings, service = split_service(table)
         return System(
             name,
             adapter,
-            table,
+            settings,
             source=f"tenant {self.id} [systems.{name}]",
             secrets=[str(table[key]) for key in secret if table.get(key)],
+            service=service,
         )
 
     def connect(self, name: str, **secret_extra: Any) -> Adapter:
@@ -181,12 +186,15 @@ def tenant_from_dict(
     for name in tables:
         system = config.system(name, environ)  # fills in the environment, checks the adapter exists
         system.connect().close()  # every setting is checked now, not at the first sync
-        systems[name] = {"adapter": system.adapter, **system.settings}
+        service = dict(system.service)
+        if service.get("scim_token"):  # kept as its digest only: what is stored cannot be sent as a token
+            service["scim_token"] = token_digest(str(service["scim_token"]))
+        systems[name] = {"adapter": system.adapter, **system.settings, **service}
         secret_names[name] = frozenset(
             key
             for key, value in system.settings.items()
             if isinstance(value, str) and value and value in system.secrets
-        )
+        ) | {key for key in SERVICE_SECRETS if service.get(key)}
     rules = rules_from_dict(data.get("sync") or {}, list(systems), where)
     return Tenant(tenant_id, systems, rules, secret_names)
 

@@ -15,6 +15,8 @@
     staffbridge tenants add|list|show|remove ...        platform mode: tenants, in PostgreSQL
     staffbridge worker | scheduler                      platform mode: Celery worker, beat
     staffbridge platform status [--json]                platform mode: per tenant, last and next sync
+    staffbridge serve [--host H] [--port N] [--state FILE] [--platform]   the SCIM 2.0 gateway
+    staffbridge webhooks subscribe SYSTEM --url URL     MOCO web hooks for the platform's receiver
 
 SYSTEM is a name from staffbridge.toml (see staffbridge.sdk.config) or a path ending in .csv or .jsonl.
 `migrate` shows the plan and changes nothing unless --apply is given.
@@ -73,6 +75,8 @@ COMMANDS = {
         "Celery beat: each tenant's sync at its interval",
     ),
     "platform": ("staffbridge.faces.cli.platform:add_platform_arguments", "the platform's state: platform status"),
+    "serve": ("staffbridge.faces.cli.serve:add_arguments", "the SCIM 2.0 gateway in front of each system"),
+    "webhooks": ("staffbridge.faces.cli.webhooks:add_arguments", "register MOCO web hooks: webhooks subscribe"),
 }
 
 

@@ -12,6 +12,8 @@ What it serves, below `sb.url` (= `http://127.0.0.1:PORT/api/v1`):
     GET /users/roles                     permission roles
     GET|POST /users/employments, GET|PUT|DELETE /users/employments/{id}
     GET|POST /units, GET|PUT|DELETE /units/{id}
+    GET|POST /account/web_hooks, GET|PUT|DELETE /account/web_hooks/{id}, PUT .../{id}/enable|disable
+                                         subscriptions; user changes are sent to them signed (web_hooks.py)
 
 Faithful to the documentation and to real recordings (see VENDORS.md §1):
 - Auth `Authorization: Token token=KEY` (quoted or not) or `Bearer KEY`; anything else is 401.

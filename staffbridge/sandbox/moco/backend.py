@@ -71,6 +71,8 @@ class MocoBackend:
         self.version = 0  # bumped on every change; list caches key on it
         self.serial = next(_BACKEND_SERIALS)
         self._emails: dict[str, int] = {}
+        # told of every user created, changed or deleted: (event, user); the routes send web hooks
+        self.listeners: list[Callable[[str, User], None]] = []
         self._next_user_id = USER_ID_BASE
         self._next_unit_id = UNIT_ID_BASE
         self._next_employment_id = EMPLOYMENT_ID_BASE
@@ -154,6 +156,7 @@ class MocoBackend:
         self.users[user.id] = user
         self._emails[user.email] = user.id
         self.version += 1
+        self._tell("create", user)
         return user
 
     def update_user(self, user_id: int, data: dict[str, Any]) -> User:
@@ -165,6 +168,7 @@ class MocoBackend:
                 del self._emails[old_email]
                 self._emails[user.email] = user.id
             self.version += 1
+            self._tell("update", user)
         return user
 
     def delete_user(self, user_id: int) -> None:
@@ -176,6 +180,11 @@ class MocoBackend:
         for employment_id in [e.id for e in self.employments.values() if e.user_id == user_id]:
             del self.employments[employment_id]
         self.version += 1
+        self._tell("delete", user)
+
+    def _tell(self, event: str, user: User) -> None:
+        for listener in self.listeners:
+            listener(event, user)
 
     def mark_billed(self, user_id: int, billed: bool = True) -> None:
         """Record that (no longer) some of this user's hours are billed; billed users cannot be deleted."""

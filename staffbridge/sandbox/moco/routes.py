@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from staffbridge.sandbox.moco.backend import MocoBackend
 from staffbridge.sandbox.moco.records import KEY_HOLDER_ID, Employment, RecordInvalid, RecordNotFound, Role, Unit, User
 from staffbridge.sandbox.moco.values import as_boolean, as_integer, date_text
+from staffbridge.sandbox.moco.web_hooks import WebHooks
 from staffbridge.sandbox.server import Request, Response, Sandbox, json_response
 
 
@@ -43,6 +44,8 @@ class MocoSandbox(Sandbox):
         self.per_page = per_page
         self.lowercase_headers = lowercase_headers
         self._list_cache: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+        self.web_hooks = WebHooks()
+        self.backend.listeners.append(self._user_changed)
         self._add_routes()
 
     def client_settings(self) -> dict[str, Any]:
@@ -55,6 +58,7 @@ class MocoSandbox(Sandbox):
         `lowercase_headers`, `rate_limit`) are its own to restore."""
         with self._lock:
             self.backend = MocoBackend(self.seed_people if seed_people is None else seed_people)
+            self.backend.listeners.append(self._user_changed)
             self._list_cache.clear()
             self.faults.clear()
             self.faults.injected.clear()
@@ -84,6 +88,12 @@ class MocoSandbox(Sandbox):
             ("PUT", rf"/units/{num}", self._update_unit),
             ("PATCH", rf"/units/{num}", self._update_unit),
             ("DELETE", rf"/units/{num}", self._delete_unit),
+            ("GET", r"/account/web_hooks(?:\.json)?", self._list_web_hooks),
+            ("POST", r"/account/web_hooks(?:\.json)?", self._create_web_hook),
+            ("GET", rf"/account/web_hooks/{num}", self._get_web_hook),
+            ("PUT", rf"/account/web_hooks/{num}", self._update_web_hook),
+            ("PUT", r"/account/web_hooks/(?P<id>\d+)/(?P<switch>enable|disable)(?:\.json)?", self._switch_web_hook),
+            ("DELETE", rf"/account/web_hooks/{num}", self._delete_web_hook),
         ]
         for method, pattern, handler in table:
             self.routes.add(method, pattern, self._guarded(handler))
@@ -238,6 +248,31 @@ class MocoSandbox(Sandbox):
     def _delete_unit(self, request: Request) -> Response:
         self.backend.delete_unit(int(request.params["id"]))
         return Response(204)
+
+    def _list_web_hooks(self, request: Request) -> Response:
+        hooks = sorted(self.web_hooks.hooks.values(), key=lambda hook: hook.id)
+        return self._paginate(request, hooks, lambda hook: hook.render())
+
+    def _create_web_hook(self, request: Request) -> Response:
+        return self._json(self.web_hooks.create(self._body(request)).render())
+
+    def _get_web_hook(self, request: Request) -> Response:
+        return self._json(self.web_hooks.get(int(request.params["id"])).render())
+
+    def _update_web_hook(self, request: Request) -> Response:
+        return self._json(self.web_hooks.update(int(request.params["id"]), self._body(request)).render())
+
+    def _switch_web_hook(self, request: Request) -> Response:
+        hook = self.web_hooks.switch(int(request.params["id"]), request.params["switch"] == "enable")
+        return self._json(hook.render())
+
+    def _delete_web_hook(self, request: Request) -> Response:
+        self.web_hooks.delete(int(request.params["id"]))
+        return Response(204)
+
+    def _user_changed(self, event: str, user: User) -> None:
+        """A user was created, changed or deleted: the User web hooks get it, rendered as GET shows it."""
+        self.web_hooks.notify("User", event, render_user(self.backend, user, f"http://127.0.0.1:{self.port}"))
 
     def _list_employments(self, request: Request) -> Response:
         errors: list[str] = []
