@@ -84,6 +84,20 @@ def test_an_incremental_read_does_not_see_deletes_a_whole_read_marks_them_remove
     assert after.find("a", "a2") is None and after.find("b", "b2").crosswalk == {"b": "b2"}
 
 
+def test_a_delete_the_vendor_reported_is_removed_on_an_incremental_read(tmp_path) -> None:
+    # MOCO's DELETE webhook: the id is handed in, and the very next (incremental) run removes the person
+    state = tmp_path / "state.json"
+    a = moco_like()
+    b = MemoryAdapter("b", [staff(2, "b2")])
+    unify([a, b], state=state)
+    del a.people["a2"]
+    told = unify([a, b], state=state, deleted={"a": ["a2"]})
+    assert told.reads["a"].mode == "incremental" and list(told.reads["a"].removed) == ["a2"]
+    assert told.find("a", "a2").status == {"a": "removed", "b": "present"}
+    after = unify([a, b], state=state)
+    assert after.find("a", "a2") is None and after.reads["a"].mode == "incremental"
+
+
 def test_a_person_removed_everywhere_is_listed_as_removed() -> None:
     state = SyncState()
     b = MemoryAdapter("b", [staff(1, "b1"), staff(2, "b2")])

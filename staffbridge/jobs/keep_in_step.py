@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +92,7 @@ def keep_in_step(
     connect: Callable[[str], Adapter] | None = None,
     full_every: int | None = None,
     workers: int = 2,
+    deleted: Mapping[str, Collection[str]] | None = None,
 ) -> SyncReport:
     """Runs one sync of `tenant` (see the module docstring). `connect(system name)` makes the adapters
     (default: `tenant.connect`; the platform hands in adapters sharing a rate budget)."""
@@ -105,6 +106,7 @@ def keep_in_step(
             authority={"default": rules.authority, **rules.authority_per_field},
             state=store,
             full_every=full_every,
+            deleted=deleted,
         )
         report.people, report.conflicts = len(directory.current), len(directory.conflicts)
         report.reads = {name: read.mode for name, read in directory.reads.items()}

@@ -32,7 +32,13 @@ from celery import Celery
 from celery.beat import Scheduler
 
 from staffbridge.faces.platform.budget import OutOfBudget, account_of, has_epoch, new_platform, use_budget
-from staffbridge.faces.platform.guards import TenantLock, clear_queued, mark_queued
+from staffbridge.faces.platform.guards import (
+    TenantLock,
+    clear_queued,
+    deleted_since,
+    forget_deleted,
+    mark_queued,
+)
 from staffbridge.faces.platform.tokens import TokenCache, TokenWatch
 from staffbridge.jobs.keep_in_step import keep_in_step
 from staffbridge.store.backends import open_store
@@ -176,8 +182,13 @@ def run_sync(tenant_id: str) -> dict[str, Any]:
         tenant = tenants.get(tenant_id)
         store = open_store(settings()["database"], scope=tenant_id)
         before = getattr(store, "queries", 0)
+        deleted = deleted_since(client, tenant_id, tenant.systems)  # reported by webhooks since the last sync
         with lock.held():
-            report = keep_in_step(tenant, store, connect=connect)
+            report = keep_in_step(tenant, store, connect=connect, deleted=deleted)
+        # a read that failed removed nobody: its reported deletes wait for the next sync
+        forget_deleted(
+            client, tenant_id, {s: ids for s, ids in deleted.items() if report.reads.get(s) not in (None, "failed")}
+        )
         queries = getattr(store, "queries", 0) - before + tenants.queries + 1  # + this run's record
         run = RunRecord(
             started,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 __all__ = ["TenantLock", "clear_queued", "mark_queued"]
@@ -58,6 +58,28 @@ class TenantLock:
         finally:
             done.set()
             keeper.join()
+
+
+def note_deleted(client: Any, tenant: str, system: str, record_id: str) -> None:
+    """A vendor reported `record_id` of `system` deleted (a webhook): the tenant's next sync removes it."""
+    client.sadd(f"staffbridge:deleted:{tenant}:{system}", record_id)
+
+
+def deleted_since(client: Any, tenant: str, systems: Iterable[str]) -> dict[str, set[str]]:
+    """Per system, the record ids reported deleted and not yet removed by a sync."""
+    found = {system: client.smembers(f"staffbridge:deleted:{tenant}:{system}") for system in systems}
+    return {system: {_text(i) for i in ids} for system, ids in found.items() if ids}
+
+
+def forget_deleted(client: Any, tenant: str, removed: Mapping[str, Iterable[str]]) -> None:
+    """After a sync saved its state: those ids are removed now. Ids reported meanwhile stay for the next."""
+    for system, ids in removed.items():
+        if ids:
+            client.srem(f"staffbridge:deleted:{tenant}:{system}", *ids)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def mark_queued(client: Any, tenant: str, ttl: float) -> bool:

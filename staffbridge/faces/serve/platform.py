@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from staffbridge.faces.platform.budget import OutOfBudget, use_budget
+from staffbridge.faces.platform.guards import note_deleted
 from staffbridge.faces.serve.gateway import SystemApplication, build_application
 from staffbridge.faces.serve.limits import BudgetSpent, fail_fast
 from staffbridge.faces.serve.webhooks import MocoWebhooks, RedisReplayGuard
@@ -28,7 +29,7 @@ from staffbridge.store.tenants import Tenant
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-__all__ = ["DEBOUNCE", "TenantSystems", "celery_sync", "read_whole_next"]
+__all__ = ["DEBOUNCE", "TenantSystems", "celery_sync"]
 
 DEBOUNCE = 5.0  # seconds from a tenant's first webhook to its sync: a burst of events is one sync
 
@@ -41,15 +42,6 @@ def celery_sync(tenant: str, debounce: float = DEBOUNCE) -> None:
 
     if mark_queued(redis_client(), tenant, ttl=3600.0):
         sync_tenant.apply_async((tenant,), countdown=debounce)
-
-
-def read_whole_next(database: str, tenant: str, system: str) -> None:
-    """The next sync reads `system` whole (its cursor cleared): the only read that sees a person deleted."""
-    with open_store(database, scope=tenant) as store:
-        cursors = store.cursors()
-        if system in cursors and cursors[system].cursor is not None:
-            cursors[system].cursor = None
-            store.save_sync(cursors, store.crosswalk())
 
 
 class TenantSystems:
@@ -118,6 +110,6 @@ class TenantSystems:
         return self._webhooks
 
     def on_event(self, tenant: str, system: str, event: str, record: dict[str, Any]) -> None:
-        if event == "delete":
-            read_whole_next(self.database, tenant, system)
+        if event == "delete" and record.get("id") is not None:
+            note_deleted(self.redis, tenant, system, str(record["id"]))
         self.sync(tenant)

@@ -14,9 +14,10 @@ hook's signature key (the 32 hex characters MOCO's web hook overview shows; the 
 
 Then, within MOCO's 10 seconds (nothing here waits for a vendor): a `User` event triggers a sync of the
 tenant, debounced (the platform's queue mark: a burst of events is one sync, sent `debounce` seconds
-after the first); a `delete` first marks the system's read for a whole read, the one read that sees a
-person gone (an `updated_after` read cannot), so the sync that follows removes the person. The answer
-is 202. Other targets are acknowledged (200) and ignored.
+after the first); a `delete` first notes the user's id in Redis (faces.platform.guards.note_deleted),
+and the sync that follows removes that person even though its `updated_after` read cannot see a
+delete; the id is forgotten once a sync has removed it. The answer is 202. Other targets are
+acknowledged (200) and ignored.
 
 `subscribe(adapter, url)` registers the create, update and delete hooks of `User` through MOCO's
 `/account/web_hooks` (the ones already there are kept, none is made twice).

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,8 +133,13 @@ def read_system(
     overlap: dt.timedelta | None = None,
     progress: Progress | ProgressGuard | None = None,
     now: dt.datetime | None = None,
+    deleted: Collection[str] = (),
 ) -> SystemRead:
-    """Reads `adapter`; on success updates `state` (cursor, snapshot, counters), on failure leaves it."""
+    """Reads `adapter`; on success updates `state` (cursor, snapshot, counters), on failure leaves it.
+
+    `deleted`: record ids the vendor reported deleted (MOCO's DELETE webhook) since the last run. An
+    incremental read cannot see a delete; these people are removed on this read all the same, unless
+    the read just returned them (then they are back)."""
     now = now or dt.datetime.now(dt.UTC)  # when this read started
     cursor = adapter.capabilities.cursor
     if overlap is None:
@@ -173,6 +178,10 @@ def read_system(
     read.changed = [key for key, person in fetched.items() if key in previous and previous[key] != person]
     if not incremental and previous and state.known:
         read.removed = {key: person for key, person in previous.items() if key not in fetched}
+    gone = {str(id) for id in deleted}
+    for key, person in list(read.people.items()):
+        if key not in fetched and str(person.id) in gone:
+            read.removed[key] = read.people.pop(key)
     _advance(state, read, adapter, fetched, overlap, now)
     return read
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,12 +66,15 @@ def unify(
     full_every: int | None = None,
     overlap: dt.timedelta = DEFAULT_OVERLAP,
     progress: Progress | None = None,
+    deleted: Mapping[str, Collection[str]] | None = None,
 ) -> Directory:
     """Reads every system and returns the unified Directory (see the module docstring).
 
     `match`: ordered match keys (default: the rules' [match], else email, then employee_number).
     `state`: a path or a Store (loaded, and saved after the run) or a SyncState (updated in place, not
     saved).
+    `deleted`: per system, record ids the vendor reported deleted since the last run (a DELETE webhook):
+    removed on this run even where the read is incremental and cannot see a delete.
     `progress(done, total, label)` is called while reading ("reading moco") and per system done."""
     named = _named(systems)
     loaded_rules = load_rules(rules, authority)
@@ -94,7 +97,14 @@ def unify(
     reads: dict[str, SystemRead] = {}
     for done, (name, adapter) in enumerate(named.items()):
         reads[name] = read_system(
-            name, adapter, sync.system(name), full=full, full_every=full_every, overlap=overlap, progress=tell
+            name,
+            adapter,
+            sync.system(name),
+            full=full,
+            full_every=full_every,
+            overlap=overlap,
+            progress=tell,
+            deleted=(deleted or {}).get(name, ()),
         )
         tell(done + 1, len(named), "systems read")
     people, ambiguous = Unifier(list(named), keys, loaded_rules, sync.ids).run(reads)
