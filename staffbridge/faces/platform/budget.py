@@ -123,7 +123,8 @@ def use_budget(adapter: Adapter, client: Any, max_wait: float = 1.0) -> RedisBud
     own = getattr(transport, "limiter", None)
     if transport is None or own is None or not own.limit:
         return None
-    budget = RedisBudget(client, account_of(adapter), own.limit, own.per, own.margin, max_wait)
+    # its own margin: the sliding log in Redis stamps a request when it is allowed, not when answered
+    budget = RedisBudget(client, account_of(adapter), own.limit, own.per, max_wait=max_wait)
     transport.limiter = budget
     sleep = transport.sleep
 
