@@ -4,23 +4,25 @@
                         [--migrate 10000] [--windows 1:200,5:200,60:80,120:40] [--workers 8] [--rounds 3]
                         [--startup-runs 10] [--only list,memory,translate,migrate,startup]
 
-What it measures (every sandbox runs in a child process, so only the client is measured):
+What it measures (every sandbox runs in a child process, so only the client is measured; its records
+are realistic: every field the vendor's mapping reads is filled, see realistic.py). Each row of the
+table carries its goal (issue 12) and whether it is met. Benchmarks only: no test asserts a time.
 - list: listing N people per adapter (MOCO, WhosOff, field-service) against a plain `requests` loop
   over the same endpoints (HTTP + JSON only, no mapping: the floor), and for MOCO against the
   moco-wrapper package (`pip install -e '.[bench]'`) on the same sandbox; best of --rounds.
-  Requests per person for each.
-- memory: peak Python memory (tracemalloc) listing 1,000 vs 100,000 people per adapter.
-- translate: vendor records -> Person per second, against a hand-written dict translation of the
-  same fields.
-- migrate: a MOCO -> WhosOff migration of --migrate people with the WhosOff sandbox answering 429
-  beyond --rate requests a second (a sliding --window) and the adapter given the same limit:
-  wall time, the least time the limit allows, utilisation (least / wall), requests per migrated
-  person; then a second run, which should send nothing. (tests/bench/bench_migrate.py prints more.)
+- memory: peak Python memory (tracemalloc) listing 1,000 vs 100,000 people, per adapter and per
+  field-service pagination setting (one answer, page, skip).
+- translate: vendor records -> Person, against a hand-written dict translation of the same fields.
+- migrate: per budget in --windows (WINDOW:RATE), a MOCO -> WhosOff migration of --migrate people, the
+  WhosOff sandbox answering 429 beyond RATE * WINDOW requests in any sliding WINDOW seconds and the
+  adapter given the same budget: utilisation (the least time the budget allows / wall time), 429s
+  seen, requests per migrated person beyond the pages read; then a second run with nothing changed
+  (writes, and requests against one listing of each side). (tests/bench/bench_migrate.py prints more.)
 - startup: `staffbridge --version` and `staffbridge adapters` (warm and cold cache) against `python -c pass`
   (median; tests/bench/startup.py prints the same on its own).
 
-The default run takes a few minutes; smaller sizes (e.g. --people 2000 --memory 1000,20000
---migrate 2000) take well under one.
+The default run takes about fifteen minutes (the 60 s and 120 s budgets need minutes to show);
+smaller sizes (e.g. --people 2000 --memory 1000,20000 --migrate 2000 --windows 1:200,5:200) take one.
 """
 
 from __future__ import annotations
