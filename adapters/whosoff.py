@@ -124,12 +124,19 @@ class WhosOffAdapter(WhosOffHTTP):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         self._department_names: dict[str, str] = {}
+        self._named_on_users: dict[str, str] | None = None
         # the docs say only "Date": the date_format setting replaces the shipped ISO "date"
         self.reshape_mapping(self.settings["defaults"], self.settings.get("date_format"))
 
     # ------------------------------------------------------------------ reading
     def fetch_records(self, **filters: Any) -> Iterator[Any]:
-        yield from self.stream(self.retrieve_path(), self.retrieve_body(**filters))
+        named: dict[str, str] = {}  # the departments the users of a whole listing are in
+        for record in self.stream(self.retrieve_path(), self.retrieve_body(**filters)):
+            if type(record) is dict and record.get("department_name"):
+                named[str(record.get("department_id"))] = record["department_name"]
+            yield record
+        if not filters:  # read whole: a department lookup by users needs no second listing
+            self._named_on_users = named
 
     def retrieve_path(self) -> str:
         return f"/{self.settings['retrieve_version']}/user/retrieve"
@@ -344,6 +351,8 @@ class WhosOffAdapter(WhosOffHTTP):
         return names_by_id(records, ("department_id", "id"), ("name", "department_name"))
 
     def _departments_from_users(self) -> dict[str, str]:
+        if self._named_on_users is not None:  # a whole listing was just read (a migration's plan)
+            return dict(self._named_on_users)
         users = self.stream(self.retrieve_path(), self.retrieve_body())
         return names_by_id(users, ("department_id",), ("department_name",))
 

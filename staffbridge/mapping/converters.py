@@ -16,6 +16,19 @@ from staffbridge.model.compare import name_key
 from staffbridge.model.errors import MappingError
 from staffbridge.model.values import Address, Ref
 
+_REFS: dict[tuple[str | None, str | None], Ref] = {}
+
+
+def shared_ref(ident: str | None, name: str | None) -> Ref:
+    """Ref(ident, name), one object per distinct pair: Refs are immutable, and a directory of
+    100,000 people names a few dozen departments and roles (building each anew was a tenth of a list)."""
+    ref = _REFS.get((ident, name))
+    if ref is None:
+        if len(_REFS) >= 4096:  # an unusual vendor with a reference per person: stay small
+            _REFS.clear()
+        ref = _REFS[ident, name] = Ref(ident, name)
+    return ref
+
 
 class Converter:
     """Identity; subclasses override read and/or write. `arg` is what follows the colon in the name."""
@@ -64,8 +77,12 @@ class Boolean(Converter):
             return value
         if value is None or value == "":
             return None
-        if isinstance(value, (int, str)) and str(value).strip().lower() in self.TRUE | self.FALSE:
-            return str(value).strip().lower() in self.TRUE
+        if isinstance(value, (int, str)):
+            word = str(value).strip().lower()
+            if word in self.TRUE:
+                return True
+            if word in self.FALSE:
+                return False
         raise ValueError(f"not a yes/no value: {value!r}")
 
     def write(self, value: Any) -> Any:
@@ -79,6 +96,10 @@ class Date(Converter):
     """A date in a strftime format. Plain `date` is ISO and also takes the date of an ISO timestamp
     ("2024-03-01T00:00:00Z"), for vendors that document only "Date"; `date:%Y-%m-%d` is strict."""
 
+    def __init__(self, arg: str | None = None, values: Mapping[str, Any] | None = None):
+        super().__init__(arg, values)
+        self._digits = _digit_slices(arg)
+
     def read(self, value: Any) -> dt.date | None:
         if value is None or value == "":
             return None
@@ -91,6 +112,14 @@ class Date(Converter):
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
+        elif self._digits and len(value) == 10:  # DD.MM.YYYY and the like, without strptime's cost
+            (year, month, day), separators = self._digits
+            parts = value[year], value[month], value[day]
+            if all(value[at] == char for at, char in separators) and all(p.isascii() and p.isdigit() for p in parts):
+                try:
+                    return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+                except ValueError:
+                    pass
         try:
             return dt.datetime.strptime(value.strip(), self.arg or "%Y-%m-%d").date()
         except ValueError:
@@ -185,11 +214,11 @@ class Reference(_Ids):
             name = (name or None) if type(name) is str else _TEXT.read(name)
             if name is None and self.values and ident:
                 name = self.values.get(ident)
-            return Ref(ident, name) if ident or name else None
+            return shared_ref(ident, name) if ident or name else None
         if value is None or value == "":
             return None
         ident = self.read_id(value)
-        return Ref(ident, self.values.get(ident)) if ident else None
+        return shared_ref(ident, self.values.get(ident)) if ident else None
 
     def write(self, value: Any) -> Any:
         if value is None:
@@ -205,7 +234,7 @@ class ReferenceName(Converter):
 
     def read(self, value: Any) -> Ref | None:
         text = _TEXT.read(value)
-        return Ref(name=self.values.get(text, text)) if text else None
+        return shared_ref(None, self.values.get(text, text)) if text else None
 
     def write(self, value: Any) -> Any:
         if value is None:
@@ -226,7 +255,7 @@ class Enum(Converter):
         code = str(value)
         if code not in self.values:
             raise ValueError(f"unknown code {code!r}; known: {', '.join(self.values)}")
-        return Ref(code, self.values[code])
+        return shared_ref(code, self.values[code])
 
     def write(self, value: Any) -> Any:
         if value is None:
@@ -302,6 +331,27 @@ class AddressParts(Converter):
         if not isinstance(value, Address):
             return value
         return {k: v for k, v in asdict(value).items() if k != "formatted" and v is not None}
+
+
+def _digit_slices(fmt: str | None) -> tuple[tuple[slice, slice, slice], list[tuple[int, str]]] | None:
+    """Where year, month and day sit in a 10-character date of `fmt` (%Y, %m, %d and one-character
+    separators, e.g. %d.%m.%Y), and the separators' places; None for any other format."""
+    if not fmt:
+        return None
+    widths = {"%Y": 4, "%m": 2, "%d": 2}
+    at, places, separators, rest = 0, {}, [], fmt
+    while rest:
+        if rest[:2] in widths:
+            places[rest[:2]] = slice(at, at + widths[rest[:2]])
+            at, rest = at + widths[rest[:2]], rest[2:]
+        elif rest[0] != "%":
+            separators.append((at, rest[0]))
+            at, rest = at + 1, rest[1:]
+        else:
+            return None
+    if at != 10 or len(places) != 3:
+        return None
+    return (places["%Y"], places["%m"], places["%d"]), separators
 
 
 def _invert(values: Mapping[str, Any]) -> dict[str, str]:

@@ -23,13 +23,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import tomllib
-from collections.abc import Callable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from staffbridge.mapping.converters import Converter, Text, get_converter
+from staffbridge.mapping.compiled import compile_reader
+from staffbridge.mapping.converters import Converter, get_converter
 from staffbridge.mapping.locate import mapping_text
 from staffbridge.model.errors import MappingError
 from staffbridge.model.person import CANONICAL_FIELDS, Person
@@ -47,24 +47,6 @@ def get_path(record: Any, path: str, default: Any = _MISSING) -> Any:
         else:
             return default
     return node
-
-
-def path_getter(path: str) -> Callable[[Any], Any]:
-    """A compiled `get_path` for one path (reading is the hot loop of every list)."""
-    steps = path.split(".")
-    if len(steps) == 1:
-        key = steps[0]
-        return lambda record: record.get(key, _MISSING)
-
-    def get(record: Any) -> Any:
-        node = record
-        for step in steps:
-            if type(node) is not dict or step not in node:
-                return _MISSING
-            node = node[step]
-        return node
-
-    return get
 
 
 def set_path(record: dict[str, Any], path: str, value: Any) -> None:
@@ -118,24 +100,8 @@ class Mapping:
     source: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._readers = [self._reader(spec) for spec in self.fields if spec.read]
-        self._read_all = _compile_readers(self._readers)
-        self._id = path_getter(self.id_path)
-
-    @staticmethod
-    def _reader(spec: FieldSpec) -> tuple[str, str | None, str | None, Callable[[Any], Any], Callable[[Any], Any], str]:
-        """(field, custom key, top-level key or None, get raw value, convert, where) for one field."""
-        if isinstance(spec.read, MappingABC):
-            parts = [(part, path_getter(path)) for part, path in spec.read.items()]
-
-            def gather(record: Any) -> Any:
-                values = {part: get(record) for part, get in parts}
-                return {k: (None if v is _MISSING else v) for k, v in values.items()}
-
-            return spec.name, spec.custom_key, None, gather, spec.converter.read, ", ".join(spec.read.values())
-        path = spec.read or ""  # fields without a read path have no reader (see __post_init__)
-        key = path if "." not in path else None
-        return spec.name, spec.custom_key, key, path_getter(path), spec.converter.read, path
+        # one generated function per mapping (mapping.compiled): a new Mapping compiles its own
+        self._to_person = compile_reader(self.fields, self.id_path, self.secret, self._without_secrets)
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -247,22 +213,11 @@ class Mapping:
                     problems=[f"record: expected an object, got {type(record).__name__}"],
                 )
             record = dict(record)
-        values, custom, problems = self._read_all(record)
-        if custom:
-            values["custom_fields"] = {**(values.get("custom_fields") or {}), **custom}
-        ident = self._id(record)
-        return Person(
-            id=None if ident is _MISSING or ident is None else str(ident),
-            system=system,
-            raw=self._without_secrets(record),
-            problems=problems,
-            **values,
-        )
+        return self._to_person(record, system)
 
     def _without_secrets(self, record: dict[str, Any]) -> dict[str, Any]:
-        # the record is ours (parsed from the vendor's JSON): keep it as it is unless it holds a secret
-        if not self.secret or not any(get_path(record, p) is not _MISSING for p in self.secret):
-            return record
+        # Called by the compiled reader for a record holding a secret; without one, the record is
+        # ours (parsed from the vendor's JSON) and kept as it is.
         # Copy only the objects on the way to each secret, not the whole record: a deep copy of
         # every record (field-service records all hold access.token) was half the cost of a list.
         # The caller's record is left untouched; untouched branches are shared, as without secrets.
@@ -324,42 +279,6 @@ class Mapping:
     @staticmethod
     def _canonical_value(person: Person, spec: FieldSpec) -> Any:
         return getattr(person, spec.name.split(".", 1)[0])
-
-
-def _compile_readers(readers: list[tuple[Any, ...]]) -> Callable[[dict[str, Any]], tuple[dict, dict, list]]:
-    """One Python function reading every field of a record: (values, custom fields, problems).
-
-    Reading is the hot loop of every list (issue: within 1.5x of a bare requests loop), and a
-    generated straight-line function costs a third less than looping over field specs. Plain text
-    fields, most of any record, skip the converter call when the value already is a string.
-    """
-    env: dict[str, Any] = {"_MISSING": _MISSING, "Text": Text}
-    lines = ["def read_all(record):", "    values = {}", "    custom = {}", "    problems = []"]
-    for i, (name, custom_key, key, get, convert, where) in enumerate(readers):
-        env[f"get{i}"], env[f"convert{i}"] = get, convert
-        store = f"values[{name!r}] = v" if custom_key is None else f"if v is not None: custom[{custom_key!r}] = v"
-        lines.append(f"    v = record.get({key!r}, _MISSING)" if key is not None else f"    v = get{i}(record)")
-        lines.append("    if v is not _MISSING:")
-        indent = "        "
-        if type(getattr(convert, "__self__", None)) is Text:
-            lines += [
-                f"{indent}if type(v) is str:",
-                f"{indent}    v = v or None",
-                f"{indent}    {store}",
-                f"{indent}else:",
-            ]
-            indent += "    "
-        lines += [
-            f"{indent}try:",
-            f"{indent}    v = convert{i}(v)",
-            f"{indent}except (ValueError, TypeError, AttributeError) as exc:",
-            f"{indent}    problems.append({where + ': '!r} + str(exc))",
-            f"{indent}else:",
-            f"{indent}    {store}",
-        ]
-    lines.append("    return values, custom, problems")
-    exec("\n".join(lines), env)
-    return env["read_all"]
 
 
 def _text_keys(spec: Any) -> Any:

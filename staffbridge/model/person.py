@@ -86,7 +86,7 @@ class Person:
 
     def to_dict(self, include_raw: bool = False) -> dict[str, Any]:
         """JSON-ready dict (values in their `render.json_value` form: dates as ISO strings...)."""
-        data = PersonSchema().dump(self)
+        data = _SCHEMA.dump(self)  # one schema for all: building one costs more than a dump
         if include_raw:
             data["raw"] = self.raw
         return data

@@ -53,6 +53,7 @@ from staffbridge.sdk.filters import FilterKind, parse_filters
 from staffbridge.sdk.passwords import check_password, with_password
 from staffbridge.sdk.settings import AdapterSettings
 from staffbridge.sdk.transport import RetryPolicy
+from staffbridge.sdk.waits import Waits
 
 log = logging.getLogger("staffbridge.adapter")
 
@@ -121,6 +122,8 @@ class Adapter:
         self.settings = self.check_settings(settings)
         self.mapping = Mapping.load(self.name, self.settings.get("mapping"))
         self._refs: dict[str, dict[str, Ref]] = {}
+        # every wait of this adapter (rate limit, retries): a job stopping on Ctrl-C interrupts them
+        self.waits = Waits(self.name)
 
     # ------------------------------------------------------------------ settings
     @classmethod

@@ -68,6 +68,7 @@ class HTTPAdapter(Adapter):
             error_parser=self.parse_errors,
             secrets=self.secret_values(),
             pool_size=self.settings["pool_size"],
+            waits=self.waits,
         )
         self.authenticator = self.make_auth()
 

@@ -76,7 +76,9 @@ class LinkHeader(Paginator):
 class PageNumber(Paginator):
     """`?page=N&limit=M` from page `first`. Stops at a short page, at `total_header`'s count, or at a
     page holding only records already seen (`key` names a record's identity field: a record that
-    moved pages while we read, or a server that ignores the page parameter, is not read twice)."""
+    moved pages while we read, or a server that ignores the page parameter, is not read twice).
+    Records are compared with the page before only, so memory stays that of two pages however
+    many are read (a record moves by the few inserted or deleted meanwhile, not by pages)."""
 
     kind: ClassVar[str] = "page"
     size: int = 100
@@ -90,7 +92,7 @@ class PageNumber(Paginator):
         return {self.param: page}
 
     def items(self, transport: Transport, path: str, params: dict[str, Any] | None, read: Read) -> Iterator[Any]:
-        seen: set[str] = set()
+        before: set[str] = set()  # the keys of the page before
         page, offset = self.first, 0
         while True:
             response = transport.request(
@@ -98,14 +100,16 @@ class PageNumber(Paginator):
             )
             records = read(response)
             fresh = 0
+            seen: set[str] = set()
             for record in records:
                 key = self._key(record)
-                if key in seen:
+                if key in before or key in seen:
                     continue
                 if key:
                     seen.add(key)
                 fresh += 1
                 yield record
+            before = seen
             offset += len(records)
             page += 1
             total = _int(response.headers.get(self.total_header)) if self.total_header else None

@@ -13,12 +13,14 @@ every method: it means the server refused without acting.
 from __future__ import annotations
 
 import email.utils
+import functools
+import heapq
+import itertools
 import json
 import logging
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +45,7 @@ from staffbridge.model.errors import (
     VendorValidationError,
 )
 from staffbridge.model.redaction import scrub, scrub_headers, scrub_text
+from staffbridge.sdk.waits import Waits
 
 log = logging.getLogger("staffbridge.http")
 
@@ -56,44 +59,73 @@ class RateLimiter:
 
     A sliding log, not a token bucket: a bucket lets a full burst plus its refill through in the
     first window, which is exactly what a vendor counting a sliding window answers with 429.
-    `margin` absorbs the gap between our clock and the moment the vendor counts the request.
+
+    Exact, without a safety margin: `acquire()` takes a slot (stamped now) and returns its ticket;
+    `release(ticket)` when the answer has come moves the stamp to that moment. The vendor counted the
+    request somewhere between the two, so a slot that comes free `per` seconds after its answer can
+    never be counted twice in one of the vendor's windows, however the network delays the requests
+    (a fixed margin would be a guess at that delay, and cost a 1-second window a fifth of its budget).
+    A slot never released (a caller without answers) frees `per` seconds after it was taken; so does
+    one in flight for longer than `per`, whose release stamps it again. `margin` lengthens the window
+    for vendors that count later than they answer.
     """
 
     def __init__(
         self,
         limit: int | None,
         per: float,
-        margin: float = 0.25,
+        margin: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.limit, self.per, self.margin = limit, per, margin
-        self._stamps: deque[float] = deque()
+        self._stamps: dict[int, float] = {}  # ticket -> when its slot was taken or answered
+        self._oldest: list[tuple[float, int]] = []  # heap of (stamp, ticket); stale entries skipped
+        self._tickets = itertools.count(1)
         self._paused_until = 0.0  # after a 429: nobody sends before this
         self._lock = threading.Lock()
         self._clock, self._sleep = clock, sleep
         self.waited = 0.0  # seconds spent waiting, for benchmarks and progress reports
 
-    def acquire(self) -> None:
-        while (wait := self.try_acquire()) > 0:
-            self.waited += wait
-            self._sleep(wait)
-
-    def try_acquire(self) -> float:
-        """Takes a slot and returns 0, or takes none and returns the seconds until one frees; never
-        waits (a server answering 429 at once instead of holding its client)."""
+    def take(self) -> tuple[int | None, float]:
+        """A slot's ticket and 0, or no ticket and the seconds until a slot frees; never waits (a
+        server answering 429 at once instead of holding its client). No limit: (None, 0)."""
         if not self.limit:
-            return 0.0
+            return None, 0.0
+        window = self.per + self.margin
         with self._lock:
             now = self._clock()
             if now < self._paused_until:
-                return self._paused_until - now
-            while self._stamps and now - self._stamps[0] >= self.per + self.margin:
-                self._stamps.popleft()
-            if len(self._stamps) < self.limit:
-                self._stamps.append(now)
-                return 0.0
-            return self.per + self.margin - (now - self._stamps[0])
+                return None, self._paused_until - now
+            stamps, oldest = self._stamps, self._oldest
+            while oldest and (stamps.get(oldest[0][1]) != oldest[0][0] or now - oldest[0][0] >= window):
+                stamp, ticket = heapq.heappop(oldest)
+                if stamps.get(ticket) == stamp:
+                    del stamps[ticket]
+            if len(stamps) < self.limit:
+                ticket = next(self._tickets)
+                stamps[ticket] = now
+                heapq.heappush(oldest, (now, ticket))
+                return ticket, 0.0
+            return None, window - (now - oldest[0][0])
+
+    def acquire(self) -> int | None:
+        """Waits for a slot; returns its ticket for `release` (None when there is no limit)."""
+        while True:
+            ticket, wait = self.take()
+            if wait <= 0:
+                return ticket
+            self.waited += wait
+            self._sleep(wait)
+
+    def release(self, ticket: int | None) -> None:
+        """The answer to the request holding `ticket` has come: its slot frees `per` seconds from now."""
+        if ticket is None:
+            return
+        with self._lock:
+            now = self._clock()
+            self._stamps[ticket] = now
+            heapq.heappush(self._oldest, (now, ticket))
 
     def penalise(self, seconds: float) -> None:
         """After a 429 nobody using this limiter may send for `seconds`."""
@@ -180,18 +212,21 @@ class Transport:
         secrets: Iterable[str] = (),
         pool_size: int = 16,
         headers: Mapping[str, str] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
+        waits: Waits | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.vendor = vendor
         self.auth = auth
         self.timeout = timeout
-        self.limiter = RateLimiter(rate_limit, rate_period)
+        # every wait (limiter, backoff, Retry-After) through one Waits: Ctrl-C stops them all at once
+        self.waits = waits or Waits(vendor)
+        self.limiter = RateLimiter(rate_limit, rate_period, sleep=functools.partial(self.waits.sleep, why="rate limit"))
         self.retry = retry or RetryPolicy()
         self.error_parser = error_parser
         self.secrets = set(s for s in secrets if s)
         self._secrets_lock = threading.Lock()
-        self.sleep = sleep
+        self.sleep = sleep or self.waits.sleep
         self.session = requests.Session()
         # pool as large as the number of threads a migration may run, so keep-alive survives
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
@@ -260,7 +295,8 @@ class Transport:
                 call_headers["Content-Type"] = "application/json"
             if self.auth:
                 self.auth(call_headers)
-            self.limiter.acquire()
+            ticket = self.limiter.acquire()
+            self.waits.check()  # a run stopping sends nothing new, even when no wait was needed
             started = time.perf_counter()
             try:
                 self.requests_sent += 1
@@ -274,12 +310,14 @@ class Transport:
                     stream=stream,
                 )
             except requests.exceptions.InvalidJSONError as exc:
+                self._release(ticket)
                 # our own body could not be encoded (a NaN in a custom field): nothing was sent
                 raise MappingError(
                     f"{self.vendor}: the request body is not valid JSON ({exc}); "
                     f"nothing was sent on {method} {scrub_text(url, self.secrets)}"
                 ) from None
             except requests.RequestException as exc:
+                self._release(ticket)
                 info = self.describe(method, url, call_headers, json_body)
                 sent = not never_sent(exc)
                 error = self._transport_error(exc, info)
@@ -288,6 +326,7 @@ class Transport:
                     attempt += 1
                     continue
                 raise error from None
+            self._release(ticket)
             log.debug(
                 "%s %s -> %s in %.0f ms",
                 method,
@@ -309,6 +348,10 @@ class Transport:
                 attempt += 1
                 continue
             raise self.error_for(response, self.describe(method, url, call_headers, json_body), retry_after)
+
+    def _release(self, ticket: int | None) -> None:
+        if ticket is not None:  # a limiter put in our place (a shared budget) may hand out none
+            self.limiter.release(ticket)
 
     def _wait(self, attempt: int, retry_after: float | None, why: str) -> None:
         delay = self.retry.delay(attempt, retry_after)

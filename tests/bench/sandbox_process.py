@@ -14,8 +14,13 @@ from typing import Any
 SERVE = """
 import json, sys, time
 from staffbridge.sdk.registry import sandbox_class
-vendor, people, options = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
-sandbox = sandbox_class(vendor)(seed_people=people, **options).start()
+vendor, people, options, realistic = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4] == "1"
+sandbox = sandbox_class(vendor)(seed_people=people, **options)
+if realistic:
+    sys.path.insert(0, sys.argv[5])
+    from realistic import fill
+    fill(vendor, sandbox)
+sandbox.start()
 print(sandbox.url, sandbox.root, flush=True)
 while True:
     time.sleep(3600)
@@ -23,10 +28,12 @@ while True:
 
 
 @contextmanager
-def serve(vendor: str, people: int, **options: Any) -> Iterator[tuple[str, str]]:
-    """Yields the sandbox's (base URL, server root); `options` go to its constructor (rate_limit, ...)."""
+def serve(vendor: str, people: int, realistic: bool = True, **options: Any) -> Iterator[tuple[str, str]]:
+    """Yields the sandbox's (base URL, server root); `options` go to its constructor (rate_limit, ...).
+    `realistic`: every mapped field of every record filled, as real accounts have them (realistic.py)."""
+    here = os.path.dirname(os.path.abspath(__file__))
     child = subprocess.Popen(
-        [sys.executable, "-c", SERVE, vendor, str(people), json.dumps(options)],
+        [sys.executable, "-c", SERVE, vendor, str(people), json.dumps(options), "1" if realistic else "0", here],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from staffbridge.faces.cli.arguments import UsageError, add_filter_option, add_match_option, match_keys
-from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console
+from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_INTERRUPTED, EXIT_OK, Console
 from staffbridge.faces.cli.plan_outputs import check_outputs, save_plan_file, write_report, write_review_page
 from staffbridge.faces.cli.systems import connect
 
@@ -104,6 +104,9 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
             return EXIT_FAILED_RECORDS if _plan_failed(plan) else EXIT_OK
         try:
             report = plan.apply()
+        except KeyboardInterrupt as stop:
+            bar.close()
+            return _interrupted(console, args, plan, getattr(stop, "report", None))
         finally:
             bar.close()
     if args.report:
@@ -116,6 +119,20 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
         if args.report:
             console.out(f"Report written to {args.report}.")
     return EXIT_OK if report.ok else EXIT_FAILED_RECORDS
+
+
+def _interrupted(console: Console, args: argparse.Namespace, plan: Any, report: Any) -> int:
+    """Ctrl-C while applying: the report of what was done so far, and how to go on from there."""
+    if report is not None and args.report:
+        write_report(args.report, report, plan.steps(), plan, args.source, args.target)
+    done = "nothing was written" if report is None else f"{len(report.rows)} rows done"
+    kept = f"; report of those in {args.report}" if report is not None and args.report else ""
+    journal = args.journal or "FILE"
+    console.error(
+        f"interrupted: {done}{kept}; what was sent is journalled. To resume, "
+        f"run the same command again with --journal {journal}"
+    )
+    return EXIT_INTERRUPTED
 
 
 def show_plan(console: Console, plan: Any, verbose: bool = False) -> None:

@@ -168,7 +168,8 @@ def use_budget(
     own = getattr(transport, "limiter", None)
     if transport is None or own is None:
         return None
-    budget = RedisBudget(client, account or account_of(adapter), own.limit, own.per, own.margin, max_wait, prefix)
+    # its own margin: the sliding log in Redis stamps a request when it is allowed, not when answered
+    budget = RedisBudget(client, account or account_of(adapter), own.limit, own.per, max_wait=max_wait, prefix=prefix)
     transport.limiter = budget
     sleep = transport.sleep
 

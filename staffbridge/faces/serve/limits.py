@@ -2,7 +2,7 @@
 
 An identity provider's first run pushes everyone at once, and MOCO allows about one request a second.
 `fail_fast(adapter)` puts the adapter's requests on a limiter that takes a slot or refuses at once
-(`RateLimiter.try_acquire`), and on a transport whose waits between retries (after a vendor's own 429
+(`RateLimiter.take`), and on a transport whose waits between retries (after a vendor's own 429
 with its Retry-After, or a backoff) are refused past `max_hold` seconds instead of slept through. In
 platform mode the account's shared Redis budget (faces.platform.budget) does the same with no wait
 allowed. Either way the SCIM request gets `TooManyRequests(retry_after)`: nothing was sent for it.
@@ -47,10 +47,11 @@ class FailFastLimiter:
     def __init__(self, limiter: Any) -> None:
         self.limiter = limiter
 
-    def acquire(self) -> None:
-        wait = self.limiter.try_acquire()
+    def acquire(self) -> int | None:
+        ticket, wait = self.limiter.take()
         if wait > 0:
             raise BudgetSpent(wait)
+        return ticket  # released by the transport when the answer comes, as the wrapped limiter's own
 
     def penalise(self, seconds: float) -> None:
         self.limiter.penalise(seconds)
@@ -64,7 +65,7 @@ def fail_fast(adapter: Adapter, max_hold: float = MAX_HOLD) -> None:
     transport = getattr(adapter, "transport", None)
     if transport is None:
         return
-    if hasattr(transport.limiter, "try_acquire"):
+    if hasattr(transport.limiter, "take"):
         transport.limiter = FailFastLimiter(transport.limiter)
     sleep = transport.sleep
 

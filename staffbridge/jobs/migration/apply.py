@@ -38,6 +38,7 @@ from staffbridge.model.person import Person
 from staffbridge.model.redaction import scrub_text
 from staffbridge.sdk.adapter import Adapter
 from staffbridge.sdk.passwords import OneTimePasswords
+from staffbridge.sdk.waits import Interrupted
 from staffbridge.store.journal import Journal
 
 log = logging.getLogger("staffbridge.migrate")
@@ -52,6 +53,15 @@ NOT_WRITTEN = (
     NotFound,
     RateLimited,
 )
+
+
+class MigrationInterrupted(KeyboardInterrupt):
+    """The run was stopped (Ctrl-C) before it finished: `report` has a row for each record written
+    (or found failed) before that; the journal knows the rest, so a rerun with it resumes."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__("interrupted")
+        self.report = report
 
 
 class Applier:
@@ -106,8 +116,14 @@ class Applier:
         self.journal.mark_many(settled)
         done = len(steps) - len(writes) - len(deletes)
         self.progress(done, len(steps), "writing")
-        done = self._run_all(steps, writes, rows, done, len(steps), "writing")
-        self._run_all(steps, deletes, rows, done, len(steps), "deleting")
+        interrupted = False
+        try:
+            done = self._run_all(steps, writes, rows, done, len(steps), "writing")
+            self._run_all(steps, deletes, rows, done, len(steps), "deleting")
+        except KeyboardInterrupt:
+            interrupted = True
+            left = sum(1 for index in (*writes, *deletes) if rows[index] is None)
+            notes.append(f"stopped (Ctrl-C) with {left} of {len(writes) + len(deletes)} writes not done")
 
         creates = any(step.action == "create" for step in steps)
         if self.passwords.required and creates:  # known for sure only now
@@ -134,6 +150,9 @@ class Applier:
             "workers": self.workers,
         }
         report = Report(result, source_complete=read_error is None, notes=notes, stats=stats)
+        if interrupted:
+            log.info("migration %s stopped: %s", pair, report.totals)
+            raise MigrationInterrupted(report)
         log.info("migration %s finished: %s", pair, report.totals)
         return report
 
@@ -162,7 +181,16 @@ class Applier:
                         if following is not None:
                             pending[pool.submit(self._guarded, work, steps[following])] = following
             except BaseException:
-                pool.shutdown(wait=True, cancel_futures=True)
+                # Ctrl-C (or a bug): wake every worker waiting for the vendor's rate limit or a retry,
+                # so none sends anything new; what is in flight finishes and is journalled and reported
+                self.target.waits.interrupt()
+                try:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                finally:
+                    self.target.waits.clear()
+                for future, index in pending.items():
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        rows[index] = future.result()
                 raise
         return done
 
@@ -206,6 +234,9 @@ class Applier:
             options["welcome_email"] = self.welcome_email
         try:
             created = self.target.create(step.wanted, **options)
+        except Interrupted:  # raised only before the create went out: nothing to look for next time
+            self.journal.mark(step.key, "failed", source_id=step.source_id, reason="stopped before it was sent")
+            raise
         except PersonValidationError as exc:
             if self.passwords.learn(exc, password):  # the signature said optional, the adapter required
                 return self._create(step)

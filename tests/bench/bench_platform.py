@@ -1,6 +1,6 @@
 """Platform benchmark (not a test): N small tenants through two Celery workers.
 
-    .venv/bin/python -m tests.bench.platform 100 500
+    .venv/bin/python -m tests.bench.bench_platform 100 500
 
 Needs PostgreSQL (STAFFBRIDGE_TEST_POSTGRES, default postgresql://postgres@127.0.0.1:5432/postgres; a
 fresh database is made and dropped) and Redis (STAFFBRIDGE_TEST_REDIS, default redis://127.0.0.1:6379,

@@ -1,0 +1,86 @@
+"""Ctrl-C answers within a second, always (issue 11, item 7).
+
+`staffbridge migrate staff.csv moco --apply` against a MOCO sandbox whose budget (and the adapter's)
+is 6 requests a minute: after six creates every worker waits for the vendor's window. SIGINT then
+must stop the command at once (not after the minute), send nothing more, write the report of what was
+done, and say how to resume; the rerun with the same journal finishes without duplicates.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from staffbridge.sandbox.moco import MocoSandbox
+
+PEOPLE = 20
+BUDGET = 6  # requests per WINDOW, for the sandbox and the adapter alike
+WINDOW = 60.0
+
+
+def write_staff(path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["first_name", "last_name", "email", "department"])
+        for n in range(PEOPLE):
+            writer.writerow([f"Ada{n}", "Lovelace", f"ada{n}@example.com", "Entwicklung"])
+
+
+def writes(sandbox: MocoSandbox) -> int:
+    return sum(1 for method, _ in list(sandbox.requests) if method in ("POST", "PUT", "PATCH", "DELETE"))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
+def test_ctrl_c_during_a_rate_limit_wait_stops_at_once_reports_and_resumes(tmp_path):
+    write_staff(tmp_path / "staff.csv")
+    journal, report = tmp_path / "journal.sqlite", tmp_path / "report.csv"
+    command = [sys.executable, "-m", "staffbridge", "migrate", "staff.csv", "moco", "--apply"]
+    command += ["--journal", str(journal), "--report", str(report), "--workers", "2"]
+    with MocoSandbox(seed_people=0, rate_limit=BUDGET, rate_window=WINDOW) as target:
+        (tmp_path / "staffbridge.toml").write_text(
+            f'[systems.moco]\nadapter = "moco"\nbase_url = "{target.url}"\napi_key = "sandbox-key"\n'
+            f"rate_limit = {BUDGET}\nrate_period = {WINDOW:g}\n"
+        )
+        child = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while len(target.requests) < BUDGET:  # the budget is spent: every worker now waits a minute
+                assert child.poll() is None, child.communicate()
+                assert time.monotonic() < deadline, "the migration never used up its budget"
+                time.sleep(0.02)
+            time.sleep(0.5)
+            written = writes(target)
+            child.send_signal(signal.SIGINT)
+            stopped = time.monotonic()
+            out, err = child.communicate(timeout=30)
+            took = time.monotonic() - stopped
+        finally:
+            if child.poll() is None:
+                child.kill()
+        assert took < 5, f"took {took:.1f} s to answer Ctrl-C (the vendor's window is {WINDOW:g} s)"
+        assert child.returncode == 130, (out, err)
+        assert f"run the same command again with --journal {journal}" in err, err
+        assert "Traceback" not in err, err
+        assert writes(target) == written  # nothing was sent after Ctrl-C
+        with report.open(encoding="utf-8") as rows:
+            reported = list(csv.DictReader(rows))
+        assert 0 < len(reported) < PEOPLE and all(row["status"] == "ok" for row in reported), reported
+        assert len(reported) == written == len(target.backend.users)
+
+    # the rerun, the window forgotten (a fresh sandbox with the same state would be the same): finishes
+    with MocoSandbox(seed_people=0) as again:
+        again.backend = target.backend
+        (tmp_path / "staffbridge.toml").write_text(
+            f'[systems.moco]\nadapter = "moco"\nbase_url = "{again.url}"\napi_key = "sandbox-key"\n'
+            "rate_limit = 10000\nrate_period = 1\n"
+        )
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        emails = [user.email for user in again.backend.users.values()]
+        assert len(emails) == PEOPLE == len(set(emails))
