@@ -78,3 +78,17 @@ def started(items: Iterable[T]) -> Iterator[T]:
     except StopIteration:
         return iter(())
     return itertools.chain([first], iterator)
+
+
+def show_section(
+    console: Console, title: str, lines: list[str], *, shown: int | None, more: str, indent: str = "  "
+) -> None:
+    """A titled list of `lines`, the first `shown` of them (None: all), then how many more and `more`
+    (how to see them). Nothing for an empty list."""
+    if not lines:
+        return
+    console.out(f"\n{indent[:-2]}{title}:")
+    for line in lines if shown is None else lines[:shown]:
+        console.out(f"{indent}{line}")
+    if shown is not None and len(lines) > shown:
+        console.out(f"{indent}... and {len(lines) - shown} more ({more})")

@@ -8,7 +8,7 @@ import argparse
 import os
 from typing import Any
 
-from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console
+from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_OK, Console, show_section
 
 SHOWN = 20  # records listed per state, unless --all
 
@@ -63,13 +63,9 @@ def _show_pair(console: Console, pair: str, entries: list[Any], everything: bool
     if everything:
         sections = (("Done", done, "="), *sections)
     for title, listed, mark in sections:
-        if not listed:
-            continue
-        console.out(f"\n  {title}:")
-        for entry in listed if everything else listed[:SHOWN]:
-            console.out(f"    {mark} {_line(entry)}")
-        if not everything and len(listed) > SHOWN:
-            console.out(f"    ... and {len(listed) - SHOWN} more (--all lists every record, --json too)")
+        lines = [f"{mark} {_line(entry)}" for entry in listed]
+        shown = None if everything else SHOWN
+        show_section(console, title, lines, shown=shown, more="--all lists every record, --json too", indent="    ")
 
 
 def _line(entry: Any) -> str:

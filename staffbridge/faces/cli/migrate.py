@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from staffbridge.faces.cli.arguments import UsageError, add_filter_option, add_match_option, match_keys
-from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_INTERRUPTED, EXIT_OK, Console
+from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_INTERRUPTED, EXIT_OK, Console, show_section
 from staffbridge.faces.cli.plan_outputs import check_outputs, save_plan_file, write_report, write_review_page
 from staffbridge.faces.cli.systems import connect
 
@@ -154,13 +154,10 @@ def show_plan(console: Console, plan: Any, verbose: bool = False) -> None:
         ("delete", "-", plan.deletes),
     )
     for title, mark, steps in sections:
-        if not steps:
-            continue
-        console.out(f"\n{title.capitalize()}:")
-        for step in steps if verbose else steps[:SHOWN]:
-            console.out(f"  {mark} {_step_text(step)}")
-        if not verbose and len(steps) > SHOWN:
-            console.out(f"  ... and {len(steps) - SHOWN} more (--verbose lists all, --json too)")
+        lines = [f"{mark} {_step_text(step)}" for step in steps]
+        show_section(
+            console, title.capitalize(), lines, shown=None if verbose else SHOWN, more="--verbose lists all, --json too"
+        )
     noted = plan.note_counts() if hasattr(plan, "note_counts") else {}
     if noted:
         console.out("\nNotes (what the writes will leave out; --json lists them per person):")
