@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from staffbridge.mapping import converters
 from staffbridge.model.errors import ConfigError
 
 __all__ = ["BOOLEAN", "LIST", "TEXT", "TIMESTAMP", "FilterKind", "parse_filters"]
@@ -34,18 +35,13 @@ class FilterKind:
 
 class Boolean(FilterKind):
     accepted = "true/false, yes/no, 1/0, on/off"
-    TRUE = frozenset({"true", "yes", "y", "1", "on"})
-    FALSE = frozenset({"false", "no", "n", "0", "off"})
+    words = converters.Boolean()  # the yes/no words mappings read from vendors: one list of them
 
     def parse(self, value: Any) -> bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower() if isinstance(value, (str, int)) else None
-        if text in self.TRUE:
-            return True
-        if text in self.FALSE:
-            return False
-        raise ValueError(value)
+        flag = self.words.read(value)  # ValueError for anything that is not one of those words
+        if flag is None:  # "" reads as "not given" in a record; as a filter value it says nothing
+            raise ValueError(value)
+        return flag
 
 
 class Timestamp(FilterKind):
