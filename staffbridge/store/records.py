@@ -80,10 +80,10 @@ class SystemState:
             "adapter": self.adapter,
             "runs": self.runs,
             "runs_since_full": self.runs_since_full,
-            "last_run": _stamp(self.last_run),
-            "last_full": _stamp(self.last_full),
-            "max_updated_at": _stamp(self.max_updated_at),
-            "cursor": _stamp(self.cursor),
+            "last_run": utc_stamp(self.last_run),
+            "last_full": utc_stamp(self.last_full),
+            "max_updated_at": utc_stamp(self.max_updated_at),
+            "cursor": utc_stamp(self.cursor),
             "people": {key: person.to_dict() for key, person in self.people.items()},
         }
 
@@ -112,7 +112,8 @@ class SystemState:
         )
 
 
-def _stamp(moment: dt.datetime | None) -> str | None:
+def utc_stamp(moment: dt.datetime | None) -> str | None:
+    """How the store writes a moment: UTC, whole seconds, with a Z."""
     if moment is None:
         return None
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

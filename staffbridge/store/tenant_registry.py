@@ -23,6 +23,7 @@ from typing import Any
 
 from staffbridge.model.errors import ConfigError
 from staffbridge.store.postgres import masked, pool_for
+from staffbridge.store.records import utc_stamp
 from staffbridge.store.tenants import Tenant, rules_from_dict
 
 __all__ = ["KEYS_VARIABLE", "RunRecord", "TenantRegistry", "TenantStatus"]
@@ -87,13 +88,13 @@ class TenantStatus:
     def to_dict(self) -> dict[str, Any]:
         last = asdict(self.last) if self.last else None
         if last and self.last:
-            last["started_at"], last["finished_at"] = _iso(self.last.started_at), _iso(self.last.finished_at)
+            last["started_at"], last["finished_at"] = utc_stamp(self.last.started_at), utc_stamp(self.last.finished_at)
         return {
             "tenant": self.tenant,
             "interval": self.interval,
             "last": last,
-            "last_ok": _iso(self.last_ok),
-            "next_sync": _iso(self.next_sync),
+            "last_ok": utc_stamp(self.last_ok),
+            "next_sync": utc_stamp(self.next_sync),
             "runs": self.runs,
             "failed_runs": self.failed_runs,
             "budget_waits": self.budget_waits,
@@ -305,7 +306,3 @@ class TenantRegistry:
             record = RunRecord(*last) if last[0] is not None else None
             result.append(TenantStatus(tenant, interval, record, last_ok, runs, failed, int(waits)))
         return result
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
