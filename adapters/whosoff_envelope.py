@@ -17,7 +17,7 @@ from typing import Any
 
 from staffbridge.model.errors import AuthenticationError, NotFound, VendorAPIError, VendorMessage, VendorValidationError
 from staffbridge.sdk.shapes import Malformed
-from staffbridge.sdk.streaming import JsonReader, array_items
+from staffbridge.sdk.streaming import JsonReader, array_items, start
 
 # ------------------------------------------------------------------ errors
 
@@ -102,17 +102,10 @@ def iter_records(chunks: Iterable[bytes], on_errors: Callable[[list[VendorMessag
     before the records when they come first, after the last record when they come last.
     """
     reader = JsonReader(chunks)
-    first = reader.peek()
-    if first is None:
-        raise Malformed("the answer is empty")
-    if first == "[":
+    if start(reader) == "[":
         yield from array_items(reader)
-    elif first == "{":
-        yield from _object(reader, on_errors)
-    elif first == "<":
-        raise Malformed("got an HTML page instead of JSON")
     else:
-        raise Malformed(f"expected a JSON object or array, got text starting {first!r}")
+        yield from _object(reader, on_errors)
     if reader.peek() is not None:
         raise Malformed("unexpected text after the JSON answer")
 

@@ -17,7 +17,8 @@ from staffbridge.sdk.adapter import Adapter
 from staffbridge.sdk.auth import Auth
 from staffbridge.sdk.paginators import Paginator, SingleAnswer
 from staffbridge.sdk.settings import HTTPSettings
-from staffbridge.sdk.shapes import expect_list, expect_object, names_by_id, records_at
+from staffbridge.sdk.shapes import Malformed, expect_list, expect_object, names_by_id, records_at
+from staffbridge.sdk.streaming import JsonReader, records_in
 from staffbridge.sdk.transport import RetryPolicy, Transport, default_error_parser
 
 E = TypeVar("E", bound=VendorAPIError)
@@ -131,7 +132,7 @@ class HTTPAdapter(Adapter):
     def read_all(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
         """Every record of a list endpoint, through the paginator, one page in memory at a time."""
         try:
-            yield from self.paginator.items(self.transport, path, params, self.records)
+            yield from self.paginator.items(self.transport, path, params, self)
         except NotFound as exc:
             raise self.with_base_url_hint(exc) from None
 
@@ -149,7 +150,17 @@ class HTTPAdapter(Adapter):
         )
 
     def records(self, response: requests.Response) -> list[Any]:
+        """The records of one page: the answer's list, or the list under the first of `records_key`."""
         return expect_list(records_at(self.transport.json(response), self.records_key), self.transport, response)
+
+    def stream_records(self, response: requests.Response) -> Iterator[Any]:
+        """The records of an answer holding them all, parsed one by one as they arrive."""
+        try:
+            yield from records_in(JsonReader(self.transport.chunks(response)), self.records_key)
+        except Malformed as exc:
+            raise self.transport.unreadable(response, str(exc)) from None
+        finally:
+            response.close()
 
     def answer(self, response: requests.Response) -> dict[str, Any]:
         """The JSON object the vendor answered."""

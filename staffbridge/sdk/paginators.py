@@ -1,38 +1,46 @@
 """How a list endpoint hands out its records: one answer, Link headers, page numbers or offsets.
 
 A paginator is declared on the adapter (`paginator = LinkHeader()`) and asked for every record of
-a list endpoint: `paginator.items(transport, path, params, read)`, where `read(response)` returns the
-records of one answer (the adapter knows where they sit). One page is in memory at a time.
+a list endpoint: `paginator.items(transport, path, params, reader)`, where the reader (the adapter,
+which knows where records sit in an answer) gives one page's records, `reader.records(response)`, or
+those of an answer holding every record one by one as it arrives, `reader.stream_records(response)`.
+One page is in memory at a time; of a single answer, one record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import requests
 
 from staffbridge.sdk.transport import Transport
 
-Read = Callable[[requests.Response], list[Any]]
+
+class Reader(Protocol):
+    def records(self, response: requests.Response) -> list[Any]:
+        """The records of one page."""
+
+    def stream_records(self, response: requests.Response) -> Iterator[Any]:
+        """The records of a streamed answer, as they arrive; closes the response."""
 
 
 class Paginator:
     kind: ClassVar[str] = "none"  # shown in capabilities.pagination
 
-    def items(self, transport: Transport, path: str, params: dict[str, Any] | None, read: Read) -> Iterator[Any]:
+    def items(self, transport: Transport, path: str, params: dict[str, Any] | None, reader: Reader) -> Iterator[Any]:
         raise NotImplementedError
 
 
 @dataclass(frozen=True)
 class SingleAnswer(Paginator):
-    """One answer holds every record."""
+    """One answer holds every record: streamed, so memory holds one record however many there are."""
 
     kind: ClassVar[str] = "none"
 
-    def items(self, transport: Transport, path: str, params: dict[str, Any] | None, read: Read) -> Iterator[Any]:
-        yield from read(transport.request("GET", path, params=params or None))
+    def items(self, transport: Transport, path: str, params: dict[str, Any] | None, reader: Reader) -> Iterator[Any]:
+        yield from reader.stream_records(transport.request("GET", path, params=params or None, stream=True))
 
 
 @dataclass(frozen=True)
@@ -43,12 +51,12 @@ class LinkHeader(Paginator):
     kind: ClassVar[str] = "link"
     page_param: str = "page"
 
-    def items(self, transport: Transport, path: str, params: dict[str, Any] | None, read: Read) -> Iterator[Any]:
+    def items(self, transport: Transport, path: str, params: dict[str, Any] | None, reader: Reader) -> Iterator[Any]:
         url: str | None = path
         page = 1
         while url:
             response = transport.request("GET", url, params=params if page == 1 else None)
-            records = read(response)
+            records = reader.records(response)
             yield from records
             url = self.next_url(response, page, len(records))
             page += 1
@@ -91,14 +99,14 @@ class PageNumber(Paginator):
     def where(self, page: int, offset: int) -> dict[str, Any]:
         return {self.param: page}
 
-    def items(self, transport: Transport, path: str, params: dict[str, Any] | None, read: Read) -> Iterator[Any]:
+    def items(self, transport: Transport, path: str, params: dict[str, Any] | None, reader: Reader) -> Iterator[Any]:
         before: set[str] = set()  # the keys of the page before
         page, offset = self.first, 0
         while True:
             response = transport.request(
                 "GET", path, params={**(params or {}), **self.where(page, offset), self.size_param: self.size}
             )
-            records = read(response)
+            records = reader.records(response)
             fresh = 0
             seen: set[str] = set()
             for record in records:

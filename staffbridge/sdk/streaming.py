@@ -1,6 +1,7 @@
 """Reading a JSON answer record by record as it arrives, for vendors that send every record in one
-answer (WhosOff's retrieve): `json.JSONDecoder.raw_decode` over the text so far, so neither the whole
-text nor the whole parsed list is ever held. `JsonReader` is the cursor; `array_items` walks an array.
+answer (WhosOff's retrieve, the field-service list): `json.JSONDecoder.raw_decode` over the text so
+far, so neither the whole text nor the whole parsed list is ever held. `JsonReader` is the cursor;
+`array_items` walks an array; `records_in` finds the array of records in a bare-array or object answer.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from staffbridge.sdk.shapes import Malformed
 
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")
+# what follows an array item: the comma or the closing bracket, with the white space on either side
+_AFTER_ITEM = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
 MAX_VALUE_CHARS = 8_000_000  # one record larger than this is not a user: stop reading, do not hoard
 
 
@@ -88,17 +91,76 @@ class JsonReader:
 
 
 def array_items(reader: JsonReader) -> Iterator[Any]:
-    """Each item of the array at the reader's position, as it arrives."""
+    """Each item of the array at the reader's position, as it arrives.
+
+    The common case, an item and its separator both within the text so far, costs two C calls (the
+    decoder and one pattern match); an item cut by a chunk's end takes the careful path, once a chunk.
+    """
     reader.expect("[", "at the start of the list")
     if reader.peek() == "]":
         reader.pos += 1
         return
+    decode, after = _DECODER.raw_decode, _AFTER_ITEM.match
     index = 0
     while True:
-        yield reader.value(f"in record {index}")
+        buf, pos = reader.buf, reader.pos
+        try:
+            value, end = decode(buf, pos)
+            separator = after(buf, end)
+        except json.JSONDecodeError:
+            separator = None
+        if separator is None:  # cut by the chunk's end (or broken: the careful path says which)
+            value = reader.value(f"in record {index}")
+            closing = reader.expect(",]", f"after record {index}")
+        else:
+            reader.pos = separator.end()
+            closing = separator.group(1)
+        yield value
         index += 1
-        if reader.expect(",]", f"after record {index - 1}") == "]":
+        if closing == "]":
             return
 
 
-__all__ = ["JsonReader", "array_items", "decode_chunks"]
+def records_in(reader: JsonReader, keys: Iterable[str] = ()) -> Iterator[Any]:
+    """Each record of a list answer, as it arrives: a bare array, or an object holding the array under
+    the first of `keys` met in the text (the object's other values are read and dropped). Malformed
+    when it is neither, or when text follows the answer."""
+    first = start(reader)
+    wanted = set(keys)
+    if first == "[":
+        yield from array_items(reader)
+    else:
+        reader.expect("{", "at the start")
+        found = False
+        if reader.peek() == "}":
+            reader.pos += 1
+        else:
+            while True:
+                key = reader.value("where a key belongs")
+                reader.expect(":", f"after the key {key!r}")
+                if not found and key in wanted and reader.peek() == "[":
+                    found = True
+                    yield from array_items(reader)
+                else:
+                    reader.value(f"in {key!r}")
+                if reader.expect(",}", "between the answer's fields") == "}":
+                    break
+        if not found:
+            raise Malformed(f"expected a list of records, got an object without one (looked for {', '.join(keys)})")
+    if reader.peek() is not None:
+        raise Malformed("unexpected text after the JSON answer")
+
+
+def start(reader: JsonReader) -> str:
+    """The answer's first character, `[` or `{`; Malformed for an empty answer, HTML or other text."""
+    first = reader.peek()
+    if first is None:
+        raise Malformed("the answer is empty")
+    if first == "<":
+        raise Malformed("got an HTML page instead of JSON")
+    if first not in "[{":
+        raise Malformed(f"expected a JSON object or array, got text starting {first!r}")
+    return first
+
+
+__all__ = ["JsonReader", "array_items", "decode_chunks", "records_in", "start"]
