@@ -81,3 +81,20 @@ def test_memory_holds_about_one_chunk_not_the_whole_answer(monkeypatch):
     count = sum(1 for _ in records_in(JsonReader(chunked(text, 4096)), KEYS))
     assert count == 5000
     assert len(text) > 250 * 4096 and max(sizes) < 3 * 4096
+
+
+def test_the_careful_path_is_taken_only_where_a_chunk_cuts_a_record(monkeypatch):
+    # the fast path (decoder + one pattern match) must resume after each careful step, white space
+    # after the comma included: a careful step per record costs several times the parse
+    careful = []
+    original = streaming.JsonReader.value
+
+    def spy(self, where):
+        careful.append(where)
+        return original(self, where)
+
+    monkeypatch.setattr(streaming.JsonReader, "value", spy)
+    text = json.dumps([{"id": n, "pad": "x" * 100} for n in range(2000)], indent=1)
+    chunks = chunked(text, 4096)
+    assert sum(1 for _ in records_in(JsonReader(chunks), KEYS)) == 2000
+    assert len(careful) <= len(chunks) + 1

@@ -112,6 +112,8 @@ def array_items(reader: JsonReader) -> Iterator[Any]:
         if separator is None:  # cut by the chunk's end (or broken: the careful path says which)
             value = reader.value(f"in record {index}")
             closing = reader.expect(",]", f"after record {index}")
+            if closing == ",":
+                reader.peek()  # past the white space, where the fast path expects the next item
         else:
             reader.pos = separator.end()
             closing = separator.group(1)

@@ -1,7 +1,7 @@
 """The benchmark suite: one command, one table.
 
     python tests/bench/run.py [--people 10000] [--memory 1000,100000] [--translate 100000]
-                        [--migrate 10000] [--windows 1:200,5:200,60:80,120:40] [--workers 8] [--rounds 3]
+                        [--migrate 10000] [--windows 1:200,5:200,60:80,120:40] [--workers 8] [--rounds 7]
                         [--startup-runs 10] [--only list,memory,translate,migrate,startup]
 
 What it measures (every sandbox runs in a child process, so only the client is measured; its records
@@ -164,16 +164,17 @@ def moco_wrapper_loop(url: str) -> tuple[int, int] | None:
     return count, max(first.last_page, 1)
 
 
-def best(run: Callable[[], tuple[int, int] | None], rounds: int) -> tuple[float, int, int] | None:
-    """(seconds, people, requests): the fastest of `rounds` timed runs after one warm-up."""
-    if run() is None:
-        return None
-    results = []
+def best(*runs: Callable[[], tuple[int, int] | None], rounds: int) -> list[tuple[float, int, int] | None]:
+    """(seconds, people, requests) of each run: the fastest of `rounds` timed runs after one warm-up.
+    The runs take turns, round by round, so a load on the machine meanwhile weighs on each alike."""
+    live = [run for run in runs if run() is not None]
+    results: dict[Any, list[tuple[float, int, int]]] = {run: [] for run in live}
     for _ in range(rounds):
-        started = time.perf_counter()
-        count, calls = run()  # type: ignore[misc]
-        results.append((time.perf_counter() - started, count, calls))
-    return min(results)
+        for run in live:
+            started = time.perf_counter()
+            count, calls = run()  # type: ignore[misc]
+            results[run].append((time.perf_counter() - started, count, calls))
+    return [min(results[run]) if run in results else None for run in runs]
 
 
 # ---------------------------------------------------------------------------------------------- measures
@@ -185,9 +186,11 @@ LIST_GOALS = {"moco": 1.2, "whosoff": 1.3, "fieldservice": 1.3}
 def listing(table: Table, people: int, rounds: int) -> None:
     for vendor in ("moco", "whosoff", "fieldservice"):
         with serve(vendor, people) as url:
-            mine = best(lambda vendor=vendor, url=url: ours(vendor, url), rounds)
-            floor = best(lambda vendor=vendor, url=url: plain(vendor, url), rounds)
-            wrapper = best(lambda: moco_wrapper_loop(url), rounds) if vendor == "moco" else None
+            runs = [lambda vendor=vendor, url=url: ours(vendor, url), lambda vendor=vendor, url=url: plain(vendor, url)]
+            if vendor == "moco":
+                runs.append(lambda url=url: moco_wrapper_loop(url))
+            mine, floor, *others = best(*runs, rounds=rounds)
+            wrapper = others[0] if others else None
         assert mine and floor
         seconds, count, calls = mine
         ratio, goal = seconds / floor[0], LIST_GOALS[vendor]
@@ -483,7 +486,7 @@ def main() -> None:
         "for a migration to span two windows or more (default 1:200,5:200,60:80,120:40)",
     )
     parser.add_argument("--workers", type=int, default=8, help="migration writer threads (default 8)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed list runs, the best counts (default 3)")
+    parser.add_argument("--rounds", type=int, default=7, help="timed list runs, the best counts (default 7)")
     parser.add_argument("--startup-runs", type=int, default=10, help="start-up timings, median (default 10)")
     parser.add_argument(
         "--only", default="list,memory,translate,migrate,startup", help="which parts, comma-separated (default all)"
