@@ -5,12 +5,19 @@ a list endpoint: `paginator.items(transport, path, params, reader)`, where the r
 which knows where records sit in an answer) gives one page's records, `reader.records(response)`, or
 those of an answer holding every record one by one as it arrives, `reader.stream_records(response)`.
 One page is in memory at a time; of a single answer, one record.
+
+A paged listing sends the request for the next page as soon as the answer before says there is one
+(`ReadAhead`), so the server works on it while the caller uses the records already read: with a
+vendor far away or slow to answer, the time spent on each page's records hides in the wait for the
+next. It sends no request the listing would not send anyway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, ClassVar, Protocol
 
 import requests
@@ -24,6 +31,31 @@ class Reader(Protocol):
 
     def stream_records(self, response: requests.Response) -> Iterator[Any]:
         """The records of a streamed answer, as they arrive; closes the response."""
+
+
+class ReadAhead:
+    """A listing's requests, each sent on a worker thread while the records before it are in use.
+    Leaving the block (the caller stopped reading) waits for the one request in flight."""
+
+    def __init__(self, transport: Transport):
+        self.transport = transport
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="staffbridge-next-page")
+        self.pending: Future[requests.Response] | None = None
+
+    def send(self, url: str, params: dict[str, Any] | None) -> None:
+        self.pending = self.pool.submit(self.transport.request, "GET", url, params=params)
+
+    def received(self) -> requests.Response:
+        """The answer to the request sent last (its error, if it failed)."""
+        assert self.pending is not None
+        pending, self.pending = self.pending, None
+        return pending.result()
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Paginator:
@@ -52,14 +84,17 @@ class LinkHeader(Paginator):
     page_param: str = "page"
 
     def items(self, transport: Transport, path: str, params: dict[str, Any] | None, reader: Reader) -> Iterator[Any]:
-        url: str | None = path
-        page = 1
-        while url:
-            response = transport.request("GET", url, params=params if page == 1 else None)
-            records = reader.records(response)
-            yield from records
-            url = self.next_url(response, page, len(records))
-            page += 1
+        with ReadAhead(transport) as ahead:
+            ahead.send(path, params)
+            page = 1
+            while ahead.pending:
+                response = ahead.received()
+                records = reader.records(response)
+                url = self.next_url(response, page, len(records))
+                if url:
+                    ahead.send(url, None)
+                yield from records
+                page += 1
 
     def next_url(self, response: requests.Response, page: int, count: int) -> str | None:
         link = response.links.get("next", {}).get("url")
@@ -102,27 +137,30 @@ class PageNumber(Paginator):
     def items(self, transport: Transport, path: str, params: dict[str, Any] | None, reader: Reader) -> Iterator[Any]:
         before: set[str] = set()  # the keys of the page before
         page, offset = self.first, 0
-        while True:
-            response = transport.request(
-                "GET", path, params={**(params or {}), **self.where(page, offset), self.size_param: self.size}
-            )
-            records = reader.records(response)
-            fresh = 0
-            seen: set[str] = set()
-            for record in records:
-                key = self._key(record)
-                if key in before or key in seen:
-                    continue
-                if key:
-                    seen.add(key)
-                fresh += 1
-                yield record
-            before = seen
-            offset += len(records)
-            page += 1
-            total = _int(response.headers.get(self.total_header)) if self.total_header else None
-            if len(records) < self.size or not fresh or (total is not None and offset >= total):
-                return
+        with ReadAhead(transport) as ahead:
+            ahead.send(path, self.params(params, page, offset))
+            while ahead.pending:
+                response = ahead.received()
+                records = reader.records(response)
+                fresh = []
+                seen: set[str] = set()
+                for record in records:
+                    key = self._key(record)
+                    if key in before or key in seen:
+                        continue
+                    if key:
+                        seen.add(key)
+                    fresh.append(record)
+                before = seen
+                offset += len(records)
+                page += 1
+                total = _int(response.headers.get(self.total_header)) if self.total_header else None
+                if len(records) >= self.size and fresh and (total is None or offset < total):
+                    ahead.send(path, self.params(params, page, offset))
+                yield from fresh
+
+    def params(self, params: dict[str, Any] | None, page: int, offset: int) -> dict[str, Any]:
+        return {**(params or {}), **self.where(page, offset), self.size_param: self.size}
 
     def _key(self, record: Any) -> str | None:
         if self.key is None or not isinstance(record, dict) or not record.get(self.key):
@@ -148,4 +186,4 @@ def _int(value: Any) -> int | None:
         return None
 
 
-__all__ = ["LinkHeader", "Offset", "PageNumber", "Paginator", "SingleAnswer"]
+__all__ = ["LinkHeader", "Offset", "PageNumber", "Paginator", "ReadAhead", "SingleAnswer"]
