@@ -286,6 +286,16 @@ def test_the_next_page_is_asked_for_while_the_page_before_is_read_and_no_page_mo
     assert len(list(fs.list())) == 21 and len(fs.sent) == 3  # X-Total-Count says no 4th page
 
 
+def test_a_page_that_must_wait_for_the_rate_limit_is_not_read_ahead(start):
+    # the wait would sit in the read-ahead thread, out of Ctrl-C's reach; the caller's thread waits instead
+    sandbox = start(seed_people=21, pagination="page", page_size=100)
+    fs = adapter(sandbox, pagination="page", page_size=7, rate_limit=1, rate_period=600)
+    people = fs.list()
+    assert next(people).id
+    people.close()  # returns at once: nothing in flight to wait for
+    assert [method for method, _ in sandbox.requests] == ["GET"]
+
+
 def test_paging_stops_when_the_server_ignores_the_paging_parameters(start):
     sandbox = start(seed_people=12)  # answers the whole array whatever the query says
     fs = adapter(sandbox, pagination="page", page_size=5)

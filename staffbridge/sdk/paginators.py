@@ -14,8 +14,10 @@ next. It sends no request the listing would not send anyway.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, Protocol
@@ -35,27 +37,56 @@ class Reader(Protocol):
 
 class ReadAhead:
     """A listing's requests, each sent on a worker thread while the records before it are in use.
-    Leaving the block (the caller stopped reading) waits for the one request in flight."""
+
+    A request is read ahead only when the rate limit lets it go at once; otherwise the caller's
+    thread sends it when the records are wanted, as a plain listing does, so a rate-limit wait is
+    never hidden in a thread (where Ctrl-C would not reach it). When the caller stops reading,
+    leaving the block waits for the request in flight, so no request of the listing outlives it;
+    leaving on an error or Ctrl-C does not (the thread is a daemon).
+    """
 
     def __init__(self, transport: Transport):
         self.transport = transport
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="staffbridge-next-page")
-        self.pending: Future[requests.Response] | None = None
+        self.pending: Future[requests.Response] | tuple[str, dict[str, Any] | None] | None = None
+        self._asked: queue.SimpleQueue[tuple[Future[requests.Response], str, dict[str, Any] | None] | None]
+        self._asked = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
 
     def send(self, url: str, params: dict[str, Any] | None) -> None:
-        self.pending = self.pool.submit(self.transport.request, "GET", url, params=params)
+        if not self.transport.limiter.free():
+            self.pending = (url, params)  # sent by received(), waiting there
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._send_each, name="staffbridge-next-page", daemon=True)
+            self._thread.start()
+        self.pending = Future()
+        self._asked.put((self.pending, url, params))
 
     def received(self) -> requests.Response:
         """The answer to the request sent last (its error, if it failed)."""
         assert self.pending is not None
         pending, self.pending = self.pending, None
+        if isinstance(pending, tuple):
+            return self.transport.request("GET", pending[0], params=pending[1])
         return pending.result()
+
+    def _send_each(self) -> None:
+        while (asked := self._asked.get()) is not None:
+            answer, url, params = asked
+            try:
+                answer.set_result(self.transport.request("GET", url, params=params))
+            except BaseException as error:  # handed to the caller, which raises it where it reads
+                answer.set_exception(error)
 
     def __enter__(self) -> ReadAhead:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self._thread is None:
+            return
+        self._asked.put(None)
+        if kind is None or issubclass(kind, GeneratorExit):
+            self._thread.join()
 
 
 class Paginator:
