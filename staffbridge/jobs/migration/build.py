@@ -20,7 +20,6 @@ from staffbridge.jobs.migration.translate import Translator, digest
 from staffbridge.jobs.progress import ProgressGuard
 from staffbridge.jobs.sync.matching import Match, Matcher, describe_key
 from staffbridge.jobs.sync.read import everyone_filters, read_everyone
-from staffbridge.model.compare import is_empty
 from staffbridge.model.errors import ConfigError
 from staffbridge.model.person import Person
 from staffbridge.sdk.adapter import Adapter
@@ -60,6 +59,7 @@ def build_plan(
     by_id = {t.id: t for t in targets if t.id is not None}
     source_matcher: Matcher[Person] = Matcher(keys).extend(people)
     translator = Translator(target)
+    translator.learn_refs(targets)
     plan.translator = translator
 
     links = {key: target_id for key, (target_id, _) in written.items()}
@@ -122,12 +122,12 @@ def build_plan(
             continue
         step.notes = [f"{why}; left as it is" for why in carried.unresolved.values()]
         step.changes = translator.changes(current, carried.wanted)
-        if any(is_empty(c.before) for c in step.changes):
-            # Some vendors list less than they store (WhosOff's list has no phones): an empty value
-            # in the listing may not be empty in the target. What this migration wrote last time
-            # (same record, same values) needs no second look; anything else is read in full.
+        if any(translator.unseen(c) for c in step.changes):
+            # Some vendors list less than they store (WhosOff's list has no phones): the listing
+            # cannot say whether such a field already holds the value. What this migration wrote last
+            # time (same record, same values) needs no second look; anything else is read in full.
             if written.get(key) == (current.id, step.digest):
-                step.changes = [c for c in step.changes if not is_empty(c.before)]
+                step.changes = [c for c in step.changes if not translator.unseen(c)]
             else:
                 unsure.append(step)
         step.action = "update" if step.changes else "unchanged"
