@@ -97,6 +97,7 @@ class FileAdapter(Adapter):
     Settings: ClassVar[type] = FileSettings
     filters = {"active": BOOLEAN, "email": TEXT, "department": TEXT}
     keeps_unreadable_rows: ClassVar[bool] = True  # whether a row that could not be parsed is rewritten as it was
+    unlisted_fields = frozenset()  # a row read is the whole record
     notes = (
         "every write rewrites the file atomically (temporary file + os.replace)",
         "unreadable rows are listed with person.problems, never dropped",

@@ -95,6 +95,7 @@ class MocoAdapter(HTTPAdapter):
         "delete": "/users/{id}",
     }
     paginator = LinkHeader()
+    unlisted_fields = frozenset()  # GET /users answers "full user objects" (users.md)
     auth = HeaderAuth("Authorization", prefix="Token token=", optional={"X-IMPERSONATE-USER-ID": "impersonate_user_id"})
     cursor = Cursor(field="updated_at", param="updated_after")
     lookups = {"department": "/units", "role": "/users/roles"}

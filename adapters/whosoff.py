@@ -113,6 +113,10 @@ class WhosOffAdapter(WhosOffHTTP):
     write_options = {"password": "password", "allowances": "allowances"}  # update(..., password=...) too
     password_max_length = 50
     create_answers_id_only = True  # user_id and image URLs
+    # retrieve's field list (api-user page) lacks these; get-by-id has them
+    unlisted_fields = frozenset(
+        ("middle_name", "work_phone", "mobile_phone", "username", "employment_start", "employment_end")
+    )
     notes = (
         "one retrieve answer holds every user (no pagination); list() streams it",
         "create answers only user_id and image URLs: the Person returned is what was sent plus those",

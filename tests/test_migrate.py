@@ -449,6 +449,28 @@ def test_writes_run_in_parallel_within_the_shared_rate_limit(source_sb):
         assert target_sb.rate_limit.rejected == 0  # the one limiter kept every thread under the vendor's limit
 
 
+class MeetingMoco(MocoAdapter):
+    """A listing that notes it started, then waits (a few seconds at most) for the other side's to start."""
+
+    def __init__(self, started, other, **settings):
+        super().__init__(**settings)
+        self.started, self.other, self.met = started, other, False
+
+    def fetch_records(self, **filters):
+        self.started.set()
+        self.met = self.other.wait(5)
+        yield from super().fetch_records(**filters)
+
+
+def test_the_source_and_the_target_are_read_at_the_same_time(source_sb, target_sb):
+    source_started, target_started = threading.Event(), threading.Event()
+    source = moco(source_sb, MeetingMoco, started=source_started, other=target_started)
+    target = moco(target_sb, MeetingMoco, started=target_started, other=source_started)
+    plan = staffbridge.migrate(source, target)
+    assert source.met and target.met  # read one after the other, the first would have waited in vain
+    assert plan.source_count == 30 and plan.target_count == 10
+
+
 # ---------------------------------------------------------------------------------------------- report
 
 

@@ -112,6 +112,9 @@ class Adapter:
     password_max_length: ClassVar[int | None] = None  # the vendor's limit, checked before any request
     id_pattern: ClassVar[str | None] = None  # what a record id looks like, e.g. r"\d+"
     create_answers_id_only: ClassVar[bool] = False  # the vendor answers a create with the new id only
+    # canonical fields list() does not show (get() does): an empty value there says nothing. None: not
+    # declared, so any empty value in a listing may hide a stored one (a migration reads such records in full)
+    unlisted_fields: ClassVar[frozenset[str] | None] = None
     notes: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -325,7 +328,7 @@ class Adapter:
         """This vendor's department/role called `name`; MissingReference names the ones it knows."""
         found = self.find_ref(field, name)
         if found is None:
-            known = ", ".join(sorted(r.name or r.id or "" for r in self.lookup_refs(field).values()))
+            known = ", ".join(sorted(r.name or r.id or "" for r in self.listed_refs(field)))
             raise MissingReference(
                 {field: [f"no {field} named {name!r} in {self.name}; known: {known}"]}, record=record
             )
@@ -346,9 +349,16 @@ class Adapter:
         for code, mapped in self.value_map(field).items():
             if name_key(str(mapped)) == key:
                 return Ref(str(code), name)
+        return self._listed_refs(field).get(key)
+
+    def listed_refs(self, field: str) -> tuple[Ref, ...]:
+        """Every Ref of `field` in the vendor's own list, which is read once (find_ref reads the same)."""
+        return tuple(self._listed_refs(field).values())
+
+    def _listed_refs(self, field: str) -> dict[str, Ref]:
         if field not in self._refs:
             self._refs[field] = {name_key(found): ref for found, ref in self.lookup_refs(field).items()}
-        return self._refs[field].get(key)
+        return self._refs[field]
 
     def create_body(self, person: Person) -> dict[str, Any]:
         return self.mapping.from_person(person, create=True)

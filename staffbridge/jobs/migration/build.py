@@ -1,26 +1,27 @@
 """Building a migration plan: read both sides (`jobs.sync.read`), match, translate, diff. No writes happen here.
 
-The target is read whole first (a plan cannot be made without it: that failure is raised). The
-source is read next; a source read that raises midway leaves the plan *incomplete*: what was read is
-still planned, but nothing is deleted, and the plan says why. A source that fails before its first
-record (wrong credentials, unreachable, a bad filter) raises: there is nothing to plan.
+The target and the source are read at the same time (two systems, two rate budgets). The target is
+read whole (a plan cannot be made without it: that failure is raised). A source read that raises
+midway leaves the plan *incomplete*: what was read is still planned, but nothing is deleted, and the
+plan says why. A source that fails before its first record (wrong credentials, unreachable, a bad
+filter) raises: there is nothing to plan.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from staffbridge.jobs.migration.deletes import DeleteScope, delete_limit
 from staffbridge.jobs.migration.plan import Plan
 from staffbridge.jobs.migration.steps import Step
 from staffbridge.jobs.migration.translate import Translator, digest
-from staffbridge.jobs.progress import ProgressGuard
+from staffbridge.jobs.progress import Progress, ProgressGuard
 from staffbridge.jobs.sync.matching import Match, Matcher, describe_key
 from staffbridge.jobs.sync.read import everyone_filters, read_everyone
-from staffbridge.model.compare import is_empty
 from staffbridge.model.errors import ConfigError
 from staffbridge.model.person import Person
 from staffbridge.sdk.adapter import Adapter
@@ -49,9 +50,8 @@ def build_plan(
     earlier runs: source key -> (target id, digest of what was written). `source_filters` narrow the
     source's everyone-listing; `max_delete` is the brake on deletes (deletes.py)."""
     source, target, keys, report = plan.source, plan.target, plan.keys, plan.progress
-    targets = read_target(target, report)
     filters = source.check_filters({**everyone_filters(source), **(source_filters or {})})  # typed: "yes" is True
-    people, read_error = read_source(source, filters, report)
+    targets, (people, read_error) = read_both(source, target, filters, report)
     plan.source_complete = read_error is None
     plan.read_error = read_error
     plan.source_count, plan.target_count = len(people), len(targets)
@@ -60,6 +60,7 @@ def build_plan(
     by_id = {t.id: t for t in targets if t.id is not None}
     source_matcher: Matcher[Person] = Matcher(keys).extend(people)
     translator = Translator(target)
+    translator.learn_refs(targets)
     plan.translator = translator
 
     links = {key: target_id for key, (target_id, _) in written.items()}
@@ -122,12 +123,12 @@ def build_plan(
             continue
         step.notes = [f"{why}; left as it is" for why in carried.unresolved.values()]
         step.changes = translator.changes(current, carried.wanted)
-        if any(is_empty(c.before) for c in step.changes):
-            # Some vendors list less than they store (WhosOff's list has no phones): an empty value
-            # in the listing may not be empty in the target. What this migration wrote last time
-            # (same record, same values) needs no second look; anything else is read in full.
+        if any(translator.unseen(c) for c in step.changes):
+            # Some vendors list less than they store (WhosOff's list has no phones): the listing
+            # cannot say whether such a field already holds the value. What this migration wrote last
+            # time (same record, same values) needs no second look; anything else is read in full.
             if written.get(key) == (current.id, step.digest):
-                step.changes = [c for c in step.changes if not is_empty(c.before)]
+                step.changes = [c for c in step.changes if not translator.unseen(c)]
             else:
                 unsure.append(step)
         step.action = "update" if step.changes else "unchanged"
@@ -179,6 +180,36 @@ def plan_deletes(plan: Plan, unmatched: list[Person], scope: DeleteScope) -> Non
         plan.notes.append(f"left alone: {records} no source person matches: {reason}")
 
 
+def read_both(
+    source: Adapter, target: Adapter, filters: dict[str, Any], report: ProgressGuard
+) -> tuple[list[Person], tuple[list[Person], str | None]]:
+    """The whole target and the source's people, read at the same time: two systems, two rate
+    budgets, so neither waits for the other. The source is read in a second thread; the progress
+    shows the target's count first, then the source's. A target that fails stops the source read
+    (its waits are woken) and is raised; so is Ctrl-C."""
+    target_read = threading.Event()
+
+    def told(done: int, total: int | None, label: str) -> None:
+        if target_read.is_set():
+            report(done, total, label)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="staffbridge-read") as pool:
+        reading = pool.submit(read_source, source, filters, told)
+        try:
+            targets = read_target(target, report)
+        except BaseException:
+            source.waits.interrupt()  # a source waiting for its rate limit stops now, not pages later
+            try:
+                wait([reading])
+            finally:
+                source.waits.clear()
+            raise
+        target_read.set()
+        people, read_error = reading.result()
+    report(len(people), None, "reading source")  # the count held back while the target was shown
+    return targets, (people, read_error)
+
+
 def read_target(target: Adapter, report: ProgressGuard) -> list[Person]:
     """The whole target: without it there is nothing to plan with, so a failure is raised."""
     listing = read_everyone(target, "reading target", report)
@@ -187,7 +218,9 @@ def read_target(target: Adapter, report: ProgressGuard) -> list[Person]:
     return listing.people
 
 
-def read_source(source: Adapter, filters: dict[str, Any], report: ProgressGuard) -> tuple[list[Person], str | None]:
+def read_source(
+    source: Adapter, filters: dict[str, Any], report: ProgressGuard | Progress
+) -> tuple[list[Person], str | None]:
     """The source's people, and why the read stopped early (None: read whole)."""
     source.check_source()  # a missing source file is an error, not nobody (the target may be made)
     listing = read_everyone(source, "reading source", report, filters)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,8 +64,24 @@ class Translator:
         self.comparable = tuple(f for f in WRITABLE_FIELDS if f in self.writable and f in self.readable)
         self.required = tuple(r for r in target.mapping.required if r.split(".")[0] in CANONICAL_FIELDS)
         self.identifying = tuple(name for name in IDENTIFYING if name in self.writable)
+        # fields whose empty value in the target's listing may hide a stored one (None: any field)
+        self.unlisted = target.unlisted_fields
         self._refs: dict[tuple[str, str], Ref | None] = {}
         self._known: dict[str, list[str]] = {}
+        self._listed: dict[tuple[str, str], Ref | None] = {}  # references seen on the target's records
+
+    def learn_refs(self, listed: Iterable[Person]) -> None:
+        """Notes the references (id and name) the target's own records show, so a name one of them
+        shows needs no lookup request (a rerun with nothing new makes none). A name shown with two
+        ids is left to the lookup."""
+        for person in listed:
+            for name in REF_FIELDS:
+                ref = getattr(person, name)
+                if isinstance(ref, Ref) and ref.id is not None and ref.name:
+                    key = (name, name_key(ref.name))
+                    seen = self._listed.setdefault(key, ref)
+                    if seen is not None and seen.id != ref.id:
+                        self._listed[key] = None
 
     # ------------------------------------------------------------------ one person
     def carry(self, person: Person) -> Carried:
@@ -135,6 +152,11 @@ class Translator:
                 reasons.append(f"{name} is required by {self.target.name} and the source has none")
         return "; ".join(reasons) or None
 
+    def unseen(self, change: Change) -> bool:
+        """Whether the target's listing may not show what `change` is about (a full read would):
+        the target's declared unlisted fields, else any empty value."""
+        return change.field in self.unlisted if self.unlisted is not None else is_empty(change.before)
+
     def changes(self, current: Person, wanted: Person) -> list[Change]:
         """The fields where `wanted` says something the target's `current` record does not."""
         if wanted.custom_fields:
@@ -170,7 +192,9 @@ class Translator:
         )
 
     def _resolve(self, field_name: str, name: str) -> Ref | None:
-        found = self.target.find_ref(field_name, name)  # the user's value map first, then the vendor's list
+        found = None if self.target.value_map(field_name) else self._listed.get((field_name, name_key(name)))
+        if found is None:
+            found = self.target.find_ref(field_name, name)  # the user's value map first, then the vendor's list
         spec = self.target.mapping.spec(field_name)
         if found is not None:
             mapped = spec.converter.values.get(found.id) if spec is not None and found.id is not None else None
@@ -191,7 +215,7 @@ class Translator:
                 names += [str(v) for v in spec.converter.values.values()]
             if self.target.has_lookup(field_name):
                 with contextlib.suppress(Exception):  # only decorates a message; the plan goes on without it
-                    names += [r.name or r.id or "" for r in self.target.lookup_refs(field_name).values()]
+                    names += [r.name or r.id or "" for r in self.target.listed_refs(field_name)]
             self._known[field_name] = sorted(set(n for n in names if n))
         return self._known[field_name]
 
