@@ -18,6 +18,7 @@ table carries its goal (issue 12) and whether it is met. Benchmarks only: no tes
   adapter given the same budget: utilisation (the least time the budget allows / wall time), 429s
   seen, requests per migrated person beyond the pages read; then a second run with nothing changed
   (writes, and requests against one listing of each side). (tests/bench/bench_migrate.py prints more.)
+  The same for a CSV file of those people -> field-service, per budget in --csv-windows.
 - startup: `staffbridge --version` and `staffbridge adapters` (warm and cold cache) against `python -c pass`
   (median; tests/bench/startup.py prints the same on its own).
 
@@ -38,7 +39,9 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,7 @@ from sandbox_process import serve as serve_with_root  # noqa: E402
 from startup import measure as measure_startup  # noqa: E402
 
 import staffbridge  # noqa: E402
+from staffbridge.adapters.files import write_csv  # noqa: E402
 
 KEY = "sandbox-key"
 WHOSOFF = dict(
@@ -396,8 +400,50 @@ def one_listing(vendor: str, url: str, **extra: Any) -> int:
     return counted.answers - counted.refused
 
 
-def migration(table: Table, people: int, windows: list[tuple[float, float]], workers: int) -> None:
-    """For each (window, rate): migrate `people` MOCO -> WhosOff, the WhosOff sandbox counting exactly
+@dataclass(frozen=True)
+class Route:
+    """A migration the benchmark runs: from a source (a sandbox, or a CSV file written from one) into
+    a target sandbox that counts its budget exactly."""
+
+    source: str  # "moco", or "csv": realistic MOCO people written to a CSV file first
+    target: str
+    mapping: dict[str, Any] | None = None
+
+    @property
+    def title(self) -> str:
+        names = {"moco": "MOCO", "whosoff": "WhosOff", "fieldservice": "field-service", "csv": "CSV"}
+        return f"{names[self.source]} -> {names[self.target]}"
+
+
+ROUTES = {"moco-whosoff": Route("moco", "whosoff", ROLE_MAP), "csv-fieldservice": Route("csv", "fieldservice")}
+
+
+@contextmanager
+def migration_source(route: Route, people: int, folder: str) -> Iterator[tuple[str, str | None]]:
+    """(where the source is, its sandbox's root or None): a sandbox, or a CSV file of the same people."""
+    with serve_with_root("moco", people) as (url, root):
+        if route.source == "moco":
+            yield url, root
+            return
+        path = str(Path(folder) / "staff.csv")
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            write_csv(list(connect("moco", url).list(include_archived=True)), out)
+    yield path, None
+
+
+def source_adapter_for(route: Route, where: str) -> Any:
+    return staffbridge.connect("csv", path=where) if route.source == "csv" else connect(route.source, where)
+
+
+def requests_of(adapter: Any) -> int:
+    transport = getattr(adapter, "transport", None)
+    return transport.requests_sent if transport is not None else 0  # a file is read without requests
+
+
+def migration(
+    table: Table, people: int, windows: list[tuple[float, float]], workers: int, route: Route = ROUTES["moco-whosoff"]
+) -> None:
+    """For each (window, rate): migrate `people` along `route`, the target sandbox counting exactly
     (429 beyond rate * window requests in any sliding window) and the adapter given the same limit;
     then a second run with nothing changed."""
     for window, rate in windows:
@@ -405,19 +451,19 @@ def migration(table: Table, people: int, windows: list[tuple[float, float]], wor
         overlap = max(people // 20, 10)  # some people already in the target, so there are matches too
         with (
             tempfile.TemporaryDirectory() as folder,
-            serve_with_root("moco", people) as source,
-            serve_with_root("whosoff", overlap, rate_limit=limit, rate_window=window) as target,
+            migration_source(route, people, folder) as (source, source_root),
+            serve_with_root(route.target, overlap, rate_limit=limit, rate_window=window) as target,
         ):
             journal = str(Path(folder) / "journal.sqlite")
             where = f"{limit:,} per {window:g} s"
             for label in ("first run", "second run"):
-                source_adapter = connect("moco", source[0])
-                target_adapter = connect("whosoff", target[0], rate_limit=limit, rate_period=window)
+                source_adapter = source_adapter_for(route, source)
+                target_adapter = connect(route.target, target[0], rate_limit=limit, rate_period=window)
                 counted = Counting(target_adapter)
                 before = writes_seen(target[1])
                 started = time.perf_counter()
                 plan = staffbridge.migrate(
-                    source_adapter, target_adapter, mapping=ROLE_MAP, journal=journal, workers=workers
+                    source_adapter, target_adapter, mapping=route.mapping, journal=journal, workers=workers
                 )
                 report = plan.apply()
                 wall = time.perf_counter() - started
@@ -429,14 +475,14 @@ def migration(table: Table, people: int, windows: list[tuple[float, float]], wor
                 if label == "first run":
                     used = least / wall
                     table.add(
-                        f"migrate {people:,} MOCO -> WhosOff, budget {where}: utilisation",
+                        f"migrate {people:,} {route.title}, budget {where}: utilisation",
                         f"{100 * used:.1f}% ({wall:.1f} s, {sent:,} requests, {counted.refused} x 429, "
                         f"{report.totals['failed']} failed)",
                         f"least time the budget allows: {least:.0f} s",
                         f"goal >= {100 * UTILISATION_GOAL:.0f}%, no 429",
                         used >= UTILISATION_GOAL and counted.refused == 0,
                     )
-                    pages = one_listing("whosoff", target[0], rate_limit=limit, rate_period=window)
+                    pages = one_listing(route.target, target[0], rate_limit=limit, rate_period=window)
                     per_person = (sent - pages) / migrated if migrated else 0.0
                     table.add(
                         "  requests per migrated person beyond the pages read",
@@ -447,9 +493,9 @@ def migration(table: Table, people: int, windows: list[tuple[float, float]], wor
                     )
                     time.sleep(window)  # a new process would find the window full: start the second one clear
                 else:
-                    source_pages = one_listing("moco", source[0])
-                    target_pages = one_listing("whosoff", target[0], rate_limit=limit, rate_period=window)
-                    source_sent = source_adapter.transport.requests_sent
+                    source_pages = one_listing(route.source, source) if source_root else 0
+                    target_pages = one_listing(route.target, target[0], rate_limit=limit, rate_period=window)
+                    source_sent = requests_of(source_adapter)
                     table.add(
                         "  second run (nothing changed)",
                         f"{writes} writes; {source_sent} source, {sent} target requests ({wall:.1f} s)",
@@ -485,6 +531,11 @@ def main() -> None:
         help="the target's budgets as WINDOW:RATE (seconds, requests a second), comma-separated; each long enough "
         "for a migration to span two windows or more (default 1:200,5:200,60:80,120:40)",
     )
+    parser.add_argument(
+        "--csv-windows",
+        default="1:100,5:50",
+        help="the field-service target's budgets for the CSV -> field-service migration (default 1:100,5:50)",
+    )
     parser.add_argument("--workers", type=int, default=8, help="migration writer threads (default 8)")
     parser.add_argument("--rounds", type=int, default=7, help="timed list runs, the best counts (default 7)")
     parser.add_argument("--startup-runs", type=int, default=10, help="start-up timings, median (default 10)")
@@ -505,6 +556,8 @@ def main() -> None:
     if "migrate" in parts:
         windows = [(float(w), float(r)) for w, r in (part.split(":") for part in args.windows.split(","))]
         migration(table, args.migrate, windows, args.workers)
+        csv_windows = [(float(w), float(r)) for w, r in (part.split(":") for part in args.csv_windows.split(","))]
+        migration(table, args.migrate, csv_windows, args.workers, ROUTES["csv-fieldservice"])
     if "startup" in parts:
         startup(table, args.startup_runs)
     print(table.render())
