@@ -101,7 +101,7 @@ class Mapping:
 
     def __post_init__(self) -> None:
         # one generated function per mapping (mapping.compiled): a new Mapping compiles its own
-        self._to_person = compile_reader(self.fields, self.id_path, self.secret, self._without_secrets)
+        self._to_person = compile_reader(self.fields, self.id_path, self.secret)
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -214,25 +214,6 @@ class Mapping:
                 )
             record = dict(record)
         return self._to_person(record, system)
-
-    def _without_secrets(self, record: dict[str, Any]) -> dict[str, Any]:
-        # Called by the compiled reader for a record holding a secret; without one, the record is
-        # ours (parsed from the vendor's JSON) and kept as it is.
-        # Copy only the objects on the way to each secret, not the whole record: a deep copy of
-        # every record (field-service records all hold access.token) was half the cost of a list.
-        # The caller's record is left untouched; untouched branches are shared, as without secrets.
-        clean = dict(record)
-        for path in self.secret:
-            *parents, last = path.split(".")
-            node = clean
-            for step in parents:
-                child = node.get(step)
-                if not isinstance(child, dict):
-                    break
-                node[step] = node = dict(child)
-            else:
-                node.pop(last, None)
-        return clean
 
     # ----------------------------------------------------------------- Person -> vendor
     def from_person(self, person: Person, create: bool = True) -> dict[str, Any]:
