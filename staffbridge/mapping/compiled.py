@@ -172,7 +172,7 @@ def _fast_paths(
     `gathered` reference has its id and name in `k` and `n` (no {id, name} dict is built for it)."""
     arg = converter.arg or ""
     if kind is Text:  # most fields of any record: no call for a string
-        return [("v.__class__ is str", ["v = v or None"])]
+        return [("v.__class__ is str and v", []), ("v.__class__ is str", ["v = None"])]
     if kind is Boolean:  # true/false, or one of the words for them as they are
         env[f"words{i}"] = {**dict.fromkeys(Boolean.TRUE, True), **dict.fromkeys(Boolean.FALSE, False)}
         return [("v is True or v is False", []), (f"v.__class__ is str and v in words{i}", [f"v = words{i}[v]"])]
