@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from staffbridge.mapping.converters import (
     AddressParts,
@@ -40,7 +40,12 @@ MISSING = object()  # a path the record does not have: the field keeps its defau
 _EMPTY: dict[str, Any] = {}  # what a path step that is not an object reads as (never written to)
 _ERRORS = (ValueError, TypeError, AttributeError)
 
-Reader = Callable[[dict[str, Any], "str | None"], Person]
+
+class Reader(Protocol):
+    """A compiled reader: everything of `record` that can be read; what cannot is noted in
+    `person.problems`, never raised."""
+
+    def __call__(self, record: Any, system: str | None = None) -> Person: ...
 
 
 class _Paths:
@@ -70,12 +75,20 @@ def compile_reader(specs: list[Any], id_path: str, secret: list[str]) -> Reader:
     """The function `(record, system) -> Person` for field specs that have a read path. A record
     holding one of the `secret` paths gets a copy without them as `raw` (the record is not changed)."""
     env: dict[str, Any] = {"_MISSING": MISSING, "_EMPTY": _EMPTY, "_new": object.__new__, "Person": Person}
+    env["_Mapping"] = Mapping
     env.update(_ERRORS=_ERRORS, _GiveUp=_GiveUp, _UTC=dt.UTC, _Address=Address, _shared_ref=shared_ref)
     env.update(_date_iso=dt.date.fromisoformat, _datetime_iso=dt.datetime.fromisoformat)
     # the Person's attribute dict starts as a copy of its defaults (a copy is a tenth of the cost of
     # a 31-key dict display); lists and dicts are made anew for each Person, never shared
     env["_defaults"], fresh = _defaults()
-    lines = ["def to_person(record, system):", "    problems = []", "    d = _defaults.copy()", *fresh]
+    env["_not_an_object"] = _not_an_object
+    lines = [
+        "def to_person(record, system=None):",
+        *_OBJECTS_ONLY,
+        "    problems = []",
+        "    d = _defaults.copy()",
+        *fresh,
+    ]
     paths = _Paths(lines)
     person_fields = {f.name: f for f in dataclasses.fields(Person)}
     for i, spec in enumerate(specs):
@@ -138,7 +151,7 @@ def compile_reader(specs: list[Any], id_path: str, secret: list[str]) -> Reader:
     if secret:
         lines += _strip_secrets(secret, paths)
     if any(spec.custom_key and spec.read for spec in specs):
-        lines[2:2] = ["    custom = {}"]
+        lines.insert(lines.index("    problems = []"), "    custom = {}")
         lines.append("    if custom: d['custom_fields'] = {**(d['custom_fields'] or {}), **custom}")
     ident = "ident if ident.__class__ is str else None if ident is _MISSING or ident is None else str(ident)"
     lines += [f"    d['id'] = {ident}", "    d['system'] = system"]
@@ -149,6 +162,19 @@ def compile_reader(specs: list[Any], id_path: str, secret: list[str]) -> Reader:
     reader: Reader = env["to_person"]
     reader.source = text  # type: ignore[attr-defined]
     return reader
+
+
+# a record that is not a dict: another mapping is read as a dict, anything else is a problem
+_OBJECTS_ONLY = [
+    "    if record.__class__ is not dict:",
+    "        if not isinstance(record, _Mapping): return _not_an_object(record, system)",
+    "        record = dict(record)",
+]
+
+
+def _not_an_object(record: Any, system: str | None) -> Person:
+    problem = f"record: expected an object, got {type(record).__name__}"
+    return Person(system=system, raw={"value": record}, problems=[problem])
 
 
 class _GiveUp(ValueError):
@@ -172,7 +198,7 @@ def _fast_paths(
     `gathered` reference has its id and name in `k` and `n` (no {id, name} dict is built for it)."""
     arg = converter.arg or ""
     if kind is Text:  # most fields of any record: no call for a string
-        return [("v.__class__ is str and v", []), ("v.__class__ is str", ["v = None"])]
+        return [("v.__class__ is str", ["v = v or None"])]
     if kind is Boolean:  # true/false, or one of the words for them as they are
         env[f"words{i}"] = {**dict.fromkeys(Boolean.TRUE, True), **dict.fromkeys(Boolean.FALSE, False)}
         return [("v is True or v is False", []), (f"v.__class__ is str and v in words{i}", [f"v = words{i}[v]"])]
@@ -202,7 +228,14 @@ def _fast_paths(
         # as Reference.read: an int id is its digits, a string id itself unless it is none ("", "0")
         ident = f"(k.__class__ is int or (k.__class__ is str and k{zero_is_none.format('k')}))"
         pair = f"{ident} and n.__class__ is str and n"
-        named = ["v = _shared_ref(k if k.__class__ is str else str(k), n)"]
+        # each (id, name) as sent (int and str ids apart: the condition takes no bool) -> its shared Ref
+        env[f"refs{i}"] = {}
+        named = [
+            f"v = refs{i}.get((k, n))",
+            "if v is None:",
+            "    v = _shared_ref(k if k.__class__ is str else str(k), n)",
+            f"    if len(refs{i}) < 4096: refs{i}[k, n] = v",
+        ]
         if gathered:
             return [(pair, named)]
         dict_pair = pair.replace("(k.__class__", "((k := v.get('id')).__class__", 1).replace(
