@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from staffbridge.mapping.converters import (
     AddressParts,
     AddressText,
     Boolean,
+    Converter,
     Date,
     DateFromDateTime,
     DateTime,
@@ -33,6 +34,7 @@ from staffbridge.mapping.converters import (
     TextList,
     shared_ref,
 )
+from staffbridge.model.errors import MappingError
 from staffbridge.model.person import Person
 from staffbridge.model.values import Address
 
@@ -315,4 +317,108 @@ def _defaults() -> tuple[dict[str, Any], list[str]]:
     return defaults, fresh
 
 
-__all__ = ["MISSING", "Reader", "compile_reader"]
+class Writer(Protocol):
+    """A compiled writer: the vendor body for canonical `changes` (field -> value; None empties the
+    field). A value a converter cannot write raises MappingError naming `record` (or the `person`'s
+    label, made only then) and the field."""
+
+    def __call__(self, changes: Any, record: str | None = None, person: Person | None = None) -> dict[str, Any]: ...
+
+
+class BodyMaker(Protocol):
+    """A compiled `from_person`: the vendor body for every mapped field of `person` that has a value."""
+
+    def __call__(self, person: Person, create: bool = True) -> dict[str, Any]: ...
+
+
+def compile_writers(
+    specs: list[Any],
+    read_only: list[str],
+    defaults: dict[str, Any],
+    get_path: Callable[..., Any],
+    set_path: Callable[..., None],
+) -> tuple[Writer, BodyMaker]:
+    """`to_vendor(changes, record=None, person=None)` and `from_person(person, create=True)` for the
+    field specs that have a write path: what Mapping's spec-by-spec writing did, one straight line per
+    field (an identity converter is no call; each path's objects are made with setdefault)."""
+    env: dict[str, Any] = {"_Mapping": Mapping, "_error": _write_error, "_EMPTIES": (None, [], {})}
+    env.update(_get_path=get_path, _set_path=set_path, _MISSING=MISSING)
+    claimed = {s.custom_key for s in specs if s.custom_key and s.write}
+    env["_claimed"] = claimed
+    lines = ["def to_vendor(changes, record=None, person=None):", "    body = {}"]
+    for i, spec in enumerate(specs):
+        if not spec.write:
+            continue
+        base = spec.name.split(".", 1)[0]
+        env[f"clear{i}"] = spec.clear
+        lines += [f"    if {base!r} in changes:", f"        value = changes[{base!r}]"]
+        indent = "        "
+        if spec.custom_key:
+            lines += [f"{indent}value = (value or {{}}).get({spec.custom_key!r})", f"{indent}if value is not None:"]
+            indent += "    "
+        elif spec.name == "custom_fields":
+            lines.append(f"{indent}if value: value = {{k: v for k, v in value.items() if k not in _claimed}}")
+        converter = spec.converter
+        identity = type(converter).write is Converter.write and "write" not in vars(converter)
+        if identity:
+            lines.append(f"{indent}wire = value if value is not None else clear{i}")
+        else:
+            env[f"write{i}"] = converter.write
+            lines += [
+                f"{indent}try:",
+                f"{indent}    wire = write{i}(value) if value is not None else clear{i}",
+                f"{indent}except (ValueError, TypeError) as exc:",
+                f"{indent}    raise _error(record, person, {spec.name!r}, {str(spec.write)!r}, exc) from None",
+            ]
+        if isinstance(spec.write, Mapping):
+            lines.append(f"{indent}parts = wire if isinstance(wire, _Mapping) else None")
+            for part, path in spec.write.items():
+                lines.append(f"{indent}part = parts.get({part!r}) if parts is not None else None")
+                lines.append(f"{indent}if part is not None or value is None: {_set(path, 'part')}")
+        else:
+            lines.append(f"{indent}{_set(spec.write, 'wire')}")
+    for path in read_only:
+        *parents, last = path.split(".")
+        node = "body"
+        for step in parents:  # as get_path walks: only through dicts holding the step
+            lines.append(f"    node = {node}.get({step!r}) if isinstance({node}, dict) else None")
+            node = "node"
+        lines.append(
+            f"    if isinstance(node, dict): node.pop({last!r}, None)" if parents else f"    body.pop({last!r}, None)"
+        )
+    lines.append("    return body")
+    lines += ["", "def from_person(person, create=True):", "    changes = {}"]
+    for spec in specs:
+        if spec.write:
+            base = spec.name.split(".", 1)[0]
+            lines += [
+                f"    v = person.{base}",
+                f"    if v.__class__ is str or v not in _EMPTIES: changes[{spec.name!r}] = v",
+            ]
+    lines += ["    body = to_vendor(changes, None, person)", "    if create:"]
+    for n, (path, default) in enumerate(defaults.items()):
+        env[f"default{n}"] = default
+        lines.append(
+            f"        if _get_path(body, {path!r}, _MISSING) is _MISSING: _set_path(body, {path!r}, default{n})"
+        )
+    lines += ["        pass", "    return body"]
+    text = "\n".join(lines)
+    exec(compile(text, "<mapping writer>", "exec"), env)
+    to_vendor, from_person = env["to_vendor"], env["from_person"]
+    to_vendor.source = from_person.source = text
+    return to_vendor, from_person
+
+
+def _set(path: str, value: str) -> str:
+    """Code setting `path` in `body` to `value`, making the objects on the way (as set_path does)."""
+    *parents, last = path.split(".")
+    node = "body" + "".join(f".setdefault({step!r}, {{}})" for step in parents)
+    return f"{node}[{last!r}] = {value}"
+
+
+def _write_error(record: str | None, person: Person | None, name: str, path: str, exc: Exception) -> MappingError:
+    who = person.label if person is not None else record
+    return MappingError(f"{who or 'person'}: {name}: {exc}", field=name, path=path, record=who)
+
+
+__all__ = ["MISSING", "BodyMaker", "Reader", "Writer", "compile_reader", "compile_writers"]
