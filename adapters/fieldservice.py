@@ -139,11 +139,13 @@ class FieldServiceAdapter(HTTPAdapter):
         return expect_found(self.transport.json_or_none(response), self.transport, response, f"user {id}")
 
     def to_person(self, record: Any) -> Person:
-        person = super().to_person(record)
-        # collections.abc, not typing: typing's isinstance costs several times more, per record
-        if isinstance(record, abc.Mapping):
+        # the mapping's reader itself (all Adapter.to_person does), not through super(): a call less per record
+        person = self.mapping.to_person(record, self.name)
+        # a plain dict (parsed JSON) is tested first: an isinstance against collections.abc.Mapping
+        # costs ~0.2 us, six of them per record were a fifth of a record's translation
+        if type(record) is dict or isinstance(record, abc.Mapping):
             raw_id = record.get("_id")
-            if isinstance(raw_id, abc.Mapping) and isinstance(raw_id.get("$oid"), str):
+            if type(raw_id) is not str and isinstance(raw_id, abc.Mapping) and isinstance(raw_id.get("$oid"), str):
                 raw_id = raw_id["$oid"]  # MongoDB extended JSON
                 person.id = raw_id
             if raw_id is None:
@@ -152,7 +154,7 @@ class FieldServiceAdapter(HTTPAdapter):
                 person.problems.append(f"_id: not an ObjectId: {raw_id!r}")
             for name in self._nested_objects():
                 value = record.get(name)
-                if value is not None and not isinstance(value, abc.Mapping):
+                if value is not None and type(value) is not dict and not isinstance(value, abc.Mapping):
                     person.problems.append(f"{name}: expected an object, got {type(value).__name__}")
         return person
 

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from staffbridge.mapping.compiled import compile_reader
+from staffbridge.mapping.compiled import BodyMaker, Reader, Writer, compile_reader, compile_writers
 from staffbridge.mapping.converters import Converter, get_converter
 from staffbridge.mapping.locate import mapping_text
 from staffbridge.model.errors import MappingError
-from staffbridge.model.person import CANONICAL_FIELDS, Person
+from staffbridge.model.person import CANONICAL_FIELDS
 
 _MISSING = object()
 Path_ = str | dict[str, str] | None
@@ -98,10 +98,23 @@ class Mapping:
     required: list[str] = field(default_factory=list)
     defaults: dict[str, Any] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict, repr=False)
+    # vendor -> Person: `mapping.to_person(record, system=None)`, everything that can be read; what
+    # cannot is noted in `person.problems`, never raised. The function generated from the field specs
+    # (mapping.compiled) itself, not a method calling it: one call less per record read.
+    to_person: Reader = field(init=False, repr=False, compare=False)
+    # Person -> vendor, generated the same way: `mapping.from_person(person, create=True)`, the body
+    # for every mapped field that has a value (plus the create defaults); `mapping.to_vendor(changes,
+    # record=None)`, the body for canonical changes (field -> value; None empties the field), a value
+    # a converter cannot write raising MappingError naming the record and the field.
+    from_person: BodyMaker = field(init=False, repr=False, compare=False)
+    to_vendor: Writer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # one generated function per mapping (mapping.compiled): a new Mapping compiles its own
-        self._to_person = compile_reader(self.fields, self.id_path, self.secret, self._without_secrets)
+        # one generated function per mapping: a new Mapping (overlaid, replaced) compiles its own
+        self.to_person = compile_reader(self.fields, self.id_path, self.secret)
+        self.to_vendor, self.from_person = compile_writers(
+            self.fields, self.read_only, self.defaults, get_path, set_path
+        )
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -201,84 +214,6 @@ class Mapping:
     @property
     def writable(self) -> list[str]:
         return [s.name for s in self.fields if s.write]
-
-    # ----------------------------------------------------------------- vendor -> Person
-    def to_person(self, record: Any, system: str | None = None) -> Person:
-        """Everything that can be read; what cannot is noted in `person.problems`, never raised."""
-        if type(record) is not dict:
-            if not isinstance(record, MappingABC):
-                return Person(
-                    system=system,
-                    raw={"value": record},
-                    problems=[f"record: expected an object, got {type(record).__name__}"],
-                )
-            record = dict(record)
-        return self._to_person(record, system)
-
-    def _without_secrets(self, record: dict[str, Any]) -> dict[str, Any]:
-        # Called by the compiled reader for a record holding a secret; without one, the record is
-        # ours (parsed from the vendor's JSON) and kept as it is.
-        # Copy only the objects on the way to each secret, not the whole record: a deep copy of
-        # every record (field-service records all hold access.token) was half the cost of a list.
-        # The caller's record is left untouched; untouched branches are shared, as without secrets.
-        clean = dict(record)
-        for path in self.secret:
-            *parents, last = path.split(".")
-            node = clean
-            for step in parents:
-                child = node.get(step)
-                if not isinstance(child, dict):
-                    break
-                node[step] = node = dict(child)
-            else:
-                node.pop(last, None)
-        return clean
-
-    # ----------------------------------------------------------------- Person -> vendor
-    def from_person(self, person: Person, create: bool = True) -> dict[str, Any]:
-        """The vendor body for `person`: every mapped field that has a value (plus create defaults)."""
-        values = {spec.name: self._canonical_value(person, spec) for spec in self.fields if spec.write}
-        body = self.to_vendor({k: v for k, v in values.items() if v not in (None, [], {})}, record=person.label)
-        if create:
-            for path, default in self.defaults.items():
-                if get_path(body, path) is _MISSING:
-                    set_path(body, path, default)
-        return body
-
-    def to_vendor(self, changes: MappingABC[str, Any], record: str | None = None) -> dict[str, Any]:
-        """The vendor body for canonical `changes` (field -> value; None empties the field)."""
-        body: dict[str, Any] = {}
-        claimed = {s.custom_key for s in self.fields if s.custom_key and s.write}
-        for spec in self.fields:
-            if not spec.write or spec.name.split(".", 1)[0] not in changes:
-                continue
-            value = changes[spec.name.split(".", 1)[0]]
-            if spec.custom_key:
-                value = (value or {}).get(spec.custom_key)
-                if value is None:
-                    continue
-            elif spec.name == "custom_fields" and value:
-                value = {k: v for k, v in value.items() if k not in claimed}
-            try:
-                wire = spec.converter.write(value) if value is not None else spec.clear
-            except (ValueError, TypeError) as exc:
-                raise MappingError(
-                    f"{record or 'person'}: {spec.name}: {exc}", field=spec.name, path=str(spec.write), record=record
-                ) from None
-            if isinstance(spec.write, MappingABC):
-                for part, path in spec.write.items():
-                    part_value = wire.get(part) if isinstance(wire, MappingABC) else None
-                    if part_value is not None or value is None:
-                        set_path(body, path, part_value)
-            else:
-                set_path(body, spec.write, wire)
-        for path in self.read_only:
-            delete_path(body, path)
-        return body
-
-    @staticmethod
-    def _canonical_value(person: Person, spec: FieldSpec) -> Any:
-        return getattr(person, spec.name.split(".", 1)[0])
 
 
 def _text_keys(spec: Any) -> Any:

@@ -292,7 +292,7 @@ class Adapter:
 
     # ------------------------------------------------------------------ shared steps
     def to_person(self, record: Any) -> Person:
-        return self.mapping.to_person(record, system=self.name)
+        return self.mapping.to_person(record, self.name)
 
     def portable(self, person: Person) -> Person:
         """A Person read from another system keeps its references by name only: that system's
