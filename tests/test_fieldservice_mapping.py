@@ -185,6 +185,12 @@ def test_a_birth_date_in_the_wrong_format_is_a_problem_and_the_rest_is_read(fs):
     assert fs.to_person(doc(general__birthDate="31.02.1990")).problems[0].startswith("general.birthDate:")
 
 
+def test_a_timestamp_before_year_one_in_utc_is_a_problem_not_a_crash(fs):
+    person = fs.to_person(doc(contract__startDate="0001-01-01T00:00:00+01:00"))
+    assert person.employment_start is None and person.first_name == "John"
+    assert [p for p in person.problems if p.startswith("contract.startDate:") and "out of range" in p]
+
+
 def test_a_non_object_id_is_kept_and_reported(fs):
     person = fs.to_person(doc(_id="not-an-objectid"))
     assert person.id == "not-an-objectid"

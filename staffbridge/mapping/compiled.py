@@ -137,7 +137,8 @@ def compile_reader(specs: list[Any], id_path: str, secret: list[str]) -> Reader:
         for number, (condition, steps) in enumerate(branches):
             body.append(f"{'if' if number == 0 else 'elif'} {condition}:")
             if steps and steps[0] == _MAY_GIVE_UP:  # the converter reads what the fast path gives up on
-                body += ["    try:", *(f"        {step}" for step in steps[1:]), "    except ValueError:"]
+                give_up = "    except (ValueError, OverflowError):"  # a day before year 1 in UTC overflows
+                body += ["    try:", *(f"        {step}" for step in steps[1:]), give_up]
                 body += [f"        {line}" for line in generic]
                 body += ["    else:", f"        {store}"]
             else:

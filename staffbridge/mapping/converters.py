@@ -161,7 +161,10 @@ class DateFromDateTime(Converter):
         if isinstance(value, str) and len(value.strip()) == 10:  # a plain date is still a date
             return Date().read(value)
         stamp = self.stamps.read(value)
-        return stamp.astimezone(dt.UTC).date() if stamp else None
+        try:
+            return stamp.astimezone(dt.UTC).date() if stamp else None
+        except OverflowError:  # "0001-01-01T00:00:00+01:00" is a day before year 1 in UTC
+            raise ValueError(f"a timestamp out of range: {value!r}") from None
 
     def write(self, value: Any) -> Any:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
