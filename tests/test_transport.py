@@ -251,3 +251,26 @@ def test_errors_carry_the_response_with_secret_headers_masked(transport):
     response = info.value.response
     assert response.status == 422 and "answer 422" in response.text
     assert response.headers["Content-Type"].startswith("application/json")
+
+
+def test_the_environment_is_read_once_proxies_for_the_base_url_and_the_ca_bundle(monkeypatch, tmp_path):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "company-ca.pem"))
+    proxied = Transport("https://acme.mocoapp.com/api/v1", vendor="moco")
+    assert proxied.session.proxies.get("https") == "http://proxy.example:3128"
+    assert proxied.session.verify == str(tmp_path / "company-ca.pem")
+    assert not proxied.session.trust_env  # not scanned again on every request
+    assert Transport("https://internal.example/v2", vendor="fieldservice").session.proxies == {}
+
+
+def test_a_netrc_entry_for_the_host_does_not_replace_the_adapters_credentials(sandbox, monkeypatch, tmp_path):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password netrc-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    seen = []
+    sandbox.routes.add("GET", r"/whoami", lambda r: seen.append(r.headers.get("authorization")) or json_response({}))
+    client = Transport(sandbox.url, vendor="echo", auth=lambda headers: headers.update(Authorization="Token token=k"))
+    client.request("GET", "/whoami")
+    assert seen == ["Token token=k"]

@@ -18,6 +18,7 @@ import heapq
 import itertools
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -251,8 +252,20 @@ class Transport:
         self.session.headers.update(
             {"Accept": "application/json", "User-Agent": f"staffbridge/{__version__}", **(headers or {})}
         )
+        self._settle_environment()
         self.requests_sent = 0
         self.retries = 0
+
+    def _settle_environment(self) -> None:
+        """The environment's proxies (for this base URL) and CA bundle, read once here. requests would
+        read them again for every request (scanning the whole environment and looking for ~/.netrc
+        each time: a tenth of a MOCO page's time). ~/.netrc is not used: every adapter sends its own
+        credentials, and a netrc entry for the vendor's host would replace them."""
+        self.session.trust_env = False
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self.session.verify = bundle
 
     def add_secret(self, value: str | None) -> None:
         # copy-on-write: other threads may be iterating the set (scrubbing) right now
