@@ -84,3 +84,62 @@ def test_ctrl_c_during_a_rate_limit_wait_stops_at_once_reports_and_resumes(tmp_p
         assert done.returncode == 0, (done.stdout, done.stderr)
         emails = [user.email for user in again.backend.users.values()]
         assert len(emails) == PEOPLE == len(set(emails))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
+def test_ctrl_c_while_applying_a_plan_file_reports_and_the_same_apply_resumes(tmp_path):
+    from staffbridge.sandbox.server import RateLimit
+
+    write_staff(tmp_path / "staff.csv")
+    journal, report, plan = tmp_path / "journal.sqlite", tmp_path / "report.csv", tmp_path / "plan.json"
+
+    def configure(url: str, budget: int, window: float) -> None:
+        (tmp_path / "staffbridge.toml").write_text(
+            f'[systems.moco]\nadapter = "moco"\nbase_url = "{url}"\napi_key = "sandbox-key"\n'
+            f"rate_limit = {budget}\nrate_period = {window:g}\n"
+        )
+
+    staffbridge = [sys.executable, "-m", "staffbridge"]
+    with MocoSandbox(seed_people=0) as target:
+        configure(target.url, 10000, 1)
+        planned = subprocess.run(
+            [*staffbridge, "migrate", "staff.csv", "moco", "--plan", str(plan), "--journal", str(journal)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert planned.returncode == 0, (planned.stdout, planned.stderr)
+        target.rate_limit = RateLimit(BUDGET, WINDOW)  # from here on, 6 requests a minute
+        target.requests.clear()
+        configure(target.url, BUDGET, WINDOW)
+        command = [*staffbridge, "apply", str(plan), "--report", str(report), "--workers", "2"]
+        child = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while len(target.requests) < BUDGET:  # the budget is spent: every worker now waits a minute
+                assert child.poll() is None, child.communicate()
+                assert time.monotonic() < deadline, "the apply never used up its budget"
+                time.sleep(0.02)
+            time.sleep(0.5)
+            written = writes(target)
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=WINDOW / 2)  # well before the window lets a worker go
+        finally:
+            if child.poll() is None:
+                child.kill()
+        assert child.returncode == 130, (out, err)
+        assert f"run `staffbridge apply {plan}` again" in err and "Traceback" not in err, err
+        assert writes(target) == written  # nothing was sent after Ctrl-C
+        with report.open(encoding="utf-8") as rows:
+            reported = list(csv.DictReader(rows))
+        assert 0 < len(reported) < PEOPLE and all(row["status"] == "ok" for row in reported), reported
+        assert len(reported) == written == len(target.backend.users)
+
+    with MocoSandbox(seed_people=0) as again:  # the same accounts, the window forgotten
+        again.backend = target.backend
+        configure(again.url, 10000, 1)
+        done = subprocess.run([*staffbridge, "apply", str(plan)], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        emails = [user.email for user in again.backend.users.values()]
+        assert len(emails) == PEOPLE == len(set(emails))

@@ -7,8 +7,8 @@ import argparse
 from typing import Any
 
 from staffbridge.faces.cli.arguments import UsageError
-from staffbridge.faces.cli.console import EXIT_CANNOT_START, EXIT_FAILED_RECORDS, EXIT_OK, Console
-from staffbridge.faces.cli.plan_outputs import write_report
+from staffbridge.faces.cli.console import EXIT_CANNOT_START, EXIT_FAILED_RECORDS, EXIT_INTERRUPTED, EXIT_OK, Console
+from staffbridge.faces.cli.plan_outputs import report_interrupted, write_report
 from staffbridge.faces.cli.systems import connect
 
 
@@ -44,6 +44,18 @@ def cmd_apply(args: argparse.Namespace, console: Console) -> int:
         except PlanDrift as drift:
             bar.close()
             return _refuse(console, args, saved, drift)
+        except KeyboardInterrupt as stop:
+            bar.close()
+            again = f"staffbridge apply {args.plan}" + (f" --journal {args.journal}" if args.journal else "")
+            resume = (
+                f"run `{again}` again: what the journal holds is not written twice"
+                if args.journal or saved.journal_path
+                else f"run `{again} --journal FILE` (this plan names no journal, so nothing recorded what was "
+                "written: the check against the target will list it as changed)"
+            )
+            done = getattr(stop, "report", None)
+            report_interrupted(console, args.report, done, saved, source.name, target_ref.name, resume)
+            return EXIT_INTERRUPTED
         finally:
             bar.close()
     if args.report:

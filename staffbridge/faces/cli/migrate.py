@@ -8,7 +8,13 @@ from typing import Any
 
 from staffbridge.faces.cli.arguments import UsageError, add_filter_option, add_match_option, match_keys
 from staffbridge.faces.cli.console import EXIT_FAILED_RECORDS, EXIT_INTERRUPTED, EXIT_OK, Console, show_section
-from staffbridge.faces.cli.plan_outputs import check_outputs, save_plan_file, write_report, write_review_page
+from staffbridge.faces.cli.plan_outputs import (
+    check_outputs,
+    report_interrupted,
+    save_plan_file,
+    write_report,
+    write_review_page,
+)
 from staffbridge.faces.cli.systems import connect
 
 DEFAULT_MATCH = ("email", "employee_number")
@@ -123,15 +129,8 @@ def cmd_migrate(args: argparse.Namespace, console: Console) -> int:
 
 def _interrupted(console: Console, args: argparse.Namespace, plan: Any, report: Any) -> int:
     """Ctrl-C while applying: the report of what was done so far, and how to go on from there."""
-    if report is not None and args.report:
-        write_report(args.report, report, plan.steps(), plan, args.source, args.target)
-    done = "nothing was written" if report is None else f"{len(report.rows)} rows done"
-    kept = f"; report of those in {args.report}" if report is not None and args.report else ""
-    journal = args.journal or "FILE"
-    console.error(
-        f"interrupted: {done}{kept}; what was sent is journalled. To resume, "
-        f"run the same command again with --journal {journal}"
-    )
+    resume = f"run the same command again with --journal {args.journal or 'FILE'}"
+    report_interrupted(console, args.report, report, plan, args.source, args.target, resume)
     return EXIT_INTERRUPTED
 
 

@@ -71,3 +71,15 @@ def write_review_page(path: str, steps: list[Any], plan: Any, source: str, targe
 
     notes = report.notes if report is not None else plan.notes  # an applied run's notes include the plan's
     write_review(path, steps, source=source, target=target, notes=notes, report=report, read_error=plan.read_error)
+
+
+def report_interrupted(
+    console: Any, report_path: str | None, report: Any, plan: Any, source: str, target: str, resume: str
+) -> None:
+    """Ctrl-C while applying (`migrate --apply` or `apply`): the report of what was done so far
+    (`report` rides on the interruption; None when nothing was written yet), and how to go on."""
+    if report is not None and report_path:
+        write_report(report_path, report, plan.steps(), plan, source, target)
+    done = "nothing was written" if report is None else f"{len(report.rows)} rows done"
+    kept = f"; report of those in {report_path}" if report is not None and report_path else ""
+    console.error(f"interrupted: {done}{kept}; what was sent is journalled. To resume, {resume}")
