@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from staffbridge import MappingError, Person, PersonValidationError
 from staffbridge.mapping.engine import Mapping, delete_path, get_path, set_path
 from staffbridge.model.person import WRITABLE_FIELDS, validate_changes
+from staffbridge.model.values import Address, Ref
 
 from .test_fuzz_http import FUZZ, ODD, connect
 from .test_fuzz_mapping import CHANGES, VENDORS, malformed, records  # noqa: F401 (records: a fixture)
@@ -273,3 +274,53 @@ def test_the_compiled_writers_write_as_the_specs_say(vendor, records):  # noqa: 
         )
 
     check()
+
+
+def test_write_fast_paths_give_what_the_converters_give():
+    """Values at the edges of each inlined write: a date before year 1000 (strftime writes "999"), a
+    datetime where a date goes, int and name-only Refs, an unknown code, digits that are not ASCII,
+    an address with only a formatted text or a part that is no text, containers of other classes."""
+    mapping = Mapping.from_dict(
+        "test",
+        {
+            "fields": {
+                "birthday": {"path": "b", "converter": "date:%d.%m.%Y"},
+                "employment_start": {"path": "s", "converter": "date"},
+                "employment_end": {"path": "e", "converter": "date_from_datetime"},
+                "department": {"path": "d", "converter": "ref:int", "values": {"7": "Sales"}},
+                "role": {"path": "r", "converter": "enum", "values": {"1": "one"}},
+                "address": {"path": "a", "converter": "address"},
+                "tags": {"path": "t", "converter": "list"},
+                "custom_fields": {"path": "o", "converter": "object"},
+                "username": {"path": "u", "converter": "id:int"},
+                "manager_id": {"path": "m", "converter": "id:str0"},
+                "active": {"path": "x", "converter": "bool:1/0"},
+                "external": {"path": "y", "converter": "bool"},
+                "notes": {"path": "n", "converter": "address_text"},
+            }
+        },
+    )
+    ref_name = Mapping.from_dict("test", {"fields": {"department": {"path": "d", "converter": "ref_name"}}})
+    values: list[dict[str, Any]] = [
+        {"birthday": dt.date(999, 1, 2), "employment_start": dt.date(5, 3, 4), "employment_end": dt.date(812, 5, 6)},
+        {"birthday": dt.datetime(2024, 3, 1, 10), "employment_start": dt.datetime(2024, 3, 1, 23, 30)},
+        {"employment_end": dt.datetime(2024, 3, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-2)))},
+        {"department": Ref(7, "Sales"), "role": Ref(None, "ONE"), "username": "²"},
+        {"department": Ref(None, "sales"), "role": Ref("2", "two"), "username": "0042", "manager_id": "0"},
+        {"department": "12", "role": "1", "username": 12, "manager_id": 0},
+        {"role": Ref(1, None), "active": False, "external": "yes", "address": Address(formatted="Main 1")},
+        {"address": Address(street="Main 1", zip=12345), "tags": ("a", "b"), "custom_fields": {"k": [1]}},
+        {"address": Address(city="Town"), "tags": ["a"], "notes": Address(street="Main 1", city="Town")},
+        {"birthday": "01.03.2024", "employment_start": 20240301, "active": [], "address": "Main 1"},
+    ]
+    for changes in values:
+        person = Person(id="1", first_name="Ada", **changes)
+        for create in (True, False):
+            assert _outcome(mapping.from_person, person, create) == _outcome(body_spec_by_spec, mapping, person, create)
+        assert _outcome(mapping.to_vendor, changes, record="x#1") == _outcome(
+            write_spec_by_spec, mapping, changes, record="x#1"
+        )
+        department = {"department": changes.get("department")}
+        assert _outcome(ref_name.to_vendor, department, record="x#1") == _outcome(
+            write_spec_by_spec, ref_name, department, record="x#1"
+        )

@@ -36,7 +36,7 @@ from staffbridge.mapping.converters import (
 )
 from staffbridge.model.errors import MappingError
 from staffbridge.model.person import Person
-from staffbridge.model.values import Address
+from staffbridge.model.values import Address, Ref
 
 MISSING = object()  # a path the record does not have: the field keeps its default
 _EMPTY: dict[str, Any] = {}  # what a path step that is not an object reads as (never written to)
@@ -341,73 +341,180 @@ def compile_writers(
 ) -> tuple[Writer, BodyMaker]:
     """`to_vendor(changes, record=None, person=None)` and `from_person(person, create=True)` for the
     field specs that have a write path: what Mapping's spec-by-spec writing did, one straight line per
-    field (an identity converter is no call; each path's objects are made with setdefault)."""
+    field (an identity converter is no call; the common values of the others are converted inline,
+    see _write_fast_paths; each path's objects are made with setdefault).
+
+    `from_person` writes the Person's attributes straight into the body: no dict of changes between,
+    the same fields in the same order as `to_vendor` would write them, then the create defaults."""
     env: dict[str, Any] = {"_Mapping": Mapping, "_error": _write_error, "_EMPTIES": (None, [], {})}
-    env.update(_get_path=get_path, _set_path=set_path, _MISSING=MISSING)
+    env.update(_get_path=get_path, _set_path=set_path, _MISSING=MISSING, _FILLED=_FILLED)
+    env.update(_date=dt.date, _Ref=Ref, _Address=Address)
     claimed = {s.custom_key for s in specs if s.custom_key and s.write}
     env["_claimed"] = claimed
-    lines = ["def to_vendor(changes, record=None, person=None):", "    body = {}"]
-    for i, spec in enumerate(specs):
-        if not spec.write:
-            continue
-        base = spec.name.split(".", 1)[0]
+    whole_custom = any(s.write and s.name == "custom_fields" for s in specs)
+    writing = [(i, spec) for i, spec in enumerate(specs) if spec.write]
+    for i, spec in writing:
         env[f"clear{i}"] = spec.clear
+    lines = ["def to_vendor(changes, record=None, person=None):", "    body = {}"]
+    for i, spec in writing:
+        base = spec.name.split(".", 1)[0]
         lines += [f"    if {base!r} in changes:", f"        value = changes[{base!r}]"]
-        indent = "        "
-        if spec.custom_key:
-            lines += [f"{indent}value = (value or {{}}).get({spec.custom_key!r})", f"{indent}if value is not None:"]
-            indent += "    "
-        elif spec.name == "custom_fields":
-            lines.append(f"{indent}if value: value = {{k: v for k, v in value.items() if k not in _claimed}}")
-        converter = spec.converter
-        identity = type(converter).write is Converter.write and "write" not in vars(converter)
-        if identity:
-            lines.append(f"{indent}wire = value if value is not None else clear{i}")
-        else:
-            env[f"write{i}"] = converter.write
-            lines += [
-                f"{indent}try:",
-                f"{indent}    wire = write{i}(value) if value is not None else clear{i}",
-                f"{indent}except (ValueError, TypeError) as exc:",
-                f"{indent}    raise _error(record, person, {spec.name!r}, {str(spec.write)!r}, exc) from None",
-            ]
-        if isinstance(spec.write, Mapping):
-            lines.append(f"{indent}parts = wire if isinstance(wire, _Mapping) else None")
-            for part, path in spec.write.items():
-                lines.append(f"{indent}part = parts.get({part!r}) if parts is not None else None")
-                lines.append(f"{indent}if part is not None or value is None: {_set(path, 'part')}")
-        else:
-            lines.append(f"{indent}{_set(spec.write, 'wire')}")
-    for path in read_only:
-        *parents, last = path.split(".")
-        node = "body"
-        for step in parents:  # as get_path walks: only through dicts holding the step
-            lines.append(f"    node = {node}.get({step!r}) if isinstance({node}, dict) else None")
-            node = "node"
-        lines.append(
-            f"    if isinstance(node, dict): node.pop({last!r}, None)" if parents else f"    body.pop({last!r}, None)"
-        )
+        lines += _write_field(spec, i, env, "        ", "record, person", may_be_none=True)
+    lines += _drop_read_only(read_only)
     lines.append("    return body")
-    lines += ["", "def from_person(person, create=True):", "    changes = {}"]
-    for spec in specs:
-        if spec.write:
-            base = spec.name.split(".", 1)[0]
-            lines += [
-                f"    v = person.{base}",
-                f"    if v.__class__ is str or v not in _EMPTIES: changes[{spec.name!r}] = v",
-            ]
-    lines += ["    body = to_vendor(changes, None, person)", "    if create:"]
+    # a Person's field is written when it has a value: not None, [] or {} ("" and False are values);
+    # the classes of _FILLED never equal those, so most values take one set lookup, not three ==
+    filled = "value is not None and (value.__class__ in _FILLED or value not in _EMPTIES)"
+    lines += ["", "def from_person(person, create=True):", "    body = {}"]
+    for i, spec in writing:
+        base = spec.name.split(".", 1)[0]
+        if spec.custom_key and not whole_custom:  # to_vendor finds no "custom_fields" among the changes
+            continue
+        lines += [f"    value = person.{base}", f"    if {filled}:"]
+        lines += _write_field(spec, i, env, "        ", "None, person", may_be_none=False)
+    lines += _drop_read_only(read_only)
+    lines.append("    if create:")
     for n, (path, default) in enumerate(defaults.items()):
         env[f"default{n}"] = default
-        lines.append(
-            f"        if _get_path(body, {path!r}, _MISSING) is _MISSING: _set_path(body, {path!r}, default{n})"
-        )
+        if "." in path:
+            lines.append(
+                f"        if _get_path(body, {path!r}, _MISSING) is _MISSING: _set_path(body, {path!r}, default{n})"
+            )
+        else:  # get_path and set_path of a plain name: a key of the body
+            lines.append(f"        if {path!r} not in body: body[{path!r}] = default{n}")
     lines += ["        pass", "    return body"]
     text = "\n".join(lines)
     exec(compile(text, "<mapping writer>", "exec"), env)
     to_vendor, from_person = env["to_vendor"], env["from_person"]
     to_vendor.source = from_person.source = text
     return to_vendor, from_person
+
+
+# classes whose values never equal None, [] or {}: a Person's value of one of them is always written
+_FILLED = frozenset({str, bool, int, float, dt.date, dt.datetime, Ref, Address})
+
+
+def _write_field(spec: Any, i: int, env: dict[str, Any], indent: str, who: str, may_be_none: bool) -> list[str]:
+    """Code writing `value` (a canonical value; None empties the field, when it `may_be_none`) to the
+    spec's path in `body`, as to_vendor does it; `who` is the (record, person) a MappingError names."""
+    lines: list[str] = []
+    if spec.custom_key:
+        lines += [f"{indent}value = (value or {{}}).get({spec.custom_key!r})", f"{indent}if value is not None:"]
+        indent += "    "
+        may_be_none = False
+    elif spec.name == "custom_fields":
+        lines.append(f"{indent}if value: value = {{k: v for k, v in value.items() if k not in _claimed}}")
+    converter = spec.converter
+    identity = type(converter).write is Converter.write and "write" not in vars(converter)
+    if identity:
+        lines.append(
+            f"{indent}wire = value if value is not None else clear{i}" if may_be_none else f"{indent}wire = value"
+        )
+    else:
+        env[f"write{i}"] = converter.write
+        branches = [] if "write" in vars(converter) else _write_fast_paths(converter, i, env)
+        if may_be_none:
+            branches = [("value is None", [f"wire = clear{i}"]), *branches]
+        body: list[str] = []
+        for number, (condition, steps) in enumerate(branches):
+            body.append(f"{'if' if number == 0 else 'elif'} {condition}:")
+            body += [f"    {step}" for step in steps]
+        if branches:
+            body += ["else:", f"    wire = write{i}(value)"]
+        else:
+            body = [f"wire = write{i}(value)"]
+        lines += [f"{indent}try:", *(f"{indent}    {line}" for line in body)]
+        lines += [
+            f"{indent}except (ValueError, TypeError) as exc:",
+            f"{indent}    raise _error({who}, {spec.name!r}, {str(spec.write)!r}, exc) from None",
+        ]
+    if isinstance(spec.write, Mapping):
+        lines.append(f"{indent}parts = wire if isinstance(wire, _Mapping) else None")
+        for part, path in spec.write.items():
+            lines.append(f"{indent}part = parts.get({part!r}) if parts is not None else None")
+            lines.append(f"{indent}if part is not None or value is None: {_set(path, 'part')}")
+    else:
+        lines.append(f"{indent}{_set(spec.write, 'wire')}")
+    return lines
+
+
+def _write_fast_paths(converter: Any, i: int, env: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(condition on `value`, statements setting `wire` to what `converter.write(value)` gives) for the
+    values most Persons hold (`value` is not None); everything else goes through the converter. Dates
+    before year 1000 go there too: strftime writes their year without its leading zeros."""
+    kind, arg = type(converter), converter.arg
+    if kind is Boolean:  # as Boolean.write: the value itself, or one of the two words
+        words = arg.split("/") if arg else None
+        if not arg:
+            return [("True", ["wire = value"])]
+        if words is not None and len(words) == 2:
+            return [("True", [f"wire = {words[0]!r} if value else {words[1]!r}"])]
+        return []
+    iso_day = "value.__class__ is _date and value.year >= 1000"
+    if kind is Date and arg in (None, "%Y-%m-%d"):
+        return [(iso_day, ["wire = value.isoformat()"])]
+    if kind is Date and converter._digits:  # DD.MM.YYYY and the like: the parts in an f-string
+        parts = {"%Y": "{value.year}", "%m": "{value.month:02d}", "%d": "{value.day:02d}"}
+        text, rest = "", arg
+        while rest:
+            step = 2 if rest[:2] in parts else 1
+            text += parts.get(rest[:step], rest[:step].replace("{", "{{").replace("}", "}}"))
+            rest = rest[step:]
+        return [(iso_day, [f"wire = f{text!r}"])]
+    if kind is DateFromDateTime:  # a date: midnight UTC
+        return [(iso_day, ["wire = value.isoformat() + 'T00:00:00Z'"])]
+    as_int = (arg or "").startswith("int")  # `id:int`, `ref:int`: digits go as a number (_Ids.write_id)
+    ident = "wire = int({0}) if {0}.isdigit() else {0}" if as_int else "wire = {0}"
+    if kind is Identifier:
+        return [("value.__class__ is str", [ident.format("value")])]
+    if kind is Reference:  # a Ref with its id (prepare resolves names to ids), or a bare id
+        return [
+            ("value.__class__ is _Ref and (k := value.id).__class__ is str", [ident.format("k")]),
+            ("value.__class__ is str", [ident.format("value")]),
+        ]
+    if kind is Enum:  # a Ref whose id is a known code, or a bare code
+        env[f"codes{i}"] = converter.values
+        return [
+            (f"value.__class__ is _Ref and (k := value.id).__class__ is str and k in codes{i}", ["wire = k"]),
+            ("value.__class__ is str", ["wire = value"]),
+        ]
+    if kind is ReferenceName:  # no value map: the name as it is
+        env[f"names{i}"] = converter.values
+        name = "((n := value.name) is None or n.__class__ is str)"
+        return [(f"value.__class__ is _Ref and not names{i} and {name}", ["wire = n"])]
+    if kind is TextList:
+        return [("value.__class__ is list", ["wire = value[:]"])]
+    if kind is Object:
+        return [("value.__class__ is dict", ["wire = value.copy()"])]
+    if kind is AddressText:
+        return [("value.__class__ is _Address", ["wire = value.as_text()"])]
+    if kind is AddressParts:  # its parts that are not None, as AddressParts.write (no deep copy of text)
+        steps = ["a = value.__dict__", "wire = {}"]
+        steps += [f"if (x := a[{part!r}]) is not None: wire[{part!r}] = x" for part in _ADDRESS_PARTS]
+        return [("value.__class__ is _Address and " + " and ".join(_text_or_none(p) for p in _ADDRESS_PARTS), steps)]
+    return []
+
+
+_ADDRESS_PARTS = [f.name for f in dataclasses.fields(Address) if f.name != "formatted"]
+
+
+def _text_or_none(part: str) -> str:
+    return f"((x := value.{part}) is None or x.__class__ is str)"
+
+
+def _drop_read_only(read_only: list[str]) -> list[str]:
+    """Code removing the read-only paths from `body` (walking only through dicts, as get_path does)."""
+    lines = []
+    for path in read_only:
+        *parents, last = path.split(".")
+        node = "body"
+        for step in parents:
+            lines.append(f"    node = {node}.get({step!r}) if isinstance({node}, dict) else None")
+            node = "node"
+        lines.append(
+            f"    if isinstance(node, dict): node.pop({last!r}, None)" if parents else f"    body.pop({last!r}, None)"
+        )
+    return lines
 
 
 def _set(path: str, value: str) -> str:
