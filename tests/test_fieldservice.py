@@ -3,7 +3,6 @@
 import datetime as dt
 import json
 import threading
-import time
 
 import pytest
 
@@ -264,36 +263,6 @@ def test_paged_list_styles_read_every_page(start, style, query):
     assert len(people) == 30 and len({p.id for p in people}) == 30
     steps = [1, 2, 3, 4, 5] if style == "page" else [0, 7, 14, 21, 28]
     assert [p for _, p, _ in fs.sent] == [f"/v2/users/?{query.format(n)}" for n in steps]
-
-
-@pytest.mark.parametrize("style", ["page", "skip"])
-def test_the_next_page_is_asked_for_while_the_page_before_is_read_and_no_page_more(start, style):
-    sandbox = start(seed_people=21, pagination=style, page_size=100)
-    fs = adapter(sandbox, pagination=style, page_size=7)
-    people = fs.list()
-    next(people)
-
-    def pages_asked() -> int:
-        return sum(1 for method, _ in sandbox.requests if method == "GET")
-
-    deadline = time.monotonic() + 10
-    while pages_asked() < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert pages_asked() == 2  # page 2 went out before the caller asked for record 2
-    people.close()  # stopping early waits for that request and sends no other
-    assert pages_asked() == 2
-    fs = adapter(sandbox, pagination=style, page_size=7)
-    assert len(list(fs.list())) == 21 and len(fs.sent) == 3  # X-Total-Count says no 4th page
-
-
-def test_a_page_that_must_wait_for_the_rate_limit_is_not_read_ahead(start):
-    # the wait would sit in the read-ahead thread, out of Ctrl-C's reach; the caller's thread waits instead
-    sandbox = start(seed_people=21, pagination="page", page_size=100)
-    fs = adapter(sandbox, pagination="page", page_size=7, rate_limit=1, rate_period=600)
-    people = fs.list()
-    assert next(people).id
-    people.close()  # returns at once: nothing in flight to wait for
-    assert [method for method, _ in sandbox.requests] == ["GET"]
 
 
 def test_paging_stops_when_the_server_ignores_the_paging_parameters(start):

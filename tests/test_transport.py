@@ -193,21 +193,6 @@ def test_rate_limiter_is_a_sliding_window():
     assert len(waits) == 1  # the window slid: the second request's slot was free
 
 
-def test_rate_limiter_says_whether_a_slot_is_free_without_taking_it():
-    now = [0.0]
-    limiter = RateLimiter(2, per=10.0, clock=lambda: now[0])
-    assert limiter.free() and limiter.free()  # asking takes nothing
-    limiter.take()
-    assert limiter.free()
-    limiter.take()
-    assert not limiter.free() and limiter.take() == (None, 10.0)
-    now[0] = 10.0
-    assert limiter.free()
-    limiter.penalise(5.0)  # after a 429 nobody sends
-    assert not limiter.free()
-    assert RateLimiter(None, per=1.0).free()
-
-
 def test_retry_after_parsing():
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None

@@ -5,21 +5,12 @@ a list endpoint: `paginator.items(transport, path, params, reader)`, where the r
 which knows where records sit in an answer) gives one page's records, `reader.records(response)`, or
 those of an answer holding every record one by one as it arrives, `reader.stream_records(response)`.
 One page is in memory at a time; of a single answer, one record.
-
-A paged listing sends the request for the next page as soon as the answer before says there is one
-(`ReadAhead`), so the server works on it while the caller uses the records already read: with a
-vendor far away or slow to answer, the time spent on each page's records hides in the wait for the
-next. It sends no request the listing would not send anyway.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, ClassVar, Protocol
 
 import requests
@@ -33,60 +24,6 @@ class Reader(Protocol):
 
     def stream_records(self, response: requests.Response) -> Iterator[Any]:
         """The records of a streamed answer, as they arrive; closes the response."""
-
-
-class ReadAhead:
-    """A listing's requests, each sent on a worker thread while the records before it are in use.
-
-    A request is read ahead only when the rate limit lets it go at once; otherwise the caller's
-    thread sends it when the records are wanted, as a plain listing does, so a rate-limit wait is
-    never hidden in a thread (where Ctrl-C would not reach it). When the caller stops reading,
-    leaving the block waits for the request in flight, so no request of the listing outlives it;
-    leaving on an error or Ctrl-C does not (the thread is a daemon).
-    """
-
-    def __init__(self, transport: Transport):
-        self.transport = transport
-        self.pending: Future[requests.Response] | tuple[str, dict[str, Any] | None] | None = None
-        self._asked: queue.SimpleQueue[tuple[Future[requests.Response], str, dict[str, Any] | None] | None]
-        self._asked = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-
-    def send(self, url: str, params: dict[str, Any] | None) -> None:
-        if not self.transport.limiter.free():
-            self.pending = (url, params)  # sent by received(), waiting there
-            return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._send_each, name="staffbridge-next-page", daemon=True)
-            self._thread.start()
-        self.pending = Future()
-        self._asked.put((self.pending, url, params))
-
-    def received(self) -> requests.Response:
-        """The answer to the request sent last (its error, if it failed)."""
-        assert self.pending is not None
-        pending, self.pending = self.pending, None
-        if isinstance(pending, tuple):
-            return self.transport.request("GET", pending[0], params=pending[1])
-        return pending.result()
-
-    def _send_each(self) -> None:
-        while (asked := self._asked.get()) is not None:
-            answer, url, params = asked
-            try:
-                answer.set_result(self.transport.request("GET", url, params=params))
-            except BaseException as error:  # handed to the caller, which raises it where it reads
-                answer.set_exception(error)
-
-    def __enter__(self) -> ReadAhead:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        if self._thread is None:
-            return
-        self._asked.put(None)
-        if kind is None or issubclass(kind, GeneratorExit):
-            self._thread.join()
 
 
 class Paginator:
@@ -115,17 +52,14 @@ class LinkHeader(Paginator):
     page_param: str = "page"
 
     def items(self, transport: Transport, path: str, params: dict[str, Any] | None, reader: Reader) -> Iterator[Any]:
-        with ReadAhead(transport) as ahead:
-            ahead.send(path, params)
-            page = 1
-            while ahead.pending:
-                response = ahead.received()
-                records = reader.records(response)
-                url = self.next_url(response, page, len(records))
-                if url:
-                    ahead.send(url, None)
-                yield from records
-                page += 1
+        url: str | None = path
+        page = 1
+        while url:
+            response = transport.request("GET", url, params=params if page == 1 else None)
+            records = reader.records(response)
+            yield from records
+            url = self.next_url(response, page, len(records))
+            page += 1
 
     def next_url(self, response: requests.Response, page: int, count: int) -> str | None:
         link = response.links.get("next", {}).get("url")
@@ -168,30 +102,27 @@ class PageNumber(Paginator):
     def items(self, transport: Transport, path: str, params: dict[str, Any] | None, reader: Reader) -> Iterator[Any]:
         before: set[str] = set()  # the keys of the page before
         page, offset = self.first, 0
-        with ReadAhead(transport) as ahead:
-            ahead.send(path, self.params(params, page, offset))
-            while ahead.pending:
-                response = ahead.received()
-                records = reader.records(response)
-                fresh = []
-                seen: set[str] = set()
-                for record in records:
-                    key = self._key(record)
-                    if key in before or key in seen:
-                        continue
-                    if key:
-                        seen.add(key)
-                    fresh.append(record)
-                before = seen
-                offset += len(records)
-                page += 1
-                total = _int(response.headers.get(self.total_header)) if self.total_header else None
-                if len(records) >= self.size and fresh and (total is None or offset < total):
-                    ahead.send(path, self.params(params, page, offset))
-                yield from fresh
-
-    def params(self, params: dict[str, Any] | None, page: int, offset: int) -> dict[str, Any]:
-        return {**(params or {}), **self.where(page, offset), self.size_param: self.size}
+        while True:
+            response = transport.request(
+                "GET", path, params={**(params or {}), **self.where(page, offset), self.size_param: self.size}
+            )
+            records = reader.records(response)
+            fresh = 0
+            seen: set[str] = set()
+            for record in records:
+                key = self._key(record)
+                if key in before or key in seen:
+                    continue
+                if key:
+                    seen.add(key)
+                fresh += 1
+                yield record
+            before = seen
+            offset += len(records)
+            page += 1
+            total = _int(response.headers.get(self.total_header)) if self.total_header else None
+            if len(records) < self.size or not fresh or (total is not None and offset >= total):
+                return
 
     def _key(self, record: Any) -> str | None:
         if self.key is None or not isinstance(record, dict) or not record.get(self.key):
@@ -217,4 +148,4 @@ def _int(value: Any) -> int | None:
         return None
 
 
-__all__ = ["LinkHeader", "Offset", "PageNumber", "Paginator", "ReadAhead", "SingleAnswer"]
+__all__ = ["LinkHeader", "Offset", "PageNumber", "Paginator", "SingleAnswer"]

@@ -93,38 +93,22 @@ class RateLimiter:
         server answering 429 at once instead of holding its client). No limit: (None, 0)."""
         if not self.limit:
             return None, 0.0
+        window = self.per + self.margin
         with self._lock:
             now = self._clock()
-            wait = self._until_free(now)
-            if wait > 0:
-                return None, wait
-            ticket = next(self._tickets)
-            self._stamps[ticket] = now
-            heapq.heappush(self._oldest, (now, ticket))
-            return ticket, 0.0
-
-    def free(self) -> bool:
-        """Whether a request could go now without waiting (takes no slot): a request that may be
-        sent later instead (the next page of a listing, read ahead) is sent now only if so."""
-        if not self.limit:
-            return True
-        with self._lock:
-            return self._until_free(self._clock()) <= 0
-
-    def _until_free(self, now: float) -> float:
-        """Seconds until a slot frees (0: one is free now), the slots that have run out dropped.
-        Called holding the lock."""
-        window = self.per + self.margin
-        if now < self._paused_until:
-            return self._paused_until - now
-        stamps, oldest = self._stamps, self._oldest
-        while oldest and (stamps.get(oldest[0][1]) != oldest[0][0] or now - oldest[0][0] >= window):
-            stamp, ticket = heapq.heappop(oldest)
-            if stamps.get(ticket) == stamp:
-                del stamps[ticket]
-        if self.limit is None or len(stamps) < self.limit:
-            return 0.0
-        return window - (now - oldest[0][0])
+            if now < self._paused_until:
+                return None, self._paused_until - now
+            stamps, oldest = self._stamps, self._oldest
+            while oldest and (stamps.get(oldest[0][1]) != oldest[0][0] or now - oldest[0][0] >= window):
+                stamp, ticket = heapq.heappop(oldest)
+                if stamps.get(ticket) == stamp:
+                    del stamps[ticket]
+            if len(stamps) < self.limit:
+                ticket = next(self._tickets)
+                stamps[ticket] = now
+                heapq.heappush(oldest, (now, ticket))
+                return ticket, 0.0
+            return None, window - (now - oldest[0][0])
 
     def acquire(self) -> int | None:
         """Waits for a slot; returns its ticket for `release` (None when there is no limit)."""

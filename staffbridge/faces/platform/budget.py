@@ -1,7 +1,7 @@
 """One rate budget per vendor account, shared by every worker through Redis.
 
-`RedisBudget` has the interface of `staffbridge.sdk.transport.RateLimiter` (`acquire`, `free`,
-`penalise`, `limit`, `per`, `waited`), so it takes the place of an adapter's own limiter (`use_budget`). The
+`RedisBudget` has the interface of `staffbridge.sdk.transport.RateLimiter` (`acquire`, `penalise`,
+`limit`, `per`, `waited`), so it takes the place of an adapter's own limiter (`use_budget`). The
 budget is a sliding log (a sorted set of send times) checked and appended to by one Lua script,
 atomically, with Redis's clock, so workers on many machines count the same window; a 429 sets a
 pause that every worker sees (also for a vendor without a documented limit). A wait longer than
@@ -117,11 +117,6 @@ class RedisBudget:
             self.waited += wait
             self.waits += 1
             time.sleep(wait)
-
-    def free(self) -> bool:
-        """Always: a request may be read ahead (the next page of a listing) without asking Redis
-        first, as `acquire` never waits longer than `max_wait` (it defers the task instead)."""
-        return True
 
     def answered_429(self) -> bool:
         """Whether this thread's last request was answered 429 (asked once, then forgotten)."""
