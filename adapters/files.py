@@ -29,28 +29,33 @@ CSV only: `delimiter` (default: found from the header among , ; tab |, the one u
 the most canonical fields; a new file gets ","; a rewrite keeps the file's), `tag_separator` (default
 ";"). A header naming no canonical field is refused (ConfigError naming the file and the columns
 seen): read with the wrong delimiter, every row would be a person with no name. The `mapping` setting is not used:
-columns always carry canonical names. Rows are rewritten whole on every write, so these adapters suit
-directories of thousands of people, not millions.
+columns always carry canonical names. A listing reads row by row (flat memory) from the file as it was
+opened; get and writes hold the whole table, and rows are rewritten whole on every write, so writing
+suits directories of thousands of people, not millions.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import json
 import os
 import stat
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from marshmallow import fields, validate
 
 from staffbridge.adapters.files_format import (
     KNOWN_COLUMNS,
     Row,
+    RowIds,
     Table,
     canonical_values,
     detect_delimiter,
@@ -130,19 +135,26 @@ class FileAdapter(Adapter):
             )
 
     def fetch_records(self, **filters: Any) -> Iterator[Person]:
-        """Everyone in the file, in file order; filters: active, email, department (by name)."""
+        """Everyone in the file, in file order; filters: active, email, department (by name). Read row
+        by row, so memory stays flat however long the file is (get and writes hold the whole table,
+        a listing does not), from one open handle: a rewrite meanwhile (os.replace, even by this
+        adapter, as a migration into the file it reads does) swaps the path, not the file listed."""
         wanted = filters.get("active")  # a bool, as the Adapter base parsed it
         email = str(filters.get("email") or "")
         department = name_key(str(filters.get("department") or ""))
-        for row in list(self._table().rows):
-            person = self.person(row)
-            if wanted is not None and person.active is not wanted:
-                continue
-            if email and not same_value("email", person.email, email):
-                continue
-            if department and name_key(person.department.name or "" if person.department else "") != department:
-                continue
-            yield person
+        handle = self._open()
+        if handle is None:
+            return
+        with handle:
+            for row in self._identified(handle, Table()):
+                person = self.person(row)
+                if wanted is not None and person.active is not wanted:
+                    continue
+                if email and not same_value("email", person.email, email):
+                    continue
+                if department and name_key(person.department.name or "" if person.department else "") != department:
+                    continue
+                yield person
 
     def fetch_record(self, id: str) -> Row:
         row = self._table().find(id)
@@ -172,15 +184,52 @@ class FileAdapter(Adapter):
             raise ConfigError(f"{self.name}: {self.path} is not a file", setting="path")
         return info.st_mtime_ns, info.st_size
 
-    def _text(self) -> tuple[str, bool, bool]:
-        """The file's text, whether it had a byte-order mark, whether some bytes could not be decoded."""
+    def _read(self) -> Table:
+        """The whole table, for get and the writes."""
+        table = Table()
+        handle = self._open()
+        if handle is not None:
+            with handle:
+                table.rows = list(self._identified(handle, table))
+        return table
+
+    def _open(self) -> IO[str] | None:
+        """The file opened for reading, or None when there is none. Undecodable bytes read as \ufffd."""
+        if self._stamp() is None:  # also refuses what is not a file before opening it (a FIFO would block)
+            return None
         try:
-            data = self.path.read_bytes()
+            binary = open(self.path, "rb")  # noqa: SIM115 (returned open: the caller closes it)
+        except FileNotFoundError:
+            return None
         except OSError as exc:
             raise ConfigError(f"{self.name}: cannot read {self.path}: {exc.strerror}", setting="path") from None
-        text = data.decode(self.settings["encoding"], errors="replace")
-        bom = text.startswith(BOM)
-        return (text[1:] if bom else text), bom, "\ufffd" in text
+        encoding = _stream_encoding(self.settings["encoding"], binary.peek(4)[:4])
+        return io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline=self.newline)
+
+    def _identified(self, handle: IO[str], table: Table) -> Iterator[Row]:
+        """The rows of the open file, one at a time, each with its id (RowIds). The ids the file states
+        are gathered by reading the same handle once more from the start, and only when a row gets a
+        number (it states no id, or an earlier row's): that number must not be an id a later row states."""
+        ids = RowIds()
+        rows = self._rows(handle, table)
+        number = 0
+        while (read := next(rows, None)) is not None:
+            row, given = read
+            number += 1
+            if ids.stated is None and ids.numbers(given):
+                ids.stated = {stated for _, stated in self._rows(handle, table) if stated}
+                rows = itertools.islice(self._rows(handle, table), number, None)  # on after this row
+            ids.assign(row, number, given)
+            yield row
+
+    def _lines(self, handle: IO[str], table: Table) -> Iterator[str]:
+        """The file's lines from the start, without the byte-order mark (table.bom: there was one)."""
+        handle.seek(0)
+        first = handle.readline()
+        table.bom = first.startswith(BOM)
+        yield first.removeprefix(BOM)
+        for line in handle:  # noqa: UP028 (`yield from` would close the handle when this generator is dropped)
+            yield line
 
     def person(self, row: Row) -> Person:
         """The Person of a row; what could not be read is in `problems`."""
@@ -303,7 +352,11 @@ class FileAdapter(Adapter):
         return NotFound(f"{self.name}: no person with id {str(id)!r} in {self.path}", vendor=self.name)
 
     # ------------------------------------------------------------------ format hooks
-    def _read(self) -> Table:
+    newline: ClassVar[str] = ""  # open()'s newline: which line ends the format's reader sees untranslated
+
+    def _rows(self, handle: IO[str], table: Table) -> Iterator[tuple[Row, str | None]]:
+        """The rows of the open file from its start (ids not yet given), each with the id it states;
+        sets the table's header, delimiter and has_ids as they are read."""
         raise NotImplementedError
 
     def values_of(self, row: Row) -> tuple[dict[str, Any], list[str]]:
@@ -328,39 +381,41 @@ class CsvAdapter(FileAdapter):
     Settings = CsvSettings
     keeps_unreadable_rows = False  # the csv module gives no text for a row it refuses
 
-    def _read(self) -> Table:
-        text, bom, undecodable = self._text()
-        table = Table(bom=bom, delimiter=self.settings["delimiter"] or detect_delimiter(text))
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=table.delimiter)
-        explicit: list[str | None] = []
+    def _rows(self, handle: IO[str], table: Table) -> Iterator[tuple[Row, str | None]]:
+        lines = self._lines(handle, table)
+        ahead: list[str] = []  # the lines up to the header's: the delimiter is found from them
+        for line in lines:
+            ahead.append(line)
+            if line.strip():
+                break
+        table.delimiter = self.settings["delimiter"] or detect_delimiter("".join(ahead))
+        reader = csv.reader(itertools.chain(ahead, lines), delimiter=table.delimiter)
+        header: list[str] = []
         for cells, problem in _csv_rows(reader):
-            if not table.header:
+            if not header:
                 if cells and any(c.strip() for c in cells):
-                    table.header = [c.strip() or f"column {i + 1}" for i, c in enumerate(cells)]
+                    header = [c.strip() or f"column {i + 1}" for i, c in enumerate(cells)]
+                    self.check_header(header)
+                    table.header, table.has_ids = header, "id" in header
                 continue
             if not problem and not any(c.strip() for c in cells):
                 continue  # a blank line is not a person
-            data: dict[Any, Any] = dict(zip(table.header, cells, strict=False))
+            data: dict[Any, Any] = dict(zip(header, cells, strict=False))
             row = Row("", data)
             if problem:
                 row.problems.append(f"line {reader.line_num}: {problem}")
                 row.readable = False
-            if any(c.strip() for c in cells[len(table.header) :]):
+            if any(c.strip() for c in cells[len(header) :]):
                 row.problems.append(
                     f"line {reader.line_num}: {len(cells)} cells but the header has "
-                    f"{len(table.header)} columns; the extra cells were not read"
+                    f"{len(header)} columns; the extra cells were not read"
                 )
-                data[None] = cells[len(table.header) :]  # kept, and written back, as they are
-            if undecodable and any("\ufffd" in c for c in cells):
+                data[None] = cells[len(header) :]  # kept, and written back, as they are
+            if any("\ufffd" in c for c in cells):
                 row.problems.append(
                     f"line {reader.line_num}: bytes that are not {self.settings['encoding']} were replaced by \ufffd"
                 )
-            table.rows.append(row)
-            explicit.append((data.get("id") or "").strip() or None)
-        self.check_header(table.header)
-        table.has_ids = "id" in table.header
-        table.assign_ids(explicit)
-        return table
+            yield row, (data.get("id") or "").strip() or None
 
     def check_header(self, header: list[str]) -> None:
         """A header naming no canonical field is no staff directory (or another delimiter than the
@@ -399,12 +454,12 @@ class JsonlAdapter(FileAdapter):
 
     name = "jsonl"
 
-    def _read(self) -> Table:
-        text, bom, _ = self._text()
-        table = Table(bom=bom, has_ids=True)
-        explicit: list[str | None] = []
-        for number, line in enumerate(text.split("\n"), start=1):
-            line = line.rstrip("\r")  # not splitlines(): U+2028 inside a JSON string is no line break
+    newline = "\n"  # a line ends at "\n" only: a "\r" before it is cut, U+2028 in a JSON string is no line break
+
+    def _rows(self, handle: IO[str], table: Table) -> Iterator[tuple[Row, str | None]]:
+        table.has_ids = True
+        for number, text in enumerate(self._lines(handle, table), start=1):
+            line = text.removesuffix("\n").rstrip("\r")
             if not line.strip():
                 continue
             try:
@@ -413,17 +468,12 @@ class JsonlAdapter(FileAdapter):
             except ValueError as exc:
                 data, problem = None, f"not JSON ({exc})"
             if problem:
-                row = Row("", line, [f"line {number}: {problem}"], readable=False)
-                explicit.append(None)
-            else:
-                row = Row("", data)
-                given = data.get("id")
-                explicit.append(None if given in (None, "") else str(given))
-                if given in (None, ""):
-                    table.has_ids = False
-            table.rows.append(row)
-        table.assign_ids(explicit)
-        return table
+                yield Row("", line, [f"line {number}: {problem}"], readable=False), None
+                continue
+            given = data.get("id")
+            if given in (None, ""):
+                table.has_ids = False
+            yield Row("", data), None if given in (None, "") else str(given)
 
     def values_of(self, row: Row) -> tuple[dict[str, Any], list[str]]:
         if not isinstance(row.data, dict):
@@ -488,6 +538,17 @@ def _csv_rows(reader: Any) -> Iterator[tuple[list[str], str | None]]:
             return
         except csv.Error as exc:
             yield [], str(exc)
+
+
+def _stream_encoding(encoding: str, head: bytes) -> str:
+    """The encoding to read a file starting with `head` as a stream, as bytes.decode(encoding) reads it:
+    Python's utf-16 and utf-32 stream decoders refuse a file without a byte-order mark, which
+    bytes.decode reads in the machine's byte order."""
+    name = codecs.lookup(encoding).name
+    boms = {"utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)}
+    if name in boms and not head.startswith(boms[name]):
+        return f"{name}-{'le' if sys.byteorder == 'little' else 'be'}"
+    return encoding
 
 
 def _raw(data: Any) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,7 @@ from staffbridge.model.person import CANONICAL_FIELDS, Address, Person, PersonSc
 
 __all__ = [
     "Row",
+    "RowIds",
     "Table",
     "canonical_values",
     "cell_text",
@@ -227,21 +230,72 @@ class Table:
         numbers = [int(row.id) for row in self.rows if row.id.isdigit()]
         return str(max(numbers, default=0) + 1)
 
-    def assign_ids(self, explicit: list[str | None]) -> None:
-        """Rows without an id get their row number when it is free, else the next free number."""
-        taken = {i for i in explicit if i}
-        seen: set[str] = set()
-        for number, (row, given) in enumerate(zip(self.rows, explicit, strict=False), start=1):
-            if given and given in seen:
-                row.problems.append(f"id: {given!r} is used by an earlier row; this row got a new id")
-                given = None
-            if not given:
-                given = str(number)
-                while given in taken:
-                    given = str(int(given) + 1 if given.isdigit() else len(taken) + 1)
-                taken.add(given)
-            seen.add(given)
-            row.id = given
+
+class _IdSet:
+    """A set of ids that holds the usual ones in 8 bytes each instead of about 100 (a text in a set),
+    so that a listing's memory stays flat: numbers written plainly and met in ascending order (as
+    staffbridge numbers rows, and as exports list them) go into a sorted array, searched by
+    bisection; any other id goes into a set."""
+
+    def __init__(self) -> None:
+        self._ascending = array("q")
+        self._others: set[str] = set()
+
+    def __contains__(self, id: str) -> bool:
+        number = _plain_number(id)
+        if number is not None:
+            at = bisect_left(self._ascending, number)
+            if at < len(self._ascending) and self._ascending[at] == number:
+                return True
+        return id in self._others
+
+    def add(self, id: str) -> None:
+        number = _plain_number(id)
+        if number is not None and (not self._ascending or number > self._ascending[-1]):
+            self._ascending.append(number)
+        elif id not in self:
+            self._others.add(id)
+
+
+def _plain_number(id: str) -> int | None:
+    """`id` as a number when it is one written plainly ("7", not "07" or "+7", which are other ids)
+    and small enough for the array."""
+    if id.isascii() and id.isdigit() and len(id) <= 18 and (id == "0" or not id.startswith("0")):
+        return int(id)
+    return None
+
+
+class RowIds:
+    """Gives rows their ids one at a time, in file order, so that a listing need not hold the rows: the
+    id a row states, else its row number when that is free, else the next free number. A stated id
+    that an earlier row uses is a problem of the later row, which gets a number. `stated` (every id the
+    file states, later rows' too) must be set before the first row that gets a number: that number
+    must not be an id that a later row states."""
+
+    def __init__(self) -> None:
+        self.stated: set[str] | None = None
+        self._seen = _IdSet()  # the ids stated so far: a duplicate is found among them
+
+    def numbers(self, given: str | None) -> bool:
+        """Whether a row stating `given` gets a number (and so needs `stated`)."""
+        return not given or given in self._seen
+
+    def assign(self, row: Row, number: int, given: str | None) -> None:
+        if given and given in self._seen:
+            row.problems.append(f"id: {given!r} is used by an earlier row; this row got a new id")
+            given = None
+        elif given:
+            self._seen.add(given)
+        if not given:
+            if self.stated is None:
+                raise RuntimeError("RowIds.stated is not set")  # a reader's mistake, never the file's
+            given = str(number)
+            if given in self.stated:
+                while given in self.stated:
+                    given = str(int(given) + 1)
+                # a later row's own number may be this one; unmoved numbers are below every later row's
+                self.stated.add(given)
+        row.id = given
 
 
 # ---------------------------------------------------------------------------------------------- header

@@ -11,7 +11,7 @@ table carries its goal (issue 12) and whether it is met. Benchmarks only: no tes
   over the same endpoints (HTTP + JSON only, no mapping: the floor), and for MOCO against the
   moco-wrapper package (`pip install -e '.[bench]'`) on the same sandbox; best of --rounds.
 - memory: peak Python memory (tracemalloc) listing 1,000 vs 100,000 people, per adapter and per
-  field-service pagination setting (one answer, page, skip).
+  field-service pagination setting (one answer, page, skip), and for a csv and a jsonl file of them.
 - translate: vendor records -> Person, against a hand-written dict translation of the same fields.
 - write: Persons read from every vendor -> each vendor's create body (what Adapter.create sends,
   built without HTTP), against hand-written writers giving the same bodies (write_by_hand.py).
@@ -45,6 +45,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ from write_by_hand import moco as moco_body_by_hand  # noqa: E402
 from write_by_hand import whosoff as whosoff_body_by_hand  # noqa: E402
 
 import staffbridge  # noqa: E402
-from staffbridge.adapters.files import write_csv  # noqa: E402
+from staffbridge.adapters.files import write_csv, write_jsonl  # noqa: E402
 
 KEY = "sandbox-key"
 WHOSOFF = dict(
@@ -234,24 +235,45 @@ MEMORY_SETTINGS: list[tuple[str, str, dict[str, Any]]] = [
 FLAT_MB = 2.0  # the issue's bound for field-service paged at 100,000, held for every setting
 
 
+FILE_WRITERS = {"csv": write_csv, "jsonl": write_jsonl}  # the file adapters, listing a file their writer made
+
+
 def peak_memory(vendor: str, people: int, setting: dict[str, Any]) -> float:
     """Peak MB traced (tracemalloc) while listing `people`, the sandbox and the adapter both set to `setting`."""
     with serve(vendor, people, **setting) as url:
         adapter = connect(vendor, url, **setting)
         filters = {"include_archived": True} if vendor == "moco" else {}
-        gc.collect()
-        tracemalloc.start()
-        count = sum(1 for _ in adapter.list(**filters))
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+        return traced_listing(adapter, people, **filters)
+
+
+def peak_memory_file(vendor: str, people: int) -> float:
+    """Peak MB traced while listing a `vendor` file of `people` realistic MOCO people; the file is
+    written beforehand, outside the traced part."""
+    with serve("moco", people) as url, tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"staff.{vendor}"
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            FILE_WRITERS[vendor](connect("moco", url).list(include_archived=True), out)
+        return traced_listing(staffbridge.connect(vendor, path=path), people)
+
+
+def traced_listing(adapter: Any, people: int, **filters: Any) -> float:
+    gc.collect()
+    tracemalloc.start()
+    count = sum(1 for _ in adapter.list(**filters))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     if count < people:
-        raise RuntimeError(f"{vendor}: listed {count} of {people}")
+        raise RuntimeError(f"{adapter.name}: listed {count} of {people}")
     return peak / 1e6
 
 
 def memory(table: Table, sizes: list[int]) -> None:
-    for vendor, label, setting in MEMORY_SETTINGS:
-        peaks = [peak_memory(vendor, size, setting) for size in sizes]
+    measures = [
+        (vendor, label, partial(peak_memory, vendor, setting=setting)) for vendor, label, setting in MEMORY_SETTINGS
+    ]
+    measures += [(vendor, "file", partial(peak_memory_file, vendor)) for vendor in FILE_WRITERS]
+    for vendor, label, measure in measures:
+        peaks = [measure(people=size) for size in sizes]
         table.add(
             f"peak memory listing {vendor}{f' ({label})' if label else ''}",
             " -> ".join(f"{peak:.1f} MB" for peak in peaks),
