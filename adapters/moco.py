@@ -144,6 +144,9 @@ class MocoAdapter(HTTPAdapter):
     def fetch_records(self, **filters: Any) -> Iterator[Any]:
         active = filters.get("active")
         employments = self._employment_spans() if filters.get("include_employments") else None
+        if active is None and employments is None:  # nothing to do per record: no Python loop over them
+            yield from super().fetch_records(**filters)
+            return
         for record in super().fetch_records(**filters):
             if active is not None and isinstance(record, dict) and record.get("active") is not active:
                 continue
