@@ -377,6 +377,22 @@ def vendor_records(vendor: str, count: int) -> list[dict]:
 TRANSLATE_GOAL = 2.0
 
 
+def side_by_side(by_hand: Callable[[Any], Any], ours: Callable[[Any], Any], items: list[Any]) -> tuple[float, float]:
+    """Seconds of the fastest of three passes of each over `items`, taking turns: a busy machine
+    slows one pass, not the comparison."""
+    hand = mine = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for item in items:
+            by_hand(item)
+        hand = min(hand, time.perf_counter() - started)
+        started = time.perf_counter()
+        for item in items:
+            ours(item)
+        mine = min(mine, time.perf_counter() - started)
+    return hand, mine
+
+
 def translation(table: Table, count: int) -> None:
     for vendor, by_hand in (
         ("moco", moco_by_hand),
@@ -385,16 +401,7 @@ def translation(table: Table, count: int) -> None:
     ):
         records = vendor_records(vendor, count)
         adapter = connect(vendor, "http://127.0.0.1:9")
-        hand = mine = float("inf")
-        for _ in range(3):  # best of three: a busy machine slows one pass, not the comparison
-            started = time.perf_counter()
-            for record in records:
-                by_hand(record)
-            hand = min(hand, time.perf_counter() - started)
-            started = time.perf_counter()
-            for record in records:
-                adapter.to_person(record)
-            mine = min(mine, time.perf_counter() - started)
+        hand, mine = side_by_side(by_hand, adapter.to_person, records)
         table.add(
             f"translate {count:,} {vendor} records vs hand-written code",
             f"{count / mine:,.0f} records/s",
@@ -444,16 +451,7 @@ def writing(table: Table, count: int) -> None:
             if adapter.create_body(person) != by_hand(person):
                 raise AssertionError(f"{vendor}: {person.label}: {adapter.create_body(person)} != {by_hand(person)}")
         people = (distinct * (count // len(distinct) + 1))[:count]
-        hand = mine = float("inf")
-        for _ in range(3):  # best of three: a busy machine slows one pass, not the comparison
-            started = time.perf_counter()
-            for person in people:
-                by_hand(person)
-            hand = min(hand, time.perf_counter() - started)
-            started = time.perf_counter()
-            for person in people:
-                adapter.create_body(person)
-            mine = min(mine, time.perf_counter() - started)
+        hand, mine = side_by_side(by_hand, adapter.create_body, people)
         table.add(
             f"translate {count:,} people to {vendor} records vs hand-written code",
             f"{count / mine:,.0f} people/s ({1e6 * mine / count:.1f} us each)",
