@@ -36,6 +36,27 @@ def writes(sandbox: MocoSandbox) -> int:
     return sum(1 for method, _ in list(sandbox.requests) if method in ("POST", "PUT", "PATCH", "DELETE"))
 
 
+def interrupt_once_spent(command: list[str], cwd, target: MocoSandbox):
+    """Runs `command` until the sandbox has seen its whole budget (every worker then waits for the
+    vendor's window), sends SIGINT: (the child, stdout, stderr, writes before SIGINT, seconds to stop)."""
+    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while len(target.requests) < BUDGET:
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the command never used up its budget"
+            time.sleep(0.02)
+        time.sleep(0.5)
+        written = writes(target)
+        child.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        out, err = child.communicate(timeout=WINDOW / 2)  # well before the window lets a worker go
+        return child, out, err, written, time.monotonic() - stopped
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
 def test_ctrl_c_during_a_rate_limit_wait_stops_at_once_reports_and_resumes(tmp_path):
     write_staff(tmp_path / "staff.csv")
@@ -47,22 +68,7 @@ def test_ctrl_c_during_a_rate_limit_wait_stops_at_once_reports_and_resumes(tmp_p
             f'[systems.moco]\nadapter = "moco"\nbase_url = "{target.url}"\napi_key = "sandbox-key"\n'
             f"rate_limit = {BUDGET}\nrate_period = {WINDOW:g}\n"
         )
-        child = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 30
-            while len(target.requests) < BUDGET:  # the budget is spent: every worker now waits a minute
-                assert child.poll() is None, child.communicate()
-                assert time.monotonic() < deadline, "the migration never used up its budget"
-                time.sleep(0.02)
-            time.sleep(0.5)
-            written = writes(target)
-            child.send_signal(signal.SIGINT)
-            stopped = time.monotonic()
-            out, err = child.communicate(timeout=30)
-            took = time.monotonic() - stopped
-        finally:
-            if child.poll() is None:
-                child.kill()
+        child, out, err, written, took = interrupt_once_spent(command, tmp_path, target)
         assert took < 5, f"took {took:.1f} s to answer Ctrl-C (the vendor's window is {WINDOW:g} s)"
         assert child.returncode == 130, (out, err)
         assert f"run the same command again with --journal {journal}" in err, err
@@ -114,20 +120,7 @@ def test_ctrl_c_while_applying_a_plan_file_reports_and_the_same_apply_resumes(tm
         target.requests.clear()
         configure(target.url, BUDGET, WINDOW)
         command = [*staffbridge, "apply", str(plan), "--report", str(report), "--workers", "2"]
-        child = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 30
-            while len(target.requests) < BUDGET:  # the budget is spent: every worker now waits a minute
-                assert child.poll() is None, child.communicate()
-                assert time.monotonic() < deadline, "the apply never used up its budget"
-                time.sleep(0.02)
-            time.sleep(0.5)
-            written = writes(target)
-            child.send_signal(signal.SIGINT)
-            out, err = child.communicate(timeout=WINDOW / 2)  # well before the window lets a worker go
-        finally:
-            if child.poll() is None:
-                child.kill()
+        child, out, err, written, _ = interrupt_once_spent(command, tmp_path, target)
         assert child.returncode == 130, (out, err)
         assert f"run `staffbridge apply {plan}` again" in err and "Traceback" not in err, err
         assert writes(target) == written  # nothing was sent after Ctrl-C
