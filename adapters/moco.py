@@ -156,8 +156,7 @@ class MocoAdapter(HTTPAdapter):
 
     def to_person(self, record: Any) -> Person:
         joined = record.pop("_employment", None) if isinstance(record, dict) else None
-        # the mapping's reader itself (all Adapter.to_person does), not through super(): a call less per record
-        person = self.mapping.to_person(record, self.name)
+        person = super().to_person(record)
         if joined:
             person.employment_start, person.employment_end = joined.get("start"), joined.get("end")
         return person

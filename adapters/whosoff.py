@@ -222,8 +222,7 @@ class WhosOffAdapter(WhosOffHTTP):
         return one_record(self.call("GET", f"/v4/user/get-by-id/{id}", about_id=True), self.name, f"user {id}")
 
     def to_person(self, record: Any) -> Person:
-        # the mapping's reader itself (all Adapter.to_person does), not through super(): a call less per record
-        person = self.mapping.to_person(record, self.name)
+        person = super().to_person(record)
         ref = person.department
         if ref is not None and ref.id is not None and not ref.name and ref.id in self._department_names:
             person.department = Ref(ref.id, self._department_names[ref.id])
