@@ -136,3 +136,34 @@ def test_ctrl_c_while_applying_a_plan_file_reports_and_the_same_apply_resumes(tm
         assert done.returncode == 0, (done.stdout, done.stderr)
         emails = [user.email for user in again.backend.users.values()]
         assert len(emails) == PEOPLE == len(set(emails))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
+def test_ctrl_c_while_the_source_is_still_being_read_stops_at_once(tmp_path):
+    # The source's budget is one page a minute, so after its first page the read waits for the
+    # window (while the plan looks at the people read so far). SIGINT then stops the command at once.
+    with MocoSandbox(seed_people=250) as source:
+        (tmp_path / "staffbridge.toml").write_text(
+            f'[systems.moco]\nadapter = "moco"\nbase_url = "{source.url}"\napi_key = "sandbox-key"\n'
+            f"rate_limit = 1\nrate_period = {WINDOW:g}\n"
+        )
+        command = [sys.executable, "-m", "staffbridge", "migrate", "moco", "out.csv", "--apply"]
+        child = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while not source.requests:
+                assert child.poll() is None, child.communicate()
+                assert time.monotonic() < deadline, "the source was never read"
+                time.sleep(0.02)
+            time.sleep(0.5)
+            child.send_signal(signal.SIGINT)
+            stopped = time.monotonic()
+            out, err = child.communicate(timeout=WINDOW / 2)  # well before the window lets the next page go
+            took = time.monotonic() - stopped
+        finally:
+            if child.poll() is None:
+                child.kill()
+        assert took < 5, f"took {took:.1f} s to answer Ctrl-C (the source's window is {WINDOW:g} s)"
+        assert child.returncode == 130, (out, err)
+        assert "Traceback" not in err, err
+        assert len(source.requests) == 1 and not (tmp_path / "out.csv").exists()

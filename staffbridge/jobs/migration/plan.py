@@ -1,7 +1,8 @@
 """What a migration will do: a `Plan` of `Step`s to inspect, then `apply()`.
 
 `migrate()` (run.py) builds one (build.py fills it in); `apply()` hands its steps to the Applier
-(apply.py). Imports go one way: run -> build -> plan -> apply -> steps.
+(apply.py). Imports go one way: run -> build -> plan -> apply -> steps; build also uses reading, sight
+and full_reads.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,8 +104,10 @@ def read_everyone(
     label: str,
     progress: Progress | ProgressGuard | None = None,
     filters: dict[str, Any] | None = None,
+    each: Callable[[Person], object] | None = None,
 ) -> Listing:
-    """Reads `list_everyone(adapter, filters)`, telling `progress(count, None, label)` as people come.
+    """Reads `list_everyone(adapter, filters)`, telling `progress(count, None, label)` and `each(person)`
+    as people come.
     A failure midway does not raise: the listing keeps what was read and the error, and the caller
     says what an incomplete read means (a migration deletes nobody, unify removes nobody)."""
     tell = guarded(progress)
@@ -114,6 +116,8 @@ def read_everyone(
         for person in list_everyone(adapter, filters):
             people.append(person)
             tell(len(people), None, label)
+            if each is not None:
+                each(person)
     except Exception as exc:  # the caller decides; nothing read so far is lost
         return Listing(people, exc)
     return Listing(people)
