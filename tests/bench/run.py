@@ -21,7 +21,8 @@ table carries its goal (issue 12) and whether it is met. Benchmarks only: no tes
   seen, requests per migrated person beyond the pages read, and those requests against the least any
   correct run must send (a create per new person, and a request per matched person whose listed record
   differs: a write, or a read where the listing hides the field; worked out on a twin of the target);
-  then a second run with nothing changed (writes, and requests against one listing of each side). (tests/bench/bench_migrate.py prints more.)
+  then a second run with nothing changed (writes, and requests against one listing of each side).
+  (tests/bench/bench_migrate.py prints more.)
   The same for a CSV file of those people -> field-service, per budget in --csv-windows.
 - startup: `staffbridge --version` and `staffbridge adapters` (warm and cold cache) against `python -c pass`
   (median; tests/bench/startup.py prints the same on its own).
