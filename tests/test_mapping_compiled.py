@@ -202,6 +202,18 @@ def test_fast_paths_give_what_the_converters_give():
     assert person.tags is not record["t"] and person.custom_fields is not record["o"]  # copies, not the record's
 
 
+def test_a_reference_renamed_between_records_reads_its_new_name():
+    """The reader keeps one Ref per id as sent; a unit renamed meanwhile (or one id sent with two
+    names) reads each record's own name, the int and the string id alike."""
+    mapping = Mapping.from_dict("test", {"fields": {"department": {"path": "d", "converter": "ref:int"}}})
+    sent = [(7, "Sales"), (7, "Sales & Marketing"), ("7", "Sales"), (7, "Sales"), ("7", "Vertrieb")]
+    for ident, name in sent:
+        record = {"d": {"id": ident, "name": name}}
+        person = mapping.to_person(record, "test")
+        assert person == read_spec_by_spec(mapping, record, "test")
+        assert person.department == Ref(id="7", name=name)
+
+
 def write_spec_by_spec(mapping: Mapping, changes: MappingABC[str, Any], record: str | None = None) -> dict[str, Any]:
     """The vendor body for canonical `changes`, written spec by spec (each converter as named)."""
     body: dict[str, Any] = {}
