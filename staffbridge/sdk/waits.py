@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 __all__ = ["Interrupted", "Wait", "Waits", "current_waits"]
@@ -79,6 +81,17 @@ class Waits:
 
     def clear(self) -> None:
         self._stop.clear()
+
+    @contextmanager
+    def stopping(self) -> Iterator[None]:
+        """Every wait raises Interrupted while the block runs, and not after it: a job on Ctrl-C (or a
+        failure) winds down its threads inside, so none sleeps out a vendor window or sends anything
+        new, and the adapter is usable again afterwards."""
+        self.interrupt()
+        try:
+            yield
+        finally:
+            self.clear()
 
     @property
     def interrupted(self) -> bool:

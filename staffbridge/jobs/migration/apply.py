@@ -183,11 +183,8 @@ class Applier:
             except BaseException:
                 # Ctrl-C (or a bug): wake every worker waiting for the vendor's rate limit or a retry,
                 # so none sends anything new; what is in flight finishes and is journalled and reported
-                self.target.waits.interrupt()
-                try:
+                with self.target.waits.stopping():
                     pool.shutdown(wait=True, cancel_futures=True)
-                finally:
-                    self.target.waits.clear()
                 for future, index in pending.items():
                     if future.done() and not future.cancelled() and future.exception() is None:
                         rows[index] = future.result()

@@ -39,11 +39,8 @@ class FullReads:
         if exc is None:
             self._pool.shutdown(wait=True)
             return
-        self.target.waits.interrupt()
-        try:
+        with self.target.waits.stopping():
             self._pool.shutdown(wait=True, cancel_futures=True)
-        finally:
-            self.target.waits.clear()
 
     def start(self, target_id: str) -> None:
         """Starts reading `target_id` in full, unless it is read already."""

@@ -53,11 +53,8 @@ class BothSides:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if exc is not None and self._reading is not None:
-            self.source.waits.interrupt()
-            try:
+            with self.source.waits.stopping():
                 wait([self._reading])
-            finally:
-                self.source.waits.clear()
         self._pool.shutdown(wait=True)
 
     def read_target(self) -> list[Person]:
