@@ -21,7 +21,6 @@ from staffbridge.jobs.migration.plan import Plan
 from staffbridge.jobs.migration.reading import BothSides
 from staffbridge.jobs.migration.sight import Sight, WhoIsWho
 from staffbridge.jobs.migration.steps import Step
-from staffbridge.jobs.migration.translate import digest
 from staffbridge.jobs.sync.read import everyone_filters
 from staffbridge.model.person import Person
 from staffbridge.sdk.adapter import Adapter
@@ -119,7 +118,7 @@ def plan_people(plan: Plan, sight: Sight, who: WhoIsWho) -> tuple[list[Step], li
         if carried.invalid:
             step.action, step.reason = "cannot_migrate", f"invalid: {carried.invalid}"
             continue
-        step.wanted, step.digest = carried.wanted, look.digest or digest(carried.wanted)
+        step.wanted, step.digest = carried.wanted, look.digest
         if current is None:
             missing = translator.missing_for_create(carried)
             if missing:

@@ -60,9 +60,11 @@ class Sight:
             return seen
         carried = self.translator.carry(person)
         look = self._looks[id(person)] = Look(current, carried)
-        if carried.invalid or current is None:
+        if carried.invalid:
             return look
         look.digest = digest(carried.wanted)
+        if current is None:
+            return look
         look.changes = self.translator.changes(current, carried.wanted)
         if any(self.translator.unseen(c) for c in look.changes):
             # Some vendors list less than they store (WhosOff's list has no phones): the listing
@@ -125,6 +127,6 @@ class Look:
 
     current: Person | None  # the target's record (None: none, a create)
     carried: Carried
-    digest: str | None = None  # of the translation, when valid and matched (created people get theirs in the plan)
+    digest: str | None = None  # of the translation, when valid (the journal keeps it once written)
     changes: list[Change] = field(default_factory=list)  # as far as the listing shows
     needs_full_read: bool = False  # a change in a field the listing may not show: only a full read can tell
